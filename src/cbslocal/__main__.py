@@ -1,0 +1,3 @@
+from cbslocal.cli import main
+
+main()

@@ -1,0 +1,80 @@
+"""From a verified ApiCall to a response: action → version → region → schema → handler, inside
+one transaction, after every asynchronous move that has come due (protocol.md §9 order)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cbslocal.api import errors, schema
+from cbslocal.api.context import Context
+from cbslocal.api.errors import ApiError
+from cbslocal.api.registry import Registry
+from cbslocal.config import Settings
+from cbslocal.engine import transitions
+from cbslocal.engine.clock import Clock
+from cbslocal.gateway.request import ApiCall
+from cbslocal.store.db import Store
+
+
+@dataclass
+class Runtime:
+    """What outlives a call: the store, the clock, the settings and the registry."""
+    store: Store
+    clock: Clock
+    settings: Settings
+    registry: Registry
+
+    def settle(self, now: float | None = None) -> int:
+        """Apply every move due at `now` (default: the clock's now)."""
+        with self.store.write() as conn:
+            return transitions.apply_due(conn, self.clock.now() if now is None else now)
+
+
+def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: str) -> dict:
+    v1 = call.signature_method != "TC3-HMAC-SHA256"
+    if not call.action:
+        raise errors.missing_parameter("Action" if v1 else "X-TC-Action")
+    service = runtime.registry.service_for(call.service, call.action)
+    if service is None or call.action not in service.known_actions:
+        raise ApiError(errors.INVALID_ACTION, f"The action {call.action!r} does not exist.",
+                       f"接口 {call.action!r} 不存在。")
+    if not call.version:
+        raise errors.missing_parameter("Version" if v1 else "X-TC-Version")
+    if call.version != service.version:
+        raise ApiError(errors.NO_SUCH_VERSION,
+                       f"{service.name} has no version {call.version!r}; use {service.version}.",
+                       f"{service.name} 没有版本 {call.version!r}，请使用 {service.version}。")
+    if not call.region:
+        raise errors.missing_parameter("Region" if v1 else "X-TC-Region")
+    if call.region not in runtime.settings.topology.regions:
+        raise ApiError(errors.UNSUPPORTED_REGION, f"Region {call.region!r} is not supported.",
+                       f"不支持地域 {call.region!r}。")
+    action = service.actions.get(call.action)
+    if action is None:
+        raise ApiError(errors.UNSUPPORTED_OPERATION,
+                       f"cbslocal does not implement {call.action} yet.",
+                       f"cbslocal 尚未实现 {call.action}。")
+    request = schema.parse(action.request, call.params)
+    return _run(action, request, call, runtime, request_id, language)
+
+
+def _run(action, request, call: ApiCall, runtime: Runtime, request_id: str, language: str) -> dict:
+    store, now = runtime.store, runtime.clock.now()
+    if action.mutating:
+        with store.write() as conn:
+            transitions.apply_due(conn, now)
+            return action.handler(_context(call, runtime, request_id, language, now, conn), request)
+    with store.read() as conn:
+        due = transitions.next_due(conn)
+        if due is None or due > now:
+            return action.handler(_context(call, runtime, request_id, language, now, conn), request)
+    runtime.settle(now)
+    with store.read() as conn:
+        return action.handler(_context(call, runtime, request_id, language, now, conn), request)
+
+
+def _context(call: ApiCall, runtime: Runtime, request_id: str, language: str, now: float,
+             conn) -> Context:
+    return Context(account_id=call.account_id, region=call.region, language=language,
+                   request_id=request_id, now=now, conn=conn, topology=runtime.settings.topology,
+                   timing=runtime.settings.timing_profile)

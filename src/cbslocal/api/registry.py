@@ -1,0 +1,53 @@
+"""Services and their actions: (service, action) → request schema + handler.
+
+Which service a call is for comes from the TC3 credential scope when it names one we serve
+(`cbs`, `cvm`); otherwise (Node signs `127`, v1 carries no scope) from the action's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cbslocal.api.schema import Request
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    request: type[Request]
+    handler: Callable
+    mutating: bool
+
+
+@dataclass
+class Service:
+    name: str
+    version: str
+    # Every action the real service has: those not implemented answer UnsupportedOperation.
+    known_actions: frozenset[str]
+    actions: dict[str, Action] = field(default_factory=dict)
+
+    def action(self, name: str, request: type[Request], *, mutating: bool):
+        def register(handler: Callable) -> Callable:
+            if name not in self.known_actions:
+                raise ValueError(f"{self.name} has no action {name}")
+            self.actions[name] = Action(name, request, handler, mutating)
+            return handler
+        return register
+
+
+class Registry:
+    def __init__(self, services: list[Service]):
+        self.services = {s.name: s for s in services}
+        self._order = services
+
+    def service_for(self, scope_service: str, action: str) -> Service | None:
+        """The service named by the signature's scope, else the first that has the action."""
+        named = self.services.get(scope_service)
+        if named is not None:
+            return named
+        for service in self._order:
+            if action in service.known_actions:
+                return service
+        return None

@@ -1,0 +1,93 @@
+"""Assembles cbslocal: the store, the clock, the Tencent endpoint at `/`, the control plane under
+`/_cbslocal/`, and the engine loop that applies due transitions in the background."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from cbslocal.api.dispatch import Runtime, dispatch
+from cbslocal.api.services import build_registry
+from cbslocal.config import Settings
+from cbslocal.control.http import PREFIX, ControlPlane
+from cbslocal.engine import transitions
+from cbslocal.engine.clock import Clock
+from cbslocal.gateway.http import ApiEndpoint
+from cbslocal.iam import accounts
+from cbslocal.observe import make_observer
+from cbslocal.store.db import Store, sqlite_url
+
+log = logging.getLogger("cbslocal.app")
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Open (creating or migrating) the store and load the clock: ready to serve."""
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.database_url or sqlite_url(settings.data_dir))
+    store.migrate()
+    clock = Clock()
+    with store.write() as conn:
+        saved = transitions.load_clock(conn)
+        if saved is None:
+            transitions.save_clock(conn, clock.state)
+        else:
+            clock.state = saved
+        accounts.ensure_default_account(conn, clock.now())
+    return Runtime(store=store, clock=clock, settings=settings, registry=build_registry())
+
+
+class App:
+    def __init__(self, runtime: Runtime):
+        self.runtime = runtime
+        settings = runtime.settings
+
+        def resolve_key(secret_id: str):
+            with runtime.store.read() as conn:
+                return accounts.find_key(conn, secret_id)
+
+        self.api = ApiEndpoint(
+            resolve_key=resolve_key,
+            handle=lambda call, request_id, language: dispatch(call, runtime, request_id, language),
+            wall=runtime.clock.wall, max_skew=settings.signature_max_skew,
+            default_language=settings.default_language,
+            observe=make_observer(settings.log_requests))
+        self.control = ControlPlane(runtime)
+        self._engine_task: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            if scope["path"].startswith(PREFIX + "/") or scope["path"] == PREFIX:
+                await self.control(scope, receive, send)
+            else:
+                await self.api(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self._engine_task = asyncio.create_task(self._engine_loop())
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self._engine_task:
+                    self._engine_task.cancel()
+                self.runtime.store.dispose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _engine_loop(self) -> None:
+        """Apply due transitions even when nobody asks, so "later" happens on time."""
+        interval = self.runtime.settings.engine_interval
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                now = self.runtime.clock.now()
+                with self.runtime.store.read() as conn:
+                    due = transitions.next_due(conn)
+                if due is not None and due <= now:
+                    self.runtime.settle(now)
+            except Exception:
+                log.exception("engine loop iteration failed")

@@ -1,0 +1,288 @@
+"""Disks: CreateDisks and DescribeDisks (cbs-behavior.md §3.1, §3.2, §4.1, §5.1)."""
+
+from __future__ import annotations
+
+from calendar import monthrange
+from datetime import datetime, timezone
+
+import orjson
+from sqlalchemy import func, insert, select, update
+
+from cbslocal import ids
+from cbslocal.api import errors
+from cbslocal.api.cbs_schema import CreateDisksRequest, DescribeDisksRequest, disk_json
+from cbslocal.api.context import Context
+from cbslocal.api.errors import ApiError
+from cbslocal.cbs.filters import disk_conditions
+from cbslocal.engine import transitions
+from cbslocal.engine.clock import CHINA_TZ
+from cbslocal.store.scope import owned_by
+from cbslocal.store.tables import client_tokens, disk_tags, disks
+
+# Internal: the disk is being created and is not listed yet (there is no CREATING DiskState).
+PROVISIONING = "PROVISIONING"
+UNATTACHED = "UNATTACHED"
+PREPAID_PERIODS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36})
+DEFAULT_RENEW_FLAG = "NOTIFY_AND_MANUAL_RENEW"
+PERFORMANCE_TYPES = frozenset({"CLOUD_HSSD", "CLOUD_TSSD"})
+BURST_MIN_SIZE = 460
+UNNAMED = {"zh-CN": "未命名", "en-US": "Unnamed"}
+TAG_KEY_MAX, TAG_VALUE_MAX = 127, 255
+MAX_DESCRIBE_IDS = 100
+
+
+# --- CreateDisks -----------------------------------------------------------------------------------
+def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
+    token = req.ClientToken
+    if token is not None:
+        _check_client_token(ctx, token)
+        earlier = _earlier_answer(ctx, token)
+        if earlier is not None:
+            return earlier
+    count = _validate_create(ctx, req)
+    disk_ids = _new_disk_ids(ctx, count)
+    duration = ctx.timing.duration("disk.create")
+    state = PROVISIONING if duration > 0 else UNATTACHED
+    _insert_disks(ctx, req, disk_ids, state)
+    for disk_id in disk_ids if duration > 0 else ():
+        transitions.schedule(ctx.conn, "disk.create", resource_id=disk_id,
+                             account_id=ctx.account_id, region=ctx.region,
+                             due_at=ctx.now + duration)
+    answer = {"DiskIdSet": disk_ids}
+    if token is not None:
+        ctx.conn.execute(insert(client_tokens).values(
+            account_id=ctx.account_id, region=ctx.region, action="CreateDisks", token=token,
+            result=orjson.dumps(answer).decode(), created_at=ctx.now))
+    return answer
+
+
+@transitions.on("disk.create")
+def _disk_created(conn, disk_id: str, _payload: dict, _due_at: float) -> None:
+    conn.execute(update(disks).where(disks.c.disk_id == disk_id, disks.c.disk_state == PROVISIONING)
+                 .values(disk_state=UNATTACHED))
+
+
+def _check_client_token(ctx: Context, token: str) -> None:
+    limit = ctx.topology.limits.client_token_max_length
+    if not token or len(token) > limit or not token.isascii():
+        raise ApiError(errors.INVALID_PARAMETER_VALUE,
+                       f"`ClientToken` must be 1 to {limit} ASCII characters.",
+                       f"`ClientToken` 必须是 1 到 {limit} 个 ASCII 字符。")
+
+
+def _earlier_answer(ctx: Context, token: str) -> dict | None:
+    row = ctx.conn.execute(select(client_tokens.c.result).where(
+        owned_by(client_tokens, ctx.account_id, ctx.region),
+        client_tokens.c.action == "CreateDisks", client_tokens.c.token == token)).first()
+    return orjson.loads(row.result) if row else None
+
+
+def _validate_create(ctx: Context, req: CreateDisksRequest) -> int:
+    """The checks of cbs-behavior.md §3.1, in its order; returns the number of disks."""
+    limits = ctx.topology.limits
+    # 1. conditional requirements
+    if req.DiskSize is None and req.SnapshotId is None:
+        raise errors.missing_parameter("DiskSize")
+    if req.DiskChargeType == "PREPAID" and req.DiskChargePrepaid is None:
+        raise errors.missing_parameter("DiskChargePrepaid")
+    # 2. values and combinations
+    count = 1 if req.DiskCount is None else req.DiskCount
+    if not 1 <= count <= limits.create_disks_max_count:
+        raise errors.invalid_value("DiskCount", f"must be between 1 and {limits.create_disks_max_count}")
+    if req.DiskChargePrepaid is not None and req.DiskChargePrepaid.Period not in PREPAID_PERIODS:
+        raise errors.invalid_value("DiskChargePrepaid.Period", "must be 1-12, 24 or 36 (months)")
+    zone = ctx.topology.zone_in_region(req.Placement.Zone, ctx.region)
+    if zone is None:
+        raise errors.invalid_value("Placement.Zone", f"{req.Placement.Zone!r} is not a zone of {ctx.region}")
+    if req.DiskName is not None and len(req.DiskName.encode()) > limits.disk_name_max_bytes:
+        raise errors.invalid_value("DiskName", f"must be at most {limits.disk_name_max_bytes} bytes")
+    if req.Shareable and req.Encrypt:
+        raise errors.invalid_value("Shareable", "a shareable disk cannot be encrypted (Encrypt)")
+    if req.Encrypt is None and (req.KmsKeyId is not None or req.EncryptType is not None):
+        raise errors.invalid_value("KmsKeyId" if req.KmsKeyId is not None else "EncryptType",
+                         "is only allowed together with Encrypt=ENCRYPT")
+    _validate_performance(req)
+    _validate_tags(req.Tags or [], limits.tags_per_resource)
+    if req.Encrypt and req.AutoMountConfiguration is not None:
+        raise ApiError(errors.UNSUPPORTED_OPERATION_DISK_ENCRYPT,
+                       "An encrypted disk cannot be mounted automatically (AutoMountConfiguration).",
+                       "加密云盘不支持自动挂载（AutoMountConfiguration）。")
+    # 3. project
+    if (req.Placement.ProjectId or 0) not in ctx.topology.projects:
+        raise errors.invalid_value("Placement.ProjectId", f"project {req.Placement.ProjectId} does not exist")
+    # 4. what the zone sells
+    _check_sold(ctx, req, zone)
+    # 5. size
+    if req.DiskSize is not None:
+        spec = ctx.topology.disk_types[req.DiskType]
+        if not spec.min_size <= req.DiskSize <= spec.max_size or req.DiskSize % spec.step:
+            raise errors.invalid_value("DiskSize", f"{req.DiskType} disks are {spec.min_size}-{spec.max_size} "
+                             f"GiB in steps of {spec.step} GiB")
+    # 6. snapshot, 7. instances to mount on: neither kind of resource exists in cbslocal yet.
+    if req.SnapshotId is not None:
+        if not ids.is_resource_id(ids.SNAPSHOT, req.SnapshotId):
+            raise errors.invalid_value("SnapshotId", f"{req.SnapshotId!r} is not a snapshot ID")
+        raise ApiError(errors.INVALID_SNAPSHOT_ID_NOT_FOUND, f"{req.SnapshotId} does not exist.",
+                       f"{req.SnapshotId} 不存在。")
+    if req.AutoMountConfiguration is not None:
+        _check_mount_instances(req.AutoMountConfiguration.InstanceId)
+    return count
+
+
+def _validate_performance(req: CreateDisksRequest) -> None:
+    extra = req.ThroughputPerformance or 0
+    if (extra or req.BurstPerformance) and req.DiskType not in PERFORMANCE_TYPES:
+        field = "ThroughputPerformance" if extra else "BurstPerformance"
+        raise errors.invalid_value(field, "is only available for CLOUD_HSSD and CLOUD_TSSD disks")
+    if extra and (req.DiskSize or 0) <= BURST_MIN_SIZE:
+        raise errors.invalid_value("ThroughputPerformance", f"needs a disk larger than {BURST_MIN_SIZE} GiB")
+    if req.BurstPerformance and (req.DiskSize or 0) < BURST_MIN_SIZE:
+        raise errors.invalid_value("BurstPerformance", f"needs a disk of at least {BURST_MIN_SIZE} GiB")
+
+
+def _validate_tags(tags, max_tags: int) -> None:
+    if len(tags) > max_tags:
+        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+                       f"At most {max_tags} tags per resource.", f"每个资源最多 {max_tags} 个标签。")
+    seen = set()
+    for position, tag in enumerate(tags):
+        if not 1 <= len(tag.Key) <= TAG_KEY_MAX:
+            raise errors.invalid_value(f"Tags.{position}.Key", f"must be 1 to {TAG_KEY_MAX} characters")
+        if len(tag.Value) > TAG_VALUE_MAX:
+            raise errors.invalid_value(f"Tags.{position}.Value", f"must be at most {TAG_VALUE_MAX} characters")
+        if tag.Key in seen:
+            raise errors.invalid_value(f"Tags.{position}.Key", f"tag key {tag.Key!r} is given twice")
+        seen.add(tag.Key)
+
+
+def _check_sold(ctx: Context, req: CreateDisksRequest, zone) -> None:
+    placement = req.Placement
+    if req.DiskChargeType == "CDCPAID" or placement.CdcId or placement.DedicatedClusterId \
+            or placement.CageId:
+        raise ApiError(errors.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED,
+                       "No dedicated cluster (CDC) exists in this region.",
+                       "当前地域没有专用集群（CDC）。")
+    spec = ctx.topology.disk_types[req.DiskType]
+    if zone.sold_out or req.DiskType not in zone.sold_disk_types or not spec.standalone:
+        why = ("is sold out" if zone.sold_out else
+               f"does not sell {req.DiskType}" if req.DiskType not in zone.sold_disk_types else
+               f"sells {req.DiskType} only together with certain instance types")
+        raise ApiError(errors.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED,
+                       f"Zone {zone.name} {why}.", f"可用区 {zone.name} 不支持该配置（{req.DiskType}）。")
+
+
+def _check_mount_instances(instance_ids: list[str]) -> None:
+    if not instance_ids:
+        raise errors.missing_parameter("AutoMountConfiguration.InstanceId")
+    for instance_id in instance_ids:
+        if not ids.is_resource_id(ids.INSTANCE, instance_id):
+            raise errors.invalid_value("AutoMountConfiguration.InstanceId", f"{instance_id!r} is not an instance ID")
+    raise ApiError(errors.INVALID_INSTANCE_ID_NOT_FOUND, f"{instance_ids[0]} does not exist.",
+                   f"{instance_ids[0]} 不存在。")
+
+
+def _new_disk_ids(ctx: Context, count: int) -> list[str]:
+    chosen: list[str] = []
+    while len(chosen) < count:
+        candidates = {ids.resource_id(ids.DISK) for _ in range(count - len(chosen))} - set(chosen)
+        taken = set(ctx.conn.execute(select(disks.c.disk_id).where(
+            disks.c.disk_id.in_(candidates))).scalars())
+        chosen.extend(candidates - taken)
+    return chosen
+
+
+def _insert_disks(ctx: Context, req: CreateDisksRequest, disk_ids: list[str], state: str) -> None:
+    prepaid = req.DiskChargeType == "PREPAID"
+    common = dict(
+        account_id=ctx.account_id, region=ctx.region, zone=req.Placement.Zone,
+        project_id=req.Placement.ProjectId or 0,
+        disk_name=req.DiskName if req.DiskName is not None else UNNAMED.get(ctx.language, UNNAMED["zh-CN"]),
+        disk_type=req.DiskType, disk_size=req.DiskSize, disk_usage="DATA_DISK", disk_state=state,
+        charge_type=req.DiskChargeType, portable=True, shareable=bool(req.Shareable),
+        encrypt=req.Encrypt is not None,
+        encrypt_type=(req.EncryptType or "ENCRYPT_V2") if req.Encrypt else "",
+        kms_key_id=req.KmsKeyId or "", instance_id="", instance_type="", last_attach_ins_id=None,
+        attach_mode="", delete_with_instance=False, delete_snapshot=req.DeleteSnapshot or 0,
+        renew_flag=(req.DiskChargePrepaid.RenewFlag or DEFAULT_RENEW_FLAG) if prepaid else "",
+        deadline_at=add_months(ctx.now, req.DiskChargePrepaid.Period) if prepaid else None,
+        throughput_performance=req.ThroughputPerformance or 0,
+        burst_performance=bool(req.BurstPerformance), disk_backup_quota=req.DiskBackupQuota or 0,
+        snapshot_ability=not req.Shareable, source_snapshot_id=None, error_prompt="",
+        created_at=ctx.now)
+    ctx.conn.execute(insert(disks), [dict(common, disk_id=d) for d in disk_ids])
+    tags = [dict(disk_id=d, account_id=ctx.account_id, region=ctx.region, position=i,
+                 tag_key=t.Key, tag_value=t.Value)
+            for d in disk_ids for i, t in enumerate(req.Tags or [])]
+    if tags:
+        ctx.conn.execute(insert(disk_tags), tags)
+
+
+def add_months(epoch: float, months: int) -> float:
+    """The same day and time `months` later in China time (clamped to the month's last day)."""
+    start = datetime.fromtimestamp(epoch, CHINA_TZ)
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    day = min(start.day, monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day).astimezone(timezone.utc).timestamp()
+
+
+# --- DescribeDisks -------------------------------------------------------------------------------
+_ORDER_COLUMNS = {"CREATE_TIME": disks.c.created_at, "CREATETIME": disks.c.created_at,
+                  "DEADLINE": disks.c.deadline_at}
+
+
+def describe_disks(ctx: Context, req: DescribeDisksRequest) -> dict:
+    limit, offset = _page(ctx, req)
+    where = [owned_by(disks, ctx.account_id, ctx.region), disks.c.disk_state != PROVISIONING]
+    if req.DiskIds is not None and req.Filters is not None:
+        raise ApiError(errors.INVALID_PARAMETER_VALUE,
+                       "`DiskIds` and `Filters` cannot be given together.",
+                       "`DiskIds` 和 `Filters` 不能同时指定。")
+    if req.DiskIds is not None:
+        where.append(disks.c.disk_id.in_(_describe_ids(req.DiskIds)))
+    if req.Filters is not None:
+        where.extend(disk_conditions(req.Filters))
+    column = _ORDER_COLUMNS[req.OrderField or "CREATE_TIME"]
+    descending = req.Order == "DESC"
+    order = [column.desc().nulls_last() if descending else column.asc().nulls_last(),
+             disks.c.seq.desc() if descending else disks.c.seq.asc()]
+    rows = ctx.conn.execute(select(disks).where(*where).order_by(*order)
+                            .limit(limit).offset(offset)).all()
+    if len(rows) < limit and (rows or offset == 0):  # the last page: no need to count
+        total = offset + len(rows)
+    else:
+        total = ctx.conn.execute(select(func.count()).select_from(disks).where(*where)).scalar()
+    tags = _tags_of(ctx, [r.disk_id for r in rows])
+    policies = [] if req.ReturnBindAutoSnapshotPolicy else None
+    return {"TotalCount": total,
+            "DiskSet": [disk_json(r, tags.get(r.disk_id, []), now=ctx.now, language=ctx.language,
+                                  policy_ids=policies) for r in rows]}
+
+
+def _page(ctx: Context, req: DescribeDisksRequest) -> tuple[int, int]:
+    max_limit = ctx.topology.limits.describe_max_limit
+    limit = 20 if req.Limit is None else req.Limit
+    if limit > max_limit:
+        raise errors.invalid_value("Limit", f"must be at most {max_limit}")
+    return limit, req.Offset or 0
+
+
+def _describe_ids(disk_ids: list[str]) -> list[str]:
+    if len(disk_ids) > MAX_DESCRIBE_IDS:
+        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+                       f"At most {MAX_DESCRIBE_IDS} `DiskIds` per request.")
+    for position, disk_id in enumerate(disk_ids):
+        if not ids.is_resource_id(ids.DISK, disk_id):
+            raise errors.invalid_value(f"DiskIds.{position}", f"{disk_id!r} is not a disk ID")
+    return disk_ids
+
+
+def _tags_of(ctx: Context, disk_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    if not disk_ids:
+        return {}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for row in ctx.conn.execute(select(disk_tags.c.disk_id, disk_tags.c.tag_key, disk_tags.c.tag_value)
+                                .where(disk_tags.c.disk_id.in_(disk_ids))
+                                .order_by(disk_tags.c.disk_id, disk_tags.c.position)):
+        out.setdefault(row.disk_id, []).append((row.tag_key, row.tag_value))
+    return out

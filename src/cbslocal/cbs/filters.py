@@ -1,0 +1,115 @@
+"""DescribeDisks filters (cbs-behavior.md §3.2) as SQL conditions.
+
+AND between filters, OR between the values of one filter. Each filter is a small spec: how to
+check its values, and which condition they make.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, false, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from cbslocal.api import errors
+from cbslocal.api.cbs_schema import DISK_STATES
+from cbslocal.api.errors import ApiError
+from cbslocal.store.tables import disk_tags, disks
+
+MAX_FILTER_VALUES = 100
+
+
+@dataclass(frozen=True)
+class FilterSpec:
+    condition: Callable[[list], ColumnElement]
+    parse: Callable[[str], object] = str
+    allowed: frozenset[str] | None = None
+
+
+def _column_in(column) -> Callable[[list], ColumnElement]:
+    return lambda values: column.in_(values)
+
+
+def _tag_exists(*conditions) -> ColumnElement:
+    return exists(select(1).where(disk_tags.c.disk_id == disks.c.disk_id, *conditions))
+
+
+def _parse_bool(value: str) -> bool:
+    folded = value.upper()
+    if folded not in ("TRUE", "FALSE"):
+        raise ValueError("must be TRUE or FALSE")
+    return folded == "TRUE"
+
+
+def _nothing(_values: list) -> ColumnElement:
+    # No disk can match yet: no instance, dedicated cluster or cluster group exists in cbslocal
+    # (instances arrive with the CVM service; see docs/compatibility.md).
+    return false()
+
+
+DISK_FILTERS: dict[str, FilterSpec] = {
+    "disk-usage": FilterSpec(_column_in(disks.c.disk_usage),
+                             allowed=frozenset({"SYSTEM_DISK", "DATA_DISK"})),
+    "disk-charge-type": FilterSpec(_column_in(disks.c.charge_type),
+                                   allowed=frozenset({"PREPAID", "POSTPAID_BY_HOUR", "CDCPAID"})),
+    "portable": FilterSpec(_column_in(disks.c.portable), parse=_parse_bool),
+    "project-id": FilterSpec(_column_in(disks.c.project_id), parse=int),
+    "disk-id": FilterSpec(_column_in(disks.c.disk_id)),
+    "disk-name": FilterSpec(_column_in(disks.c.disk_name)),
+    "disk-type": FilterSpec(_column_in(disks.c.disk_type), allowed=frozenset({
+        "CLOUD_BASIC", "CLOUD_PREMIUM", "CLOUD_BSSD", "CLOUD_SSD", "CLOUD_HSSD", "CLOUD_TSSD"})),
+    "disk-state": FilterSpec(_column_in(disks.c.disk_state), allowed=frozenset(DISK_STATES)),
+    "zone": FilterSpec(_column_in(disks.c.zone)),
+    "instance-id": FilterSpec(_column_in(disks.c.instance_id)),
+    "instance-ip-address": FilterSpec(_nothing),
+    "instance-name": FilterSpec(_nothing),
+    "tag-key": FilterSpec(lambda values: _tag_exists(disk_tags.c.tag_key.in_(values))),
+    "tag-value": FilterSpec(lambda values: _tag_exists(disk_tags.c.tag_value.in_(values))),
+    "dedicated-cluster-id": FilterSpec(_nothing),
+    "cluster-group-id": FilterSpec(_nothing),
+}
+TAG_PREFIX = "tag:"
+
+
+def disk_conditions(filters) -> list[ColumnElement]:
+    conditions = []
+    for position, flt in enumerate(filters):
+        field = f"Filters.{position}"
+        if not flt.Values:
+            raise ApiError(errors.INVALID_PARAMETER_VALUE,
+                           f"`{field}.Values` of filter {flt.Name!r} must not be empty.",
+                           f"过滤条件 {flt.Name!r} 的 `{field}.Values` 不能为空。")
+        if len(flt.Values) > MAX_FILTER_VALUES:
+            raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+                           f"`{field}.Values` has more than {MAX_FILTER_VALUES} values.")
+        if flt.Name.startswith(TAG_PREFIX) and len(flt.Name) > len(TAG_PREFIX):
+            key = flt.Name[len(TAG_PREFIX):]
+            conditions.append(_tag_exists(
+                and_(disk_tags.c.tag_key == key, disk_tags.c.tag_value.in_(flt.Values))))
+            continue
+        spec = DISK_FILTERS.get(flt.Name)
+        if spec is None:
+            raise ApiError(errors.INVALID_FILTER,
+                           f"Filter {flt.Name!r} is not supported by DescribeDisks.",
+                           f"DescribeDisks 不支持过滤条件 {flt.Name!r}。")
+        conditions.append(spec.condition(_values(spec, flt, field)))
+    return conditions
+
+
+def _values(spec: FilterSpec, flt, field: str) -> list:
+    values = []
+    for value in flt.Values:
+        if spec.allowed is not None and value not in spec.allowed:
+            raise _bad_value(flt.Name, value, field)
+        try:
+            values.append(spec.parse(value))
+        except ValueError:
+            raise _bad_value(flt.Name, value, field) from None
+    return values
+
+
+def _bad_value(name: str, value: str, field: str) -> ApiError:
+    return ApiError(errors.INVALID_PARAMETER_VALUE,
+                    f"{value!r} is not a valid value of filter {name!r} (`{field}.Values`).",
+                    f"{value!r} 不是过滤条件 {name!r} 的有效取值（`{field}.Values`）。")

@@ -1,0 +1,148 @@
+"""`cbslocal serve` and `cbslocal admin …` (the admin commands talk to a running server's
+control plane, one subcommand per endpoint, and print JSON)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import click
+
+from cbslocal import __version__
+
+DEFAULT_PORT = 4599
+
+
+@click.group()
+@click.version_option(__version__, prog_name="cbslocal")
+def main() -> None:
+    """A local emulator of Tencent Cloud Block Storage (CBS 2017-03-12)."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="CBSLOCAL_HOST")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int, envvar="CBSLOCAL_PORT",
+              help="0 picks a free port (the chosen one is printed).")
+@click.option("--data-dir", default="./cbslocal-data", show_default=True, envvar="CBSLOCAL_DATA_DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Where the embedded SQLite database lives; created on first start.")
+@click.option("--database-url", default=None, envvar="CBSLOCAL_DATABASE_URL",
+              help="Use this database instead, e.g. postgresql://user@127.0.0.1:5432/cbslocal.")
+@click.option("--timing", default="realistic", show_default=True, envvar="CBSLOCAL_TIMING",
+              type=click.Choice(["instant", "realistic"]),
+              help="How long asynchronous moves take on the emulator's clock.")
+@click.option("--log-level", default="INFO", show_default=True, envvar="CBSLOCAL_LOG_LEVEL",
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+def serve(host: str, port: int, data_dir: Path, database_url: str | None, timing: str,
+          log_level: str) -> None:
+    """Start the emulator."""
+    import socket
+
+    import uvicorn
+
+    from cbslocal.app import App, build_runtime
+    from cbslocal.config import Settings
+    from cbslocal.iam.accounts import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
+    from cbslocal.observe import configure_logging
+
+    configure_logging(log_level)
+    settings = Settings(host=host, port=port, data_dir=data_dir, database_url=database_url,
+                        timing=timing)
+    runtime = build_runtime(settings)
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    bound_port = sock.getsockname()[1]
+    where = database_url or str(data_dir.resolve() / "cbslocal.db")
+    click.echo(json.dumps({
+        "event": "ready", "version": __version__, "endpoint": f"http://{host}:{bound_port}",
+        "port": bound_port, "database": _redact(where), "timing": timing,
+        "default_credentials": {"SecretId": DEFAULT_SECRET_ID, "SecretKey": DEFAULT_SECRET_KEY},
+    }), err=True)
+    config = uvicorn.Config(App(runtime), log_level="warning", access_log=False,
+                            loop="uvloop", http="httptools", lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _redact(url: str) -> str:
+    """Never print a database password."""
+    if "://" in url and "@" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else url
+    return url
+
+
+# --- admin ---------------------------------------------------------------------------------------
+@main.group()
+@click.option("--endpoint", default=f"http://127.0.0.1:{DEFAULT_PORT}", show_default=True,
+              envvar="CBSLOCAL_ENDPOINT", help="The running cbslocal to administer.")
+@click.pass_context
+def admin(ctx: click.Context, endpoint: str) -> None:
+    """Administer a running cbslocal through its control plane (/_cbslocal/)."""
+    ctx.obj = endpoint.rstrip("/")
+
+
+@admin.group()
+def account() -> None:
+    """Accounts and their API keys."""
+
+
+@account.command("create")
+@click.option("--name", default="", help="A label for the account.")
+@click.pass_obj
+def account_create(endpoint: str, name: str) -> None:
+    """Create an account with one API key; prints its credentials."""
+    _call(endpoint, "POST", "/accounts", {"name": name} if name else {})
+
+
+@account.command("list")
+@click.pass_obj
+def account_list(endpoint: str) -> None:
+    """List the accounts."""
+    _call(endpoint, "GET", "/accounts")
+
+
+@account.command("create-key")
+@click.argument("account_id")
+@click.option("--ttl", type=float, default=None,
+              help="Make temporary credentials (with a token) valid for this many seconds.")
+@click.pass_obj
+def account_create_key(endpoint: str, account_id: str, ttl: float | None) -> None:
+    """Create another API key (or temporary credentials) for ACCOUNT_ID."""
+    _call(endpoint, "POST", f"/accounts/{account_id}/keys", {"ttl": ttl} if ttl is not None else {})
+
+
+@admin.command()
+@click.pass_obj
+def health(endpoint: str) -> None:
+    """Is the server up, and which version is it?"""
+    _call(endpoint, "GET", "/health")
+
+
+def _call(endpoint: str, method: str, path: str, body: dict | None = None) -> None:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{endpoint}/_cbslocal{path}", data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=30) as response:
+            click.echo(json.dumps(json.loads(response.read()), indent=2, ensure_ascii=False))
+    except urllib.error.HTTPError as failure:
+        detail = failure.read().decode("utf-8", "replace")
+        try:
+            detail = json.loads(detail).get("error", detail)
+        except ValueError:
+            pass
+        click.echo(f"error: {failure.code}: {detail}", err=True)
+        sys.exit(1)
+    except urllib.error.URLError as failure:
+        click.echo(f"error: cannot reach cbslocal at {endpoint}: {failure.reason}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Settings (flags, CBSLOCAL_* environment) and the topology: regions, zones, disk types sold."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+from cbslocal.engine.timing import TimingProfile, profile_named
+
+
+@dataclass(frozen=True, slots=True)
+class DiskTypeSpec:
+    name: str
+    min_size: int
+    max_size: int
+    step: int
+    standalone: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    name: str
+    region: str
+    sold_out: bool
+    sold_disk_types: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Limits:
+    create_disks_max_count: int = 50
+    describe_max_limit: int = 100
+    disk_name_max_bytes: int = 60
+    client_token_max_length: int = 64
+    tags_per_resource: int = 50
+
+
+@dataclass(frozen=True)
+class Topology:
+    disk_types: dict[str, DiskTypeSpec]
+    zones: dict[str, Zone]
+    limits: Limits
+    projects: frozenset[int] = frozenset({0})
+
+    @cached_property
+    def regions(self) -> frozenset[str]:
+        return frozenset(z.region for z in self.zones.values())
+
+    def zone_in_region(self, zone: str, region: str) -> Zone | None:
+        found = self.zones.get(zone)
+        return found if found is not None and found.region == region else None
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> "Topology":
+        disk_types = {name: DiskTypeSpec(name=name, **spec)
+                      for name, spec in data["disk_types"].items()}
+        default_sold = frozenset(data.get("defaults", {}).get("sold_disk_types", disk_types))
+        zones: dict[str, Zone] = {}
+        for region, spec in data["regions"].items():
+            sold_out = set(spec.get("sold_out_zones", ()))
+            sold_by_zone = spec.get("sold_disk_types", {})
+            for zone in spec["zones"]:
+                sold = frozenset(sold_by_zone.get(zone, default_sold))
+                zones[zone] = Zone(zone, region, zone in sold_out, sold)
+        return cls(disk_types=disk_types, zones=zones, limits=Limits(**data.get("limits", {})),
+                   projects=frozenset(data.get("projects", {}).get("ids", [0])))
+
+
+def default_topology_data() -> dict:
+    return tomllib.loads(resources.files("cbslocal").joinpath("defaults.toml").read_text("utf-8"))
+
+
+@dataclass
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 4599
+    data_dir: Path = field(default_factory=lambda: Path("./cbslocal-data"))
+    database_url: str | None = None
+    timing: str = "realistic"
+    # Signatures are checked against the wall clock: |now - timestamp| must not exceed this.
+    signature_max_skew: float = 300.0
+    default_language: str = "zh-CN"
+    engine_interval: float = 0.2
+    log_requests: bool = True
+    topology: Topology = field(default_factory=lambda: Topology.from_mapping(default_topology_data()))
+
+    @property
+    def timing_profile(self) -> TimingProfile:
+        return profile_named(self.timing)

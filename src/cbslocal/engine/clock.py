@@ -1,0 +1,72 @@
+"""The one clock of the emulator.
+
+The domain asks `clock.now()`; nothing else reads the time. The clock is real, scaled (e.g. 60x
+faster), frozen, or moved by an offset — one formula covers all four:
+
+    now = anchor_virtual + (wall - anchor_wall) * rate
+
+real: anchor_virtual == anchor_wall, rate 1; offset: rate 1; scaled: rate k; frozen: rate 0.
+Signature timestamps are always checked against `wall()`, never the emulator's time.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+@dataclass(frozen=True, slots=True)
+class ClockState:
+    anchor_wall: float
+    anchor_virtual: float
+    rate: float
+
+    @property
+    def mode(self) -> str:
+        if self.rate == 0:
+            return "frozen"
+        if self.rate != 1:
+            return "scaled"
+        return "real" if self.anchor_virtual == self.anchor_wall else "offset"
+
+
+def real_state(wall: float) -> ClockState:
+    return ClockState(anchor_wall=wall, anchor_virtual=wall, rate=1.0)
+
+
+class Clock:
+    def __init__(self, state: ClockState | None = None, wall=time.time):
+        self._wall = wall
+        self.state = state or real_state(wall())
+
+    def wall(self) -> float:
+        return self._wall()
+
+    def now(self) -> float:
+        s = self.state
+        if s.rate == 1.0 and s.anchor_virtual == s.anchor_wall:
+            return self._wall()
+        return s.anchor_virtual + (self._wall() - s.anchor_wall) * s.rate
+
+    # Changes return the new state; the caller persists it (the store is the truth).
+    def advanced(self, seconds: float) -> ClockState:
+        return ClockState(self._wall(), self.now() + seconds, self.state.rate)
+
+    def set_to(self, when: float) -> ClockState:
+        return ClockState(self._wall(), when, self.state.rate)
+
+    def with_rate(self, rate: float) -> ClockState:
+        return ClockState(self._wall(), self.now(), rate)
+
+    def real(self) -> ClockState:
+        return real_state(self._wall())
+
+
+def format_time(epoch: float | None) -> str:
+    """`YYYY-MM-DD HH:MM:SS` in China local time, as the CBS API shows times."""
+    if epoch is None:
+        return ""
+    return datetime.fromtimestamp(epoch, CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,71 @@
+"""Asynchronous moves as data: each is stored with its due time and applied once the clock
+reaches it — before any request reads state, and by the background loop.
+
+The domain registers what each kind of move does (`on("disk.create", apply_fn)`); the engine
+only knows when. A move is applied in the same transaction that deletes it, so it happens once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import orjson
+from sqlalchemy import Connection, delete, insert, select
+
+from cbslocal.engine.clock import ClockState
+from cbslocal.store.tables import clock as clock_table
+from cbslocal.store.tables import transitions
+
+Applier = Callable[[Connection, str, dict, float], None]
+_APPLIERS: dict[str, Applier] = {}
+
+
+def on(kind: str) -> Callable[[Applier], Applier]:
+    def register(fn: Applier) -> Applier:
+        _APPLIERS[kind] = fn
+        return fn
+    return register
+
+
+def schedule(conn: Connection, kind: str, *, resource_id: str, account_id: str, region: str,
+             due_at: float, payload: dict | None = None) -> None:
+    if kind not in _APPLIERS:
+        raise KeyError(f"no applier registered for transition {kind!r}")
+    conn.execute(insert(transitions).values(
+        kind=kind, resource_id=resource_id, account_id=account_id, region=region, due_at=due_at,
+        payload=orjson.dumps(payload or {}).decode()))
+
+
+_NEXT_DUE = select(transitions.c.due_at).order_by(transitions.c.due_at).limit(1)
+_DUE_BATCH = 500
+
+
+def next_due(conn: Connection) -> float | None:
+    return conn.execute(_NEXT_DUE).scalar()
+
+
+def apply_due(conn: Connection, now: float) -> int:
+    """Apply every move due at `now`, oldest first; returns how many."""
+    applied = 0
+    while True:
+        rows = conn.execute(
+            select(transitions).where(transitions.c.due_at <= now)
+            .order_by(transitions.c.due_at, transitions.c.id).limit(_DUE_BATCH)).all()
+        for row in rows:
+            _APPLIERS[row.kind](conn, row.resource_id, orjson.loads(row.payload), row.due_at)
+        if rows:
+            conn.execute(delete(transitions).where(transitions.c.id.in_([r.id for r in rows])))
+        applied += len(rows)
+        if len(rows) < _DUE_BATCH:
+            return applied
+
+
+def load_clock(conn: Connection) -> ClockState | None:
+    row = conn.execute(select(clock_table).where(clock_table.c.id == 1)).first()
+    return ClockState(row.anchor_wall, row.anchor_virtual, row.rate) if row else None
+
+
+def save_clock(conn: Connection, state: ClockState) -> None:
+    values = dict(anchor_wall=state.anchor_wall, anchor_virtual=state.anchor_virtual, rate=state.rate)
+    if conn.execute(clock_table.update().where(clock_table.c.id == 1).values(**values)).rowcount == 0:
+        conn.execute(insert(clock_table).values(id=1, **values))

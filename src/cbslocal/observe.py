@@ -1,0 +1,41 @@
+"""Observability: one structured log line and the Prometheus metrics for every API call.
+Secrets never appear here: a call is described by its account, not its key."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import orjson
+from prometheus_client import Counter, Histogram
+
+from cbslocal.gateway.http import CallRecord
+
+request_log = logging.getLogger("cbslocal.requests")
+
+CALLS = Counter("cbslocal_api_calls_total", "API calls answered", ["service", "action", "code"])
+LATENCY = Histogram("cbslocal_api_call_seconds", "API call latency", ["service", "action"],
+                    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
+
+
+def configure_logging(level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("cbslocal")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def make_observer(log_requests: bool):
+    def observe(record: CallRecord) -> None:
+        action = record.action if record.code != "InvalidAction" else "(invalid)"
+        CALLS.labels(record.service, action, record.code or "OK").inc()
+        LATENCY.labels(record.service, action).observe(record.latency)
+        if log_requests and request_log.isEnabledFor(logging.INFO):
+            request_log.info(orjson.dumps({
+                "event": "api_call", "request_id": record.request_id, "service": record.service,
+                "action": record.action[:64], "account": record.account_id, "region": record.region[:64],
+                "code": record.code or "OK", "latency_ms": round(record.latency * 1000, 3),
+                "client": record.client}).decode())
+    return observe

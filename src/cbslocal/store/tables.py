@@ -1,0 +1,125 @@
+"""The schema: every table of the store. Migrations (store/migrations) build exactly this.
+
+Every row of a resource table carries the owning account and region; queries go through
+`store.scoped` so that isolation between accounts is a property of the store, not of each handler.
+Times are float epoch seconds on the emulator's clock; sizes are GiB.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table,
+                        Text, UniqueConstraint)
+from sqlalchemy.types import BigInteger
+
+metadata = MetaData()
+
+accounts = Table(
+    "accounts", metadata,
+    Column("account_id", String(32), primary_key=True),  # the UIN, a decimal string
+    Column("app_id", BigInteger, nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("secret_id", String(128), primary_key=True),
+    Column("account_id", String(32), ForeignKey("accounts.account_id"), nullable=False, index=True),
+    Column("secret_key", String(128), nullable=False),
+    # Temporary credentials carry a token and an expiry; permanent keys have neither.
+    Column("token", Text, nullable=True),
+    Column("expires_at", Float, nullable=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", Float, nullable=False),
+)
+
+disks = Table(
+    "disks", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("disk_id", String(32), nullable=False, unique=True),
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("zone", String(64), nullable=False),
+    Column("project_id", BigInteger, nullable=False, default=0),
+    Column("disk_name", String(256), nullable=False),
+    Column("disk_type", String(32), nullable=False),
+    Column("disk_size", BigInteger, nullable=False),
+    Column("disk_usage", String(16), nullable=False),
+    # PROVISIONING is internal: a disk being created is not listed (cbs-behavior §5.1).
+    Column("disk_state", String(16), nullable=False),
+    Column("charge_type", String(32), nullable=False),
+    Column("portable", Boolean, nullable=False),
+    Column("shareable", Boolean, nullable=False),
+    Column("encrypt", Boolean, nullable=False),
+    Column("encrypt_type", String(16), nullable=False, default=""),
+    Column("kms_key_id", String(128), nullable=False, default=""),
+    Column("instance_id", String(32), nullable=False, default=""),
+    Column("instance_type", String(8), nullable=False, default=""),
+    Column("last_attach_ins_id", String(32), nullable=True),
+    Column("attach_mode", String(8), nullable=False, default=""),
+    Column("delete_with_instance", Boolean, nullable=False, default=False),
+    Column("delete_snapshot", Integer, nullable=False, default=0),
+    Column("renew_flag", String(40), nullable=False, default=""),
+    Column("deadline_at", Float, nullable=True),
+    Column("throughput_performance", BigInteger, nullable=False, default=0),
+    Column("burst_performance", Boolean, nullable=False, default=False),
+    Column("disk_backup_quota", BigInteger, nullable=False, default=0),
+    Column("snapshot_ability", Boolean, nullable=False, default=True),
+    Column("source_snapshot_id", String(32), nullable=True),
+    Column("error_prompt", Text, nullable=False, default=""),
+    Column("created_at", Float, nullable=False),
+    Index("ix_disks_scope_created", "account_id", "region", "created_at", "seq"),
+    Index("ix_disks_scope_zone", "account_id", "region", "zone", "created_at", "seq"),
+    Index("ix_disks_scope_state", "account_id", "region", "disk_state", "created_at", "seq"),
+    Index("ix_disks_scope_type", "account_id", "region", "disk_type", "created_at", "seq"),
+    Index("ix_disks_scope_name", "account_id", "region", "disk_name"),
+    Index("ix_disks_scope_instance", "account_id", "region", "instance_id"),
+    Index("ix_disks_scope_deadline", "account_id", "region", "deadline_at", "seq"),
+)
+
+disk_tags = Table(
+    "disk_tags", metadata,
+    Column("disk_id", String(32), ForeignKey("disks.disk_id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("tag_key", String(255), nullable=False),
+    Column("tag_value", String(255), nullable=False),
+    UniqueConstraint("disk_id", "tag_key", name="uq_disk_tags_disk_key"),
+    Index("ix_disk_tags_scope_key_value", "account_id", "region", "tag_key", "tag_value"),
+    Index("ix_disk_tags_scope_value", "account_id", "region", "tag_value"),
+)
+
+# Idempotency: the first answer given to a ClientToken is the answer for every retry.
+client_tokens = Table(
+    "client_tokens", metadata,
+    Column("account_id", String(32), primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("action", String(64), primary_key=True),
+    Column("token", String(64), primary_key=True),
+    Column("result", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# "Later" is data: an asynchronous move, applied once its due time has come on the clock.
+transitions = Table(
+    "transitions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(64), nullable=False),
+    Column("resource_id", String(32), nullable=False),
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("due_at", Float, nullable=False),
+    Column("payload", Text, nullable=False, default="{}"),
+    Index("ix_transitions_due", "due_at", "id"),
+    Index("ix_transitions_resource", "resource_id"),
+)
+
+# The emulator's clock (one row): now = anchor_virtual + (wall - anchor_wall) * rate.
+clock = Table(
+    "clock", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("anchor_wall", Float, nullable=False),
+    Column("anchor_virtual", Float, nullable=False),
+    Column("rate", Float, nullable=False),
+)

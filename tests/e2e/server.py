@@ -1,0 +1,118 @@
+"""A real cbslocal server process for the e2e tests: `python -m cbslocal serve` on 127.0.0.1 with
+an ephemeral port and its own data dir, and the official clients pointed at it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+DEFAULT_SECRET_ID = "AKIDcbslocalDefault00000000000000000"
+DEFAULT_SECRET_KEY = "cbslocalDefaultSecretKey00000000"
+REGION = "ap-guangzhou"
+ZONE = "ap-guangzhou-3"
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
+                   "ALL_PROXY", "no_proxy", "NO_PROXY")
+
+
+def clean_env(**extra: str) -> dict:
+    """The environment without proxies: both SDKs would send our loopback traffic to them."""
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
+    env.update(extra)
+    return env
+
+
+for _name in PROXY_VARIABLES:  # the SDKs read os.environ directly
+    os.environ.pop(_name, None)
+
+
+@dataclass
+class Server:
+    data_dir: Path
+    timing: str = "instant"
+    database_url: str | None = None
+    process: subprocess.Popen | None = None
+    port: int = 0
+    log_path: Path = field(init=False)
+
+    def __post_init__(self):
+        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.endpoint}"
+
+    def start(self, timeout: float = 20.0) -> "Server":
+        args = [sys.executable, "-m", "cbslocal", "serve", "--port", "0",
+                "--data-dir", str(self.data_dir), "--timing", self.timing]
+        if self.database_url:
+            args += ["--database-url", self.database_url]
+        log = open(self.log_path, "ab")
+        offset = log.tell()
+        self.process = subprocess.Popen(args, stdout=log, stderr=log, env=clean_env())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"cbslocal exited early:\n{self.log_path.read_text()}")
+            ready = self._ready_line(offset)
+            if ready:
+                self.port = ready["port"]
+                return self
+            time.sleep(0.02)
+        raise RuntimeError(f"cbslocal did not start:\n{self.log_path.read_text()}")
+
+    def _ready_line(self, offset: int) -> dict | None:
+        with open(self.log_path, "rb") as log:
+            log.seek(offset)
+            for line in log:
+                if line.startswith(b'{"event": "ready"'):
+                    return json.loads(line)
+        return None
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def control(self, method: str, path: str, body: dict | None = None) -> requests.Response:
+        return requests.request(method, f"{self.url}/_cbslocal{path}", json=body, timeout=30,
+                                proxies={"http": None, "https": None})
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def cbs_client(server: Server, secret_id: str = DEFAULT_SECRET_ID,
+               secret_key: str = DEFAULT_SECRET_KEY, region: str = REGION, *,
+               method: str = "POST", sign_method: str | None = None, unsigned_payload: bool = False,
+               language: str | None = None, token: str | None = None):
+    from tencentcloud.cbs.v20170312 import cbs_client as cbs
+    from tencentcloud.common import credential
+    from tencentcloud.common.profile.client_profile import ClientProfile
+    from tencentcloud.common.profile.http_profile import HttpProfile
+
+    http = HttpProfile(endpoint=server.endpoint, protocol="http", reqMethod=method)
+    profile = ClientProfile(httpProfile=http)
+    if sign_method:
+        profile.signMethod = sign_method
+    if language:
+        profile.language = language
+    profile.unsignedPayload = unsigned_payload
+    return cbs.CbsClient(credential.Credential(secret_id, secret_key, token), region, profile)
