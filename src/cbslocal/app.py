@@ -69,6 +69,7 @@ class App:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self.runtime.store.pin_connection()
                 self._engine_task = asyncio.create_task(self._engine_loop())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

@@ -38,6 +38,7 @@ def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: str) ->
     if service is None or call.action not in service.known_actions:
         raise ApiError(errors.INVALID_ACTION, f"The action {call.action!r} does not exist.",
                        f"接口 {call.action!r} 不存在。")
+    call.service = service.name
     if not call.version:
         raise errors.missing_parameter("Version" if v1 else "X-TC-Version")
     if call.version != service.version:

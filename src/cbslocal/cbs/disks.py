@@ -6,17 +6,18 @@ from calendar import monthrange
 from datetime import datetime, timezone
 
 import orjson
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from cbslocal import ids
 from cbslocal.api import errors
 from cbslocal.api.cbs_schema import CreateDisksRequest, DescribeDisksRequest, disk_json
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
-from cbslocal.cbs.filters import disk_conditions
+from cbslocal.cbs.filters import compile_filters, filter_conditions
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import CHINA_TZ
 from cbslocal.store.scope import owned_by
+from cbslocal.store.prepared import Prepared
 from cbslocal.store.tables import client_tokens, disk_tags, disks
 
 # Internal: the disk is being created and is not listed yet (there is no CREATING DiskState).
@@ -229,34 +230,62 @@ def add_months(epoch: float, months: int) -> float:
 # --- DescribeDisks -------------------------------------------------------------------------------
 _ORDER_COLUMNS = {"CREATE_TIME": disks.c.created_at, "CREATETIME": disks.c.created_at,
                   "DEADLINE": disks.c.deadline_at}
+_MAX_SHAPES = 2048
 
 
 def describe_disks(ctx: Context, req: DescribeDisksRequest) -> dict:
     limit, offset = _page(ctx, req)
-    where = [owned_by(disks, ctx.account_id, ctx.region), disks.c.disk_state != PROVISIONING]
     if req.DiskIds is not None and req.Filters is not None:
         raise ApiError(errors.INVALID_PARAMETER_VALUE,
                        "`DiskIds` and `Filters` cannot be given together.",
                        "`DiskIds` 和 `Filters` 不能同时指定。")
+    params = {"account_id": ctx.account_id, "region": ctx.region, "hidden": PROVISIONING,
+              "limit": limit, "offset": offset}
+    id_count = None
     if req.DiskIds is not None:
-        where.append(disks.c.disk_id.in_(_describe_ids(req.DiskIds)))
-    if req.Filters is not None:
-        where.extend(disk_conditions(req.Filters))
-    column = _ORDER_COLUMNS[req.OrderField or "CREATE_TIME"]
-    descending = req.Order == "DESC"
-    order = [column.desc().nulls_last() if descending else column.asc().nulls_last(),
-             disks.c.seq.desc() if descending else disks.c.seq.asc()]
-    rows = ctx.conn.execute(select(disks).where(*where).order_by(*order)
-                            .limit(limit).offset(offset)).all()
+        id_count = len(req.DiskIds)
+        params.update({f"id{i}": disk_id for i, disk_id in enumerate(_describe_ids(req.DiskIds))})
+    filter_shape, filter_params = compile_filters(req.Filters or ())
+    params.update(filter_params)
+    page, count = _describe_queries(id_count, filter_shape, req.OrderField or "CREATE_TIME",
+                                    req.Order == "DESC")
+    rows = page.rows(ctx.conn, **params)
     if len(rows) < limit and (rows or offset == 0):  # the last page: no need to count
         total = offset + len(rows)
     else:
-        total = ctx.conn.execute(select(func.count()).select_from(disks).where(*where)).scalar()
+        total = count.scalar(ctx.conn, **params)
     tags = _tags_of(ctx, [r.disk_id for r in rows])
     policies = [] if req.ReturnBindAutoSnapshotPolicy else None
     return {"TotalCount": total,
-            "DiskSet": [disk_json(r, tags.get(r.disk_id, []), now=ctx.now, language=ctx.language,
+            "DiskSet": [disk_json(r, tags.get(r.disk_id, ()), now=ctx.now, language=ctx.language,
                                   policy_ids=policies) for r in rows]}
+
+
+_DESCRIBE_QUERIES: dict[tuple, tuple[Prepared, Prepared]] = {}
+
+
+def _describe_queries(id_count: int | None, filter_shape: tuple, order_field: str,
+                      descending: bool) -> tuple[Prepared, Prepared]:
+    """The page and count statements for one shape of request, built and compiled once."""
+    key = (id_count, filter_shape, order_field, descending)
+    found = _DESCRIBE_QUERIES.get(key)
+    if found is not None:
+        return found
+    where = [disks.c.account_id == bindparam("account_id"), disks.c.region == bindparam("region"),
+             disks.c.disk_state != bindparam("hidden")]
+    if id_count is not None:
+        where.append(disks.c.disk_id.in_([bindparam(f"id{i}") for i in range(id_count)]))
+    where.extend(filter_conditions(filter_shape))
+    column = _ORDER_COLUMNS[order_field]
+    order = ([column.desc().nulls_last(), disks.c.seq.desc()] if descending
+             else [column.asc().nulls_last(), disks.c.seq.asc()])
+    page = Prepared(select(disks).where(*where).order_by(*order)
+                    .limit(bindparam("limit")).offset(bindparam("offset")))
+    count = Prepared(select(func.count()).select_from(disks).where(*where))
+    if len(_DESCRIBE_QUERIES) >= _MAX_SHAPES:
+        _DESCRIBE_QUERIES.clear()
+    _DESCRIBE_QUERIES[key] = (page, count)
+    return page, count
 
 
 def _page(ctx: Context, req: DescribeDisksRequest) -> tuple[int, int]:
@@ -277,12 +306,19 @@ def _describe_ids(disk_ids: list[str]) -> list[str]:
     return disk_ids
 
 
+_TAGS_BY_COUNT: dict[int, Prepared] = {}
+
+
 def _tags_of(ctx: Context, disk_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
     if not disk_ids:
         return {}
+    query = _TAGS_BY_COUNT.get(len(disk_ids))
+    if query is None:
+        query = _TAGS_BY_COUNT[len(disk_ids)] = Prepared(
+            select(disk_tags.c.disk_id, disk_tags.c.tag_key, disk_tags.c.tag_value)
+            .where(disk_tags.c.disk_id.in_([bindparam(f"d{i}") for i in range(len(disk_ids))]))
+            .order_by(disk_tags.c.disk_id, disk_tags.c.position))
     out: dict[str, list[tuple[str, str]]] = {}
-    for row in ctx.conn.execute(select(disk_tags.c.disk_id, disk_tags.c.tag_key, disk_tags.c.tag_value)
-                                .where(disk_tags.c.disk_id.in_(disk_ids))
-                                .order_by(disk_tags.c.disk_id, disk_tags.c.position)):
-        out.setdefault(row.disk_id, []).append((row.tag_key, row.tag_value))
+    for disk_id, key, value in query.rows(ctx.conn, **{f"d{i}": d for i, d in enumerate(disk_ids)}):
+        out.setdefault(disk_id, []).append((key, value))
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, false, select
+from sqlalchemy import bindparam, exists, false, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from cbslocal.api import errors
@@ -72,8 +72,10 @@ DISK_FILTERS: dict[str, FilterSpec] = {
 TAG_PREFIX = "tag:"
 
 
-def disk_conditions(filters) -> list[ColumnElement]:
-    conditions = []
+def compile_filters(filters) -> tuple[tuple, dict]:
+    """Validate the request's filters; returns their shape (what the SQL looks like: names and
+    value counts) and the values to bind. Statements are built and compiled once per shape."""
+    shape, params = [], {}
     for position, flt in enumerate(filters):
         field = f"Filters.{position}"
         if not flt.Values:
@@ -84,16 +86,30 @@ def disk_conditions(filters) -> list[ColumnElement]:
             raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
                            f"`{field}.Values` has more than {MAX_FILTER_VALUES} values.")
         if flt.Name.startswith(TAG_PREFIX) and len(flt.Name) > len(TAG_PREFIX):
-            key = flt.Name[len(TAG_PREFIX):]
-            conditions.append(_tag_exists(
-                and_(disk_tags.c.tag_key == key, disk_tags.c.tag_value.in_(flt.Values))))
-            continue
-        spec = DISK_FILTERS.get(flt.Name)
-        if spec is None:
-            raise ApiError(errors.INVALID_FILTER,
-                           f"Filter {flt.Name!r} is not supported by DescribeDisks.",
-                           f"DescribeDisks 不支持过滤条件 {flt.Name!r}。")
-        conditions.append(spec.condition(_values(spec, flt, field)))
+            name, values = TAG_PREFIX, list(flt.Values)
+            params[f"f{position}_key"] = flt.Name[len(TAG_PREFIX):]
+        else:
+            spec = DISK_FILTERS.get(flt.Name)
+            if spec is None:
+                raise ApiError(errors.INVALID_FILTER,
+                               f"Filter {flt.Name!r} is not supported by DescribeDisks.",
+                               f"DescribeDisks 不支持过滤条件 {flt.Name!r}。")
+            name, values = flt.Name, _values(spec, flt, field)
+        shape.append((name, len(values)))
+        params.update({f"f{position}_{i}": value for i, value in enumerate(values)})
+    return tuple(shape), params
+
+
+def filter_conditions(shape: tuple) -> list[ColumnElement]:
+    """The SQL conditions of a filter shape, with bind parameters named as compile_filters does."""
+    conditions = []
+    for position, (name, count) in enumerate(shape):
+        values = [bindparam(f"f{position}_{i}") for i in range(count)]
+        if name == TAG_PREFIX:
+            conditions.append(_tag_exists(disk_tags.c.tag_key == bindparam(f"f{position}_key"),
+                                          disk_tags.c.tag_value.in_(values)))
+        else:
+            conditions.append(DISK_FILTERS[name].condition(values))
     return conditions
 
 

@@ -13,6 +13,7 @@ import orjson
 from sqlalchemy import Connection, delete, insert, select
 
 from cbslocal.engine.clock import ClockState
+from cbslocal.store.prepared import Prepared
 from cbslocal.store.tables import clock as clock_table
 from cbslocal.store.tables import transitions
 
@@ -36,12 +37,12 @@ def schedule(conn: Connection, kind: str, *, resource_id: str, account_id: str, 
         payload=orjson.dumps(payload or {}).decode()))
 
 
-_NEXT_DUE = select(transitions.c.due_at).order_by(transitions.c.due_at).limit(1)
+_NEXT_DUE = Prepared(select(transitions.c.due_at).order_by(transitions.c.due_at).limit(1))
 _DUE_BATCH = 500
 
 
 def next_due(conn: Connection) -> float | None:
-    return conn.execute(_NEXT_DUE).scalar()
+    return _NEXT_DUE.scalar(conn)
 
 
 def apply_due(conn: Connection, now: float) -> int:

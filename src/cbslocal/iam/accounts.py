@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from cbslocal import ids
 from cbslocal.iam.model import Credentials, KeyRecord
+from cbslocal.store.prepared import Prepared
 from cbslocal.store.tables import accounts, api_keys
 
 # The account a fresh data dir starts with, so that a first run needs no setup (README).
@@ -54,13 +55,18 @@ def create_key(conn: Connection, account_id: str, now: float,
     return creds
 
 
-_KEY_QUERY = select(api_keys.c.secret_id, api_keys.c.secret_key, api_keys.c.account_id,
-                    api_keys.c.enabled, api_keys.c.token, api_keys.c.expires_at)
+_KEY_QUERY = Prepared(
+    select(api_keys.c.secret_id, api_keys.c.secret_key, api_keys.c.account_id, api_keys.c.enabled,
+           api_keys.c.token, api_keys.c.expires_at)
+    .where(api_keys.c.secret_id == bindparam("secret_id")))
 
 
 def find_key(conn: Connection, secret_id: str) -> KeyRecord | None:
-    row = conn.execute(_KEY_QUERY.where(api_keys.c.secret_id == secret_id)).first()
-    return KeyRecord(*row) if row else None
+    row = _KEY_QUERY.first(conn, secret_id=secret_id)
+    if row is None:
+        return None
+    return KeyRecord(row.secret_id, row.secret_key, row.account_id, bool(row.enabled), row.token,
+                     row.expires_at)
 
 
 def list_accounts(conn: Connection) -> list[dict]:

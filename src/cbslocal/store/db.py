@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
 from cbslocal.store.migrations import HEAD_REVISION, upgrade_to_head
@@ -19,6 +21,7 @@ class Store:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self.engine = _make_engine(url)
+        self._local = threading.local()
 
     def migrate(self) -> None:
         """Bring the schema to the current head; a data dir from an older version is upgraded."""
@@ -37,31 +40,64 @@ class Store:
     def write(self) -> Iterator[Connection]:
         """A transaction that may write. On SQLite it takes the write lock at BEGIN, so two
         writers queue instead of failing halfway with SQLITE_BUSY."""
-        with self.engine.connect() as conn:
+        with self._connection() as conn:
+            raw = conn.connection.dbapi_connection
             if self.is_sqlite:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
-            else:
-                conn.begin()
+                raw.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
             except BaseException:
                 conn.rollback()
+                raw.rollback()
                 raise
+            # Queries run both through SQLAlchemy and straight on the driver (store.prepared):
+            # commit both views; the second is a no-op when the first already committed.
             conn.commit()
+            raw.commit()
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
+        """A read-only transaction: one consistent view of the data."""
+        with self._connection() as conn:
+            raw = conn.connection.dbapi_connection
             if self.is_sqlite:
-                conn.exec_driver_sql("BEGIN")
-            else:
-                conn.begin()
+                raw.execute("BEGIN")
             try:
                 yield conn
             finally:
                 conn.rollback()
+                raw.rollback()
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        """This thread's long-lived connection (a pool checkout costs more than an indexed
+        lookup), or a pooled one while that is busy with an enclosing transaction."""
+        local = self._local
+        conn = getattr(local, "conn", None)
+        if conn is None or local.busy:
+            with self.engine.connect() as pooled:
+                yield pooled
+            return
+        local.busy = True
+        try:
+            yield conn
+        except DBAPIError:
+            local.conn = None  # the connection may be broken: the next call opens a new one
+            conn.invalidate()
+            raise
+        finally:
+            local.busy = False
+
+    def pin_connection(self) -> None:
+        """Give the calling thread (the server's event loop) its own long-lived connection."""
+        self._local.conn = self.engine.connect()
+        self._local.busy = False
 
     def dispose(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            self._local.conn = None
+            conn.close()
         self.engine.dispose()
 
 
