@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Literal
 
 from cbslocal.api import cbs_objects as objects
-from cbslocal.api.schema import Request, UInt
+from cbslocal.api.schema import Request, UInt, int_choice
 from cbslocal.engine.clock import format_time
 
 CBS_VERSION = "2017-03-12"
@@ -54,7 +54,7 @@ class CreateDisksRequest(Request):
     ClientToken: str | None = None
     Encrypt: Literal["ENCRYPT"] | None = None
     DiskChargePrepaid: objects.DiskChargePrepaid | None = None
-    DeleteSnapshot: Literal[0, 1] | None = None
+    DeleteSnapshot: int_choice(0, 1) | None = None
     AutoMountConfiguration: objects.AutoMountConfiguration | None = None
     DiskBackupQuota: UInt | None = None
     BurstPerformance: bool | None = None

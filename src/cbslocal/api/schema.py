@@ -52,6 +52,15 @@ def _int64(value: int) -> int:
 UInt = Annotated[int, BeforeValidator(_no_bool), AfterValidator(_uint64)]
 Int64 = Annotated[int, BeforeValidator(_no_bool), AfterValidator(_int64)]
 
+
+def int_choice(*allowed: int):
+    """An Int64 that must be one of `allowed` (Literal would refuse the string "1" of a GET)."""
+    def check(value: int) -> int:
+        if value not in allowed:
+            raise invalid_value(f"Input should be one of {', '.join(map(str, allowed))}")
+        return value
+    return Annotated[int, BeforeValidator(_no_bool), AfterValidator(_int64), AfterValidator(check)]
+
 # Error types that mean "the shape is wrong" (InvalidParameter) rather than "the value is not
 # allowed" (InvalidParameterValue).
 _TYPE_ERRORS = {

@@ -1,0 +1,53 @@
+"""The catalog holds exactly the seed's codes, with the seed's own Chinese text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from cbslocal.api import errors
+
+REPO = Path(__file__).resolve().parents[2]
+SEED_COPY = REPO / "tests/data/seed-error-codes.md"
+SEED_SHARED = REPO.parent / "shared/reference/seed-error-codes.md"
+ROW = re.compile(r"^\|\s*([A-Za-z][A-Za-z.]+)\s*\|\s*(.+?)\s*\|\s*$")
+
+
+def seed_rows(path: Path) -> list[tuple[str, str]]:
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = ROW.match(line)
+        if match and match.group(1) != "错误码":
+            rows.append((match.group(1), match.group(2)))
+    return rows
+
+
+def test_the_copy_in_the_repo_is_the_seed_document():
+    if SEED_SHARED.exists():  # beside a checkout of the project's shared folder
+        assert SEED_COPY.read_text(encoding="utf-8") == SEED_SHARED.read_text(encoding="utf-8")
+
+
+def test_catalog_has_exactly_the_seed_codes():
+    rows = seed_rows(SEED_COPY)
+    assert len(rows) == 70  # 26 public + 44 business rows
+    seed_codes = {code for code, _ in rows}
+    assert len(seed_codes) == 65
+    assert set(errors.all_codes()) == seed_codes
+
+
+def test_chinese_messages_are_the_seed_text():
+    texts: dict[str, set[str]] = {}
+    for code, text in seed_rows(SEED_COPY):
+        texts.setdefault(code, set()).add(text.strip())
+    for code, entry in errors.all_codes().items():
+        # A code listed in both tables may use either of its two seed texts.
+        normalised = {t.rstrip("。") for t in texts[code]}
+        assert entry.zh.rstrip("。") in normalised, code
+        assert entry.en and entry.en[0].isupper(), code
+
+
+def test_api_error_message_follows_language():
+    failure = errors.ApiError(errors.INVALID_FILTER, "Filter 'x' is unknown.", "不支持过滤条件 'x'。")
+    assert failure.code == "InvalidFilter"
+    assert failure.message("en-US") == "The specified filter is not supported. Filter 'x' is unknown."
+    assert failure.message("zh-CN") == "指定的Filter不被支持。 不支持过滤条件 'x'。"
