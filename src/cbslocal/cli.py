@@ -55,6 +55,7 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, timing
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
+    sock.listen(2048)  # before the ready line: a client may connect at once, and is queued
     bound_port = sock.getsockname()[1]
     where = database_url or str(data_dir.resolve() / "cbslocal.db")
     click.echo(json.dumps({

@@ -99,20 +99,44 @@ class Server:
         return self.log_path.read_text(errors="replace")
 
 
-def cbs_client(server: Server, secret_id: str = DEFAULT_SECRET_ID,
-               secret_key: str = DEFAULT_SECRET_KEY, region: str = REGION, *,
-               method: str = "POST", sign_method: str | None = None, unsigned_payload: bool = False,
-               language: str | None = None, token: str | None = None):
-    from tencentcloud.cbs.v20170312 import cbs_client as cbs
-    from tencentcloud.common import credential
+def client_profile(server: Server, *, method: str = "POST", sign_method: str | None = None,
+                   unsigned_payload: bool = False, language: str | None = None):
     from tencentcloud.common.profile.client_profile import ClientProfile
     from tencentcloud.common.profile.http_profile import HttpProfile
 
-    http = HttpProfile(endpoint=server.endpoint, protocol="http", reqMethod=method)
-    profile = ClientProfile(httpProfile=http)
+    profile = ClientProfile(httpProfile=HttpProfile(endpoint=server.endpoint, protocol="http",
+                                                    reqMethod=method))
     if sign_method:
         profile.signMethod = sign_method
     if language:
         profile.language = language
     profile.unsignedPayload = unsigned_payload
-    return cbs.CbsClient(credential.Credential(secret_id, secret_key, token), region, profile)
+    return profile
+
+
+def credential(secret_id: str = DEFAULT_SECRET_ID, secret_key: str = DEFAULT_SECRET_KEY,
+               token: str | None = None):
+    from tencentcloud.common import credential as sdk_credential
+
+    return sdk_credential.Credential(secret_id, secret_key, token)
+
+
+def cbs_client(server: Server, secret_id: str = DEFAULT_SECRET_ID,
+               secret_key: str = DEFAULT_SECRET_KEY, region: str = REGION, *,
+               token: str | None = None, **profile):
+    """The official CbsClient pointed at `server` (profile: method, sign_method,
+    unsigned_payload, language)."""
+    from tencentcloud.cbs.v20170312 import cbs_client as cbs
+
+    return cbs.CbsClient(credential(secret_id, secret_key, token), region,
+                         client_profile(server, **profile))
+
+
+def common_client(server: Server, service: str = "cbs", version: str = "2017-03-12",
+                  region: str = REGION, secret_id: str = DEFAULT_SECRET_ID,
+                  secret_key: str = DEFAULT_SECRET_KEY, **profile):
+    """The SDK's CommonClient: sends any action and any parameters (`call_json`)."""
+    from tencentcloud.common.common_client import CommonClient
+
+    return CommonClient(service, version, credential(secret_id, secret_key), region,
+                        client_profile(server, **profile))
