@@ -7,11 +7,11 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
-from cbslocal.store.migrations import HEAD_REVISION, upgrade_to_head
+from cbslocal.store.migrations import HEAD_REVISION, create_fresh, upgrade_to_head
 
 
 class Store:
@@ -25,7 +25,10 @@ class Store:
 
     def migrate(self) -> None:
         """Bring the schema to the current head; a data dir from an older version is upgraded."""
-        if self._current_revision() != HEAD_REVISION:
+        revision = self._current_revision()
+        if revision is None and not inspect(self.engine).get_table_names():
+            create_fresh(self.engine)
+        elif revision != HEAD_REVISION:
             upgrade_to_head(self.engine)
 
     def _current_revision(self) -> str | None:

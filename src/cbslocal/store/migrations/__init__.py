@@ -21,6 +21,23 @@ def alembic_config(engine):
     return config
 
 
+def create_fresh(engine) -> None:
+    """A new, empty database: create the head schema at once and record it as migrated.
+
+    Equivalent to running every migration (tests/unit/test_migrations.py holds them equal), but
+    without loading Alembic: start-up must answer its first request within half a second."""
+    from sqlalchemy import Column, MetaData, String, Table
+
+    from cbslocal.store.tables import metadata
+
+    version = Table("alembic_version", MetaData(),
+                    Column("version_num", String(32), primary_key=True))
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        version.create(conn)
+        conn.execute(version.insert().values(version_num=HEAD_REVISION))
+
+
 def upgrade_to_head(engine) -> None:
     from alembic import command
 
