@@ -3,7 +3,7 @@ one transaction, after every asynchronous move that has come due (protocol.md §
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cbslocal.api import errors, schema
 from cbslocal.api.context import Context
@@ -14,6 +14,7 @@ from cbslocal.engine import transitions
 from cbslocal.engine.clock import Clock
 from cbslocal.gateway.request import ApiCall
 from cbslocal.store.db import Store
+from cbslocal.store.group_commit import GroupCommitter
 
 
 @dataclass
@@ -23,6 +24,11 @@ class Runtime:
     clock: Clock
     settings: Settings
     registry: Registry
+    committer: GroupCommitter = field(init=False)
+
+    def __post_init__(self):
+        self.committer = GroupCommitter(
+            self.store, lambda conn: transitions.apply_due(conn, self.clock.now()))
 
     def settle(self, now: float | None = None) -> int:
         """Apply every move due at `now` (default: the clock's now)."""
@@ -30,7 +36,7 @@ class Runtime:
             return transitions.apply_due(conn, self.clock.now() if now is None else now)
 
 
-def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: str) -> dict:
+async def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: str) -> dict:
     v1 = call.signature_method != "TC3-HMAC-SHA256"
     if not call.action:
         raise errors.missing_parameter("Action" if v1 else "X-TC-Action")
@@ -56,15 +62,16 @@ def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: str) ->
                        f"cbslocal does not implement {call.action} yet.",
                        f"cbslocal 尚未实现 {call.action}。")
     request = schema.parse(action.request, call.params)
-    return _run(action, request, call, runtime, request_id, language)
-
-
-def _run(action, request, call: ApiCall, runtime: Runtime, request_id: str, language: str) -> dict:
-    store, now = runtime.store, runtime.clock.now()
+    now = runtime.clock.now()
     if action.mutating:
-        with store.write() as conn:
-            transitions.apply_due(conn, now)
-            return action.handler(_context(call, runtime, request_id, language, now, conn), request)
+        return await runtime.committer.run(lambda conn: action.handler(
+            _context(call, runtime, request_id, language, now, conn), request))
+    return _read(action, request, call, runtime, request_id, language, now)
+
+
+def _read(action, request, call: ApiCall, runtime: Runtime, request_id: str, language: str,
+          now: float) -> dict:
+    store = runtime.store
     with store.read() as conn:
         due = transitions.next_due(conn)
         if due is None or due > now:
