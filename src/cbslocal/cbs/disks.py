@@ -299,7 +299,8 @@ def _page(ctx: Context, req: DescribeDisksRequest) -> tuple[int, int]:
 def _describe_ids(disk_ids: list[str]) -> list[str]:
     if len(disk_ids) > MAX_DESCRIBE_IDS:
         raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                       f"At most {MAX_DESCRIBE_IDS} `DiskIds` per request.")
+                       f"At most {MAX_DESCRIBE_IDS} `DiskIds` per request.",
+                       f"每次请求最多 {MAX_DESCRIBE_IDS} 个 `DiskIds`。")
     for position, disk_id in enumerate(disk_ids):
         if not ids.is_resource_id(ids.DISK, disk_id):
             raise errors.invalid_value(f"DiskIds.{position}", f"{disk_id!r} is not a disk ID")

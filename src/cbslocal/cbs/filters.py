@@ -84,7 +84,8 @@ def compile_filters(filters) -> tuple[tuple, dict]:
                            f"过滤条件 {flt.Name!r} 的 `{field}.Values` 不能为空。")
         if len(flt.Values) > MAX_FILTER_VALUES:
             raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                           f"`{field}.Values` has more than {MAX_FILTER_VALUES} values.")
+                           f"`{field}.Values` has more than {MAX_FILTER_VALUES} values.",
+                           f"`{field}.Values` 的取值超过 {MAX_FILTER_VALUES} 个。")
         if flt.Name.startswith(TAG_PREFIX) and len(flt.Name) > len(TAG_PREFIX):
             name, values = TAG_PREFIX, list(flt.Values)
             params[f"f{position}_key"] = flt.Name[len(TAG_PREFIX):]

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from cbslocal import ids
 from cbslocal.api import errors
 from cbslocal.api.errors import ApiError
 from cbslocal.gateway import envelope
-from cbslocal.gateway.request import MAX_TC3_BODY, ApiCall, KeyResolver, RawRequest, decode
+from cbslocal.gateway.request import (MAX_TC3_BODY, ApiCall, KeyResolver, RawRequest, decode,
+                                      too_large)
 
 log = logging.getLogger("cbslocal.gateway")
 
@@ -34,7 +35,7 @@ class CallRecord:
     client: str
 
 
-Handler = Callable[[ApiCall, str, str], dict]
+Handler = Callable[[ApiCall, str, str], Awaitable[dict]]
 
 
 class ApiEndpoint:
@@ -61,12 +62,10 @@ class ApiEndpoint:
         call = None
         try:
             if not complete:
-                raise ApiError(errors.INVALID_PARAMETER,
-                               f"The request body exceeds {MAX_TC3_BODY} bytes.",
-                               f"请求体超过 {MAX_TC3_BODY} 字节。")
+                raise too_large("the request body", MAX_TC3_BODY)
             call = decode(raw, self.resolve_key, self.wall(), self.max_skew)
             language = _language(call.language, self.default_language)
-            payload = envelope.success_body(self.handle(call, request_id, language), request_id)
+            payload = envelope.success_body(await self.handle(call, request_id, language), request_id)
             code = ""
         except ApiError as failure:
             code = failure.code
@@ -84,13 +83,14 @@ class ApiEndpoint:
             response_headers.append((b"x-tc-traceid", trace_id.encode()))
         if not complete:
             response_headers.append((b"connection", b"close"))
-        await send({"type": "http.response.start", "status": 200, "headers": response_headers})
-        await send({"type": "http.response.body", "body": payload})
+        # Recorded before the reply leaves: whoever sees the reply finds the call in the log.
         self.observe(CallRecord(
             request_id=request_id, service=call.service if call else "",
             action=(call.action or "") if call else headers.get("x-tc-action", ""),
             account_id=call.account_id if call else "", region=(call.region or "") if call else "",
             code=code, latency=time.perf_counter() - started, client=raw.client))
+        await send({"type": "http.response.start", "status": 200, "headers": response_headers})
+        await send({"type": "http.response.body", "body": payload})
 
 
 async def _read_body(receive, limit: int) -> tuple[bytes, bool]:

@@ -61,16 +61,18 @@ def decode(raw: RawRequest, resolve_key: KeyResolver, wall_now: float,
         raise ApiError(errors.UNSUPPORTED_PROTOCOL, f"Method {raw.method} is not allowed.",
                        f"不支持 {raw.method} 方法。")
     if raw.method == "GET" and len(raw.raw_query) > MAX_GET_QUERY:
-        raise _too_large("the query string", MAX_GET_QUERY)
+        raise too_large("the query string", MAX_GET_QUERY)
     authorization = raw.headers.get("authorization", "")
     if authorization.lstrip().startswith(signing.TC3_ALGORITHM):
         return _decode_tc3(raw, authorization, resolve_key, wall_now, max_skew)
     if authorization.strip().upper() == "SKIP":
         raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                       "Anonymous (unsigned) calls are not accepted by CBS.")
+                       "Anonymous (unsigned) calls are not accepted by CBS.",
+                       "CBS 不接受匿名（未签名）调用。")
     if authorization:
         raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                       "The Authorization header is not a TC3-HMAC-SHA256 authorization.")
+                       "The Authorization header is not a TC3-HMAC-SHA256 authorization.",
+                       "Authorization 头不是 TC3-HMAC-SHA256 签名。")
     return _decode_v1(raw, resolve_key, wall_now, max_skew)
 
 
@@ -81,22 +83,26 @@ def _decode_tc3(raw: RawRequest, authorization: str, resolve_key: KeyResolver,
     media_type = content_type.split(";", 1)[0].strip().lower()
     if raw.method == "POST":
         if len(raw.body) > MAX_TC3_BODY:
-            raise _too_large("the request body", MAX_TC3_BODY)
+            raise too_large("the request body", MAX_TC3_BODY)
         if media_type not in ("application/json", "multipart/form-data"):
             raise ApiError(errors.INVALID_PARAMETER,
                            f"Content-Type {content_type!r} is not supported with TC3-HMAC-SHA256; "
-                           "use application/json or multipart/form-data.")
+                           "use application/json or multipart/form-data.",
+                           f"TC3-HMAC-SHA256 不支持 Content-Type {content_type!r}，"
+                           "请使用 application/json 或 multipart/form-data。")
     try:
         auth = signing.parse_tc3_authorization(authorization)
     except signing.MalformedAuthorization as bad:
         raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                       f"The Authorization header is malformed: {bad}.") from None
+                       f"The Authorization header is malformed: {bad}.",
+                       f"Authorization 头格式错误：{bad}。") from None
     headers = raw.headers
     key = _resolve(auth.secret_id, resolve_key)
     timestamp = _check_timestamp(headers.get("x-tc-timestamp"), "X-TC-Timestamp", wall_now, max_skew)
     if auth.date != signing.utc_date(int(timestamp)):
         raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                       "The date of the credential scope is not the UTC date of X-TC-Timestamp.")
+                       "The date of the credential scope is not the UTC date of X-TC-Timestamp.",
+                       "凭证范围中的日期不是 X-TC-Timestamp 的 UTC 日期。")
     if not signing.verify_tc3(key.secret_key, auth, method=raw.method, raw_query=raw.raw_query,
                               headers=headers, body=raw.body, timestamp=timestamp):
         raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE)
@@ -134,23 +140,27 @@ def _multipart(body: bytes, content_type: str) -> dict:
     try:
         fields = parse_multipart(body, content_type)
     except ValueError as bad:
-        raise ApiError(errors.INVALID_PARAMETER, f"Malformed multipart body: {bad}.") from None
+        raise ApiError(errors.INVALID_PARAMETER, f"Malformed multipart body: {bad}.",
+                       f"multipart 请求体格式错误：{bad}。") from None
     params: dict = {}
     for name, value, part_type in fields:
         if name in params:
-            raise ApiError(errors.INVALID_PARAMETER, f"Part {name!r} is given more than once.")
+            raise ApiError(errors.INVALID_PARAMETER, f"Part {name!r} is given more than once.",
+                           f"字段 {name!r} 重复。")
         if part_type.startswith("application/json"):
             try:
                 params[name] = orjson.loads(value)
             except orjson.JSONDecodeError:
                 raise ApiError(errors.INVALID_PARAMETER,
-                               f"Part {name!r} is not valid JSON.") from None
+                               f"Part {name!r} is not valid JSON.",
+                               f"字段 {name!r} 不是合法的 JSON。") from None
         else:
             try:
                 params[name] = value.decode()
             except UnicodeDecodeError:
                 raise ApiError(errors.INVALID_PARAMETER,
-                               f"Part {name!r} is not valid UTF-8.") from None
+                               f"Part {name!r} is not valid UTF-8.",
+                               f"字段 {name!r} 不是合法的 UTF-8。") from None
     return params
 
 
@@ -159,32 +169,38 @@ def _decode_v1(raw: RawRequest, resolve_key: KeyResolver, wall_now: float,
                max_skew: float) -> ApiCall:
     if raw.method == "POST":
         if len(raw.body) > MAX_V1_BODY:
-            raise _too_large("the request body", MAX_V1_BODY)
+            raise too_large("the request body", MAX_V1_BODY)
         media_type = raw.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/x-www-form-urlencoded":
             raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
                            "The request carries no TC3-HMAC-SHA256 Authorization header, and a "
-                           "signature v1 request must be form-urlencoded.")
+                           "signature v1 request must be form-urlencoded.",
+                           "请求没有 TC3-HMAC-SHA256 Authorization 头，而 v1 签名请求必须是 "
+                           "application/x-www-form-urlencoded。")
         try:
             encoded = raw.body.decode()
         except UnicodeDecodeError:
-            raise ApiError(errors.INVALID_PARAMETER, "The request body is not valid UTF-8.") from None
+            raise ApiError(errors.INVALID_PARAMETER, "The request body is not valid UTF-8.",
+                           "请求体不是合法的 UTF-8。") from None
     else:
         encoded = raw.raw_query
     pairs = parse_qsl(encoded, keep_blank_values=True)
     params = dict(pairs)
     if len(params) != len(pairs):
-        raise ApiError(errors.INVALID_PARAMETER, "A parameter is given more than once.")
+        raise ApiError(errors.INVALID_PARAMETER, "A parameter is given more than once.",
+                       "参数重复。")
     if "Signature" not in params:
         raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                       "The request is not signed: no TC3 Authorization header and no Signature.")
+                       "The request is not signed: no TC3 Authorization header and no Signature.",
+                       "请求未签名：既没有 TC3 Authorization 头，也没有 Signature 参数。")
     for required in ("SecretId", "Timestamp", "Nonce"):
         if not params.get(required):
             raise errors.missing_parameter(required)
     method = params.get("SignatureMethod", "HmacSHA1")
     if method not in signing.V1_METHODS:
         raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                       f"SignatureMethod {method!r} is not HmacSHA1 or HmacSHA256.")
+                       f"SignatureMethod {method!r} is not HmacSHA1 or HmacSHA256.",
+                       f"SignatureMethod {method!r} 不是 HmacSHA1 或 HmacSHA256。")
     key = _resolve(params["SecretId"], resolve_key)
     _check_timestamp(params["Timestamp"], "Timestamp", wall_now, max_skew)
     if not signing.verify_v1(key.secret_key, method=raw.method, host=raw.headers.get("host", ""),
@@ -214,7 +230,8 @@ def _check_timestamp(value: str | None, name: str, wall_now: float, max_skew: fl
         raise errors.missing_parameter(name)
     if not value.isdigit() or len(value) > 12:
         raise ApiError(errors.INVALID_PARAMETER,
-                       f"`{name}` must be Unix seconds as a decimal integer.")
+                       f"`{name}` must be Unix seconds as a decimal integer.",
+                       f"`{name}` 必须是十进制整数形式的 Unix 秒数。")
     if abs(wall_now - int(value)) > max_skew:
         raise ApiError(errors.AUTH_FAILURE_SIGNATURE_EXPIRE)
     return value
@@ -224,22 +241,23 @@ def _check_token(key: KeyRecord, token: str | None, wall_now: float) -> None:
     if key.token is None:
         if token:
             raise ApiError(errors.AUTH_FAILURE_TOKEN_FAILURE,
-                           "A token was given with a permanent key.")
+                           "A token was given with a permanent key.", "永久密钥不应携带 Token。")
         return
     if not token or token != key.token:
         raise ApiError(errors.AUTH_FAILURE_TOKEN_FAILURE,
-                       "The temporary key needs its own token.")
+                       "The temporary key needs its own token.", "临时密钥需要与之匹配的 Token。")
     if key.expires_at is not None and wall_now >= key.expires_at:
-        raise ApiError(errors.AUTH_FAILURE_TOKEN_FAILURE, "The temporary credentials have expired.")
+        raise ApiError(errors.AUTH_FAILURE_TOKEN_FAILURE, "The temporary credentials have expired.",
+                       "临时凭证已过期。")
 
 
 def _flattened(pairs: list[tuple[str, str]]) -> dict:
     try:
         return unflatten(pairs)
     except FlattenError as bad:
-        raise ApiError(errors.INVALID_PARAMETER, f"{bad}.") from None
+        raise ApiError(errors.INVALID_PARAMETER, f"{bad}.", f"参数名格式错误：{bad}。") from None
 
 
-def _too_large(what: str, limit: int) -> ApiError:
+def too_large(what: str, limit: int) -> ApiError:
     return ApiError(errors.INVALID_PARAMETER, f"{what.capitalize()} exceeds {limit} bytes.",
                     f"请求大小超过 {limit} 字节。")
