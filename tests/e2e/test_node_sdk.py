@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -58,20 +56,6 @@ def client_defaults(server: Server) -> dict:
 def sdk_disk_fields() -> set[str]:
     from tencentcloud.cbs.v20170312 import models
     return {name.lstrip("_") for name in vars(models.Disk())}
-
-
-def wait_accepting(server: Server, timeout: float = 5.0) -> None:
-    """Wait until the port accepts connections. `cbslocal serve` prints its ready line after
-    bind() but before uvicorn listen()s, so a connection right after it can be refused."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
 
 
 class Batch:
@@ -195,7 +179,6 @@ ERROR_CASES: list[tuple[str, dict, str, str | None]] = [
 @pytest.fixture(scope="module")
 def node(server):
     """Every Node call of this module, run once in one Node process; results by name."""
-    wait_accepting(server)
     reply = server.control("POST", "/accounts/100000000001/keys", {"ttl": 3600})
     assert reply.status_code == 200, reply.text
     temporary = reply.json()
