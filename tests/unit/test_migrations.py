@@ -13,7 +13,11 @@ from cbslocal.store.tables import metadata
 
 def schema(engine) -> dict:
     found = inspect(engine)
-    return {table: (sorted((c["name"], str(c["type"]), c["nullable"]) for c in found.get_columns(table)),
+    with engine.connect() as conn:
+        triggers = sorted(conn.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all())
+    assert triggers, "the census triggers are missing"
+    return {"(triggers)": triggers} | {table: (sorted((c["name"], str(c["type"]), c["nullable"]) for c in found.get_columns(table)),
                     sorted((i["name"], tuple(i["column_names"]), bool(i["unique"]))
                            for i in found.get_indexes(table)))
             for table in found.get_table_names()}

@@ -18,7 +18,7 @@ from cbslocal.engine import transitions
 from cbslocal.engine.clock import CHINA_TZ
 from cbslocal.store.scope import owned_by
 from cbslocal.store.prepared import Prepared
-from cbslocal.store.tables import client_tokens, disk_tags, disks
+from cbslocal.store.tables import client_tokens, disk_census, disk_tags, disks
 
 # Internal: the disk is being created and is not listed yet (there is no CREATING DiskState).
 PROVISIONING = "PROVISIONING"
@@ -264,6 +264,12 @@ def describe_disks(ctx: Context, req: DescribeDisksRequest) -> dict:
 _DESCRIBE_QUERIES: dict[tuple, tuple[Prepared, Prepared]] = {}
 
 
+def _listed(table) -> list:
+    """The caller's disks that DescribeDisks shows (not those still being created)."""
+    return [table.c.account_id == bindparam("account_id"), table.c.region == bindparam("region"),
+            table.c.disk_state != bindparam("hidden")]
+
+
 def _describe_queries(id_count: int | None, filter_shape: tuple, order_field: str,
                       descending: bool) -> tuple[Prepared, Prepared]:
     """The page and count statements for one shape of request, built and compiled once."""
@@ -271,8 +277,7 @@ def _describe_queries(id_count: int | None, filter_shape: tuple, order_field: st
     found = _DESCRIBE_QUERIES.get(key)
     if found is not None:
         return found
-    where = [disks.c.account_id == bindparam("account_id"), disks.c.region == bindparam("region"),
-             disks.c.disk_state != bindparam("hidden")]
+    where = _listed(disks)
     if id_count is not None:
         where.append(disks.c.disk_id.in_([bindparam(f"id{i}") for i in range(id_count)]))
     where.extend(filter_conditions(filter_shape))
@@ -281,7 +286,12 @@ def _describe_queries(id_count: int | None, filter_shape: tuple, order_field: st
              else [column.asc().nulls_last(), disks.c.seq.asc()])
     page = Prepared(select(disks).where(*where).order_by(*order)
                     .limit(bindparam("limit")).offset(bindparam("offset")))
-    count = Prepared(select(func.count()).select_from(disks).where(*where))
+    census_filters = filter_conditions(filter_shape, disk_census) if id_count is None else None
+    if census_filters is not None:  # O(combinations), not O(disks)
+        count = Prepared(select(func.coalesce(func.sum(disk_census.c.n), 0))
+                         .where(*_listed(disk_census), *census_filters))
+    else:
+        count = Prepared(select(func.count()).select_from(disks).where(*where))
     if len(_DESCRIBE_QUERIES) >= _MAX_SHAPES:
         _DESCRIBE_QUERIES.clear()
     _DESCRIBE_QUERIES[key] = (page, count)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, false, select
+from sqlalchemy import Table, bindparam, exists, false, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from cbslocal.api import errors
@@ -22,13 +22,10 @@ MAX_FILTER_VALUES = 100
 
 @dataclass(frozen=True)
 class FilterSpec:
-    condition: Callable[[list], ColumnElement]
+    column: str | None = None  # a column of `disks`: the condition is `column IN (values)`
+    condition: Callable[[list], ColumnElement] | None = None  # any other condition on `disks`
     parse: Callable[[str], object] = str
     allowed: frozenset[str] | None = None
-
-
-def _column_in(column) -> Callable[[list], ColumnElement]:
-    return lambda values: column.in_(values)
 
 
 def _tag_exists(*conditions) -> ColumnElement:
@@ -49,25 +46,25 @@ def _nothing(_values: list) -> ColumnElement:
 
 
 DISK_FILTERS: dict[str, FilterSpec] = {
-    "disk-usage": FilterSpec(_column_in(disks.c.disk_usage),
+    "disk-usage": FilterSpec("disk_usage",
                              allowed=frozenset({"SYSTEM_DISK", "DATA_DISK"})),
-    "disk-charge-type": FilterSpec(_column_in(disks.c.charge_type),
+    "disk-charge-type": FilterSpec("charge_type",
                                    allowed=frozenset({"PREPAID", "POSTPAID_BY_HOUR", "CDCPAID"})),
-    "portable": FilterSpec(_column_in(disks.c.portable), parse=_parse_bool),
-    "project-id": FilterSpec(_column_in(disks.c.project_id), parse=int),
-    "disk-id": FilterSpec(_column_in(disks.c.disk_id)),
-    "disk-name": FilterSpec(_column_in(disks.c.disk_name)),
-    "disk-type": FilterSpec(_column_in(disks.c.disk_type), allowed=frozenset({
+    "portable": FilterSpec("portable", parse=_parse_bool),
+    "project-id": FilterSpec("project_id", parse=int),
+    "disk-id": FilterSpec("disk_id"),
+    "disk-name": FilterSpec("disk_name"),
+    "disk-type": FilterSpec("disk_type", allowed=frozenset({
         "CLOUD_BASIC", "CLOUD_PREMIUM", "CLOUD_BSSD", "CLOUD_SSD", "CLOUD_HSSD", "CLOUD_TSSD"})),
-    "disk-state": FilterSpec(_column_in(disks.c.disk_state), allowed=frozenset(DISK_STATES)),
-    "zone": FilterSpec(_column_in(disks.c.zone)),
-    "instance-id": FilterSpec(_column_in(disks.c.instance_id)),
-    "instance-ip-address": FilterSpec(_nothing),
-    "instance-name": FilterSpec(_nothing),
-    "tag-key": FilterSpec(lambda values: _tag_exists(disk_tags.c.tag_key.in_(values))),
-    "tag-value": FilterSpec(lambda values: _tag_exists(disk_tags.c.tag_value.in_(values))),
-    "dedicated-cluster-id": FilterSpec(_nothing),
-    "cluster-group-id": FilterSpec(_nothing),
+    "disk-state": FilterSpec("disk_state", allowed=frozenset(DISK_STATES)),
+    "zone": FilterSpec("zone"),
+    "instance-id": FilterSpec("instance_id"),
+    "instance-ip-address": FilterSpec(condition=_nothing),
+    "instance-name": FilterSpec(condition=_nothing),
+    "tag-key": FilterSpec(condition=lambda values: _tag_exists(disk_tags.c.tag_key.in_(values))),
+    "tag-value": FilterSpec(condition=lambda values: _tag_exists(disk_tags.c.tag_value.in_(values))),
+    "dedicated-cluster-id": FilterSpec(condition=_nothing),
+    "cluster-group-id": FilterSpec(condition=_nothing),
 }
 TAG_PREFIX = "tag:"
 
@@ -101,16 +98,25 @@ def compile_filters(filters) -> tuple[tuple, dict]:
     return tuple(shape), params
 
 
-def filter_conditions(shape: tuple) -> list[ColumnElement]:
-    """The SQL conditions of a filter shape, with bind parameters named as compile_filters does."""
+def filter_conditions(shape: tuple, table: Table = disks) -> list[ColumnElement] | None:
+    """The SQL conditions of a filter shape on `table` (`disks`, or a table with some of its
+    columns such as `disk_census`), with bind parameters named as compile_filters does; None if
+    `table` cannot express one of the filters."""
     conditions = []
     for position, (name, count) in enumerate(shape):
         values = [bindparam(f"f{position}_{i}") for i in range(count)]
-        if name == TAG_PREFIX:
+        spec = DISK_FILTERS.get(name)
+        if spec is not None and spec.column is not None:
+            if spec.column not in table.c:
+                return None
+            conditions.append(table.c[spec.column].in_(values))
+        elif table is not disks:
+            return None
+        elif name == TAG_PREFIX:
             conditions.append(_tag_exists(disk_tags.c.tag_key == bindparam(f"f{position}_key"),
                                           disk_tags.c.tag_value.in_(values)))
         else:
-            conditions.append(DISK_FILTERS[name].condition(values))
+            conditions.append(spec.condition(values))
     return conditions
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
+from cbslocal.store import census  # noqa: F401  (registers the census triggers)
 from cbslocal.store.migrations import HEAD_REVISION, create_fresh, upgrade_to_head
 
 

@@ -77,6 +77,26 @@ disks = Table(
     Index("ix_disks_scope_deadline", "account_id", "region", "deadline_at", "seq"),
 )
 
+# How many disks there are of each combination of the low-cardinality attributes, kept by
+# database triggers (store/census.py) so that DescribeDisks' TotalCount costs the same at 100,000
+# disks as at 10: a SUM over a few rows instead of a COUNT over every matching disk.
+CENSUS_COLUMNS = ("zone", "disk_type", "disk_state", "disk_usage", "charge_type", "portable",
+                  "project_id")
+disk_census = Table(
+    "disk_census", metadata,
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("zone", String(64), nullable=False),
+    Column("disk_type", String(32), nullable=False),
+    Column("disk_state", String(16), nullable=False),
+    Column("disk_usage", String(16), nullable=False),
+    Column("charge_type", String(32), nullable=False),
+    Column("portable", Boolean, nullable=False),
+    Column("project_id", BigInteger, nullable=False),
+    Column("n", BigInteger, nullable=False),
+    UniqueConstraint("account_id", "region", *CENSUS_COLUMNS, name="uq_disk_census_key"),
+)
+
 disk_tags = Table(
     "disk_tags", metadata,
     Column("disk_id", String(32), ForeignKey("disks.disk_id", ondelete="CASCADE"), nullable=False),
