@@ -29,7 +29,9 @@ def configure_logging(level: str = "INFO") -> None:
 
 def make_observer(log_requests: bool):
     def observe(record: CallRecord) -> None:
-        action = record.action if record.code != "InvalidAction" else "(invalid)"
+        # Labels only from validated names (a known service and action): anything a caller
+        # makes up would grow the metrics without bound.
+        action = record.action if record.service else "(unknown)"
         CALLS.labels(record.service, action, record.code or "OK").inc()
         LATENCY.labels(record.service, action).observe(record.latency)
         if log_requests and request_log.isEnabledFor(logging.INFO):

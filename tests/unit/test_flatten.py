@@ -38,3 +38,14 @@ def test_malformed_names_are_refused(pairs):
 
 def test_values_stay_strings():
     assert unflatten([("Shareable", "True"), ("DiskSize", "10")]) == {"Shareable": "True", "DiskSize": "10"}
+
+
+def test_only_ascii_digits_are_indices():
+    # "²" and "٣" are digits to str.isdigit(), but no client writes them: they are field names,
+    # which the action's schema then refuses.
+    assert unflatten([("A.\u00b2", "x"), ("B.\u0663", "y")]) == {"A": {"\u00b2": "x"}, "B": {"\u0663": "y"}}
+
+
+def test_an_index_of_thousands_of_digits_is_refused():
+    with pytest.raises(FlattenError):
+        unflatten([("A." + "9" * 5000, "x")])

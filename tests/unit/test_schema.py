@@ -71,3 +71,9 @@ def test_flattened_nested_values_are_coerced():
     parsed = parse(CreateDisksRequest, {**BASE, "DiskSize": "50", "DeleteSnapshot": "1",
                                         "Placement": {"Zone": "z", "ProjectId": "0"}})
     assert parsed.DiskSize == 50 and parsed.DeleteSnapshot == 1 and parsed.Placement.ProjectId == 0
+
+
+@pytest.mark.parametrize("text", ["yes", "on", "t", "2", "", "TRUE!"])
+def test_only_the_clients_boolean_spellings(text):
+    code, message = code_and_message(DescribeDisksRequest, {"ReturnBindAutoSnapshotPolicy": text})
+    assert code == "InvalidParameter" and "`ReturnBindAutoSnapshotPolicy`" in message

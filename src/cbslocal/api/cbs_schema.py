@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Literal
 
 from cbslocal.api import cbs_objects as objects
-from cbslocal.api.schema import Request, UInt, int_choice
+from cbslocal.api.schema import Bool, Request, UInt, int_choice
 from cbslocal.engine.clock import format_time
 
 CBS_VERSION = "2017-03-12"
@@ -50,14 +50,14 @@ class CreateDisksRequest(Request):
     ThroughputPerformance: UInt | None = None
     KmsKeyId: str | None = None
     DiskSize: UInt | None = None
-    Shareable: bool | None = None
+    Shareable: Bool | None = None
     ClientToken: str | None = None
     Encrypt: Literal["ENCRYPT"] | None = None
     DiskChargePrepaid: objects.DiskChargePrepaid | None = None
     DeleteSnapshot: int_choice(0, 1) | None = None
     AutoMountConfiguration: objects.AutoMountConfiguration | None = None
     DiskBackupQuota: UInt | None = None
-    BurstPerformance: bool | None = None
+    BurstPerformance: Bool | None = None
     EncryptType: Literal["ENCRYPT_V1", "ENCRYPT_V2"] | None = None
 
 
@@ -66,7 +66,7 @@ class DescribeDisksRequest(Request):
     Limit: UInt | None = None
     OrderField: Literal["CREATE_TIME", "CREATETIME", "DEADLINE"] | None = None
     Offset: UInt | None = None
-    ReturnBindAutoSnapshotPolicy: bool | None = None
+    ReturnBindAutoSnapshotPolicy: Bool | None = None
     DiskIds: list[str] | None = None
     Order: Literal["ASC", "DESC"] | None = None
 

@@ -40,7 +40,7 @@ async def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: s
     v1 = call.signature_method != "TC3-HMAC-SHA256"
     if not call.action:
         raise errors.missing_parameter("Action" if v1 else "X-TC-Action")
-    service = runtime.registry.service_for(call.service, call.action)
+    service = runtime.registry.service_for(call.scope_service, call.action)
     if service is None or call.action not in service.known_actions:
         raise ApiError(errors.INVALID_ACTION, f"The action {call.action!r} does not exist.",
                        f"接口 {call.action!r} 不存在。")

@@ -49,6 +49,23 @@ def _int64(value: int) -> int:
     return value
 
 
+_BOOL_TEXT = {"true": True, "false": False, "1": True, "0": False}
+
+
+def _bool(value: Any) -> Any:
+    """What the clients send: JSON booleans, and in flattened requests True/False (Python),
+    true/false (Node, Go) or 1/0 — not pydantic's wider "yes"/"on"/"t"."""
+    if isinstance(value, str):
+        folded = _BOOL_TEXT.get(value.lower())
+        if folded is None:
+            raise PydanticCustomError("bool_parsing", "Input should be true or false")
+        return folded
+    if isinstance(value, int) and not isinstance(value, bool) and value in (0, 1):
+        return bool(value)
+    return value
+
+
+Bool = Annotated[bool, BeforeValidator(_bool)]
 UInt = Annotated[int, BeforeValidator(_no_bool), AfterValidator(_uint64)]
 Int64 = Annotated[int, BeforeValidator(_no_bool), AfterValidator(_int64)]
 

@@ -298,12 +298,16 @@ def _describe_queries(id_count: int | None, filter_shape: tuple, order_field: st
     return page, count
 
 
+# Past any real number of rows, and within what every database binds as a 64-bit integer.
+_OFFSET_CEILING = 2**62
+
+
 def _page(ctx: Context, req: DescribeDisksRequest) -> tuple[int, int]:
     max_limit = ctx.topology.limits.describe_max_limit
     limit = 20 if req.Limit is None else req.Limit
     if limit > max_limit:
         raise errors.invalid_value("Limit", f"must be at most {max_limit}")
-    return limit, req.Offset or 0
+    return limit, min(req.Offset or 0, _OFFSET_CEILING)
 
 
 def _describe_ids(disk_ids: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ from cbslocal.api.errors import ApiError
 from cbslocal.store.tables import disk_tags, disks
 
 MAX_FILTER_VALUES = 100
+MAX_FILTERS = 50
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,12 @@ class FilterSpec:
 
 def _tag_exists(*conditions) -> ColumnElement:
     return exists(select(1).where(disk_tags.c.disk_id == disks.c.disk_id, *conditions))
+
+
+def _parse_project_id(value: str) -> int:
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
+        raise ValueError("must be a project ID")
+    return int(value)
 
 
 def _parse_bool(value: str) -> bool:
@@ -51,7 +58,7 @@ DISK_FILTERS: dict[str, FilterSpec] = {
     "disk-charge-type": FilterSpec("charge_type",
                                    allowed=frozenset({"PREPAID", "POSTPAID_BY_HOUR", "CDCPAID"})),
     "portable": FilterSpec("portable", parse=_parse_bool),
-    "project-id": FilterSpec("project_id", parse=int),
+    "project-id": FilterSpec("project_id", parse=_parse_project_id),
     "disk-id": FilterSpec("disk_id"),
     "disk-name": FilterSpec("disk_name"),
     "disk-type": FilterSpec("disk_type", allowed=frozenset({
@@ -72,6 +79,10 @@ TAG_PREFIX = "tag:"
 def compile_filters(filters) -> tuple[tuple, dict]:
     """Validate the request's filters; returns their shape (what the SQL looks like: names and
     value counts) and the values to bind. Statements are built and compiled once per shape."""
+    if len(filters) > MAX_FILTERS:
+        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+                       f"At most {MAX_FILTERS} `Filters` per request.",
+                       f"每次请求最多 {MAX_FILTERS} 个 `Filters`。")
     shape, params = [], {}
     for position, flt in enumerate(filters):
         field = f"Filters.{position}"

@@ -9,6 +9,11 @@ MAX_DEPTH = 8
 MAX_INDEX = 10_000
 
 
+def _is_index(part: str) -> bool:
+    # ASCII only: str.isdigit() is also true of "²" and "٣", which int() refuses or misreads.
+    return part.isascii() and part.isdigit()
+
+
 class FlattenError(ValueError):
     pass
 
@@ -19,7 +24,7 @@ def unflatten(pairs: list[tuple[str, str]]) -> dict:
         parts = key.split(".")
         if len(parts) > MAX_DEPTH or any(p == "" for p in parts):
             raise FlattenError(f"malformed parameter name {key!r}")
-        if parts[0].isdigit():
+        if _is_index(parts[0]):
             raise FlattenError(f"parameter name {key!r} must start with a field name")
         node = root
         for part in parts[:-1]:
@@ -41,13 +46,15 @@ def _listify(node, path: str):
     if not isinstance(node, dict):
         return node
     keys = list(node)
-    if keys and all(k.isdigit() for k in keys):
+    if keys and all(_is_index(k) for k in keys):
+        if any(len(k) > len(str(MAX_INDEX)) for k in keys):
+            raise FlattenError(f"list index too large in {path or 'parameters'!r}")
         ordered = sorted(keys, key=int)
         if int(ordered[-1]) > MAX_INDEX:
             raise FlattenError(f"list index too large in {path or 'parameters'!r}")
         if [int(k) for k in ordered] != list(range(len(ordered))):
             raise FlattenError(f"list {path!r} has missing or repeated indices")
         return [_listify(node[k], f"{path}.{k}") for k in ordered]
-    if any(k.isdigit() for k in keys):
+    if any(_is_index(k) for k in keys):
         raise FlattenError(f"{path!r} mixes list indices and field names")
     return {k: _listify(v, f"{path}.{k}" if path else k) for k, v in node.items()}

@@ -14,6 +14,8 @@ def parse_multipart(body: bytes, content_type: str) -> list[tuple[str, bytes, st
     boundary = options.get(b"boundary")
     if not boundary:
         raise ValueError("no boundary in Content-Type")
+    if not body.rstrip(b"\r\n").endswith(b"--" + boundary + b"--"):
+        raise ValueError("the body does not end with its closing boundary")
     parts: list[dict] = []
     header: dict = {}
 

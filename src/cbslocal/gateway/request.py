@@ -41,7 +41,7 @@ class RawRequest:
 
 @dataclass(slots=True)
 class ApiCall:
-    service: str
+    scope_service: str  # as signed (TC3 credential scope); "" for v1
     version: str | None
     action: str | None
     region: str | None
@@ -50,6 +50,7 @@ class ApiCall:
     account_id: str
     language: str | None
     signature_method: str
+    service: str = ""  # the service that serves the action, once the dispatcher knows it
 
 
 KeyResolver = Callable[[str], "KeyRecord | None"]
@@ -114,14 +115,14 @@ def _decode_tc3(raw: RawRequest, authorization: str, resolve_key: KeyResolver,
     else:
         params = _json_object(raw.body)
     return ApiCall(
-        service=auth.service, version=headers.get("x-tc-version"),
+        scope_service=auth.service, version=headers.get("x-tc-version"),
         action=headers.get("x-tc-action"), region=headers.get("x-tc-region") or None,
         params=params, secret_id=key.secret_id, account_id=key.account_id,
         language=headers.get("x-tc-language"), signature_method=signing.TC3_ALGORITHM)
 
 
 def _json_object(body: bytes) -> dict:
-    if not body.strip():
+    if not body.strip(b" \t\r\n"):  # JSON's own whitespace, nothing else
         return {}
     try:
         params = orjson.loads(body)
@@ -196,6 +197,9 @@ def _decode_v1(raw: RawRequest, resolve_key: KeyResolver, wall_now: float,
     for required in ("SecretId", "Timestamp", "Nonce"):
         if not params.get(required):
             raise errors.missing_parameter(required)
+    if not (params["Nonce"].isascii() and params["Nonce"].isdigit()) or len(params["Nonce"]) > 20:
+        raise ApiError(errors.INVALID_PARAMETER, "`Nonce` must be a positive decimal integer.",
+                       "`Nonce` 必须是十进制正整数。")
     method = params.get("SignatureMethod", "HmacSHA1")
     if method not in signing.V1_METHODS:
         raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
@@ -209,7 +213,7 @@ def _decode_v1(raw: RawRequest, resolve_key: KeyResolver, wall_now: float,
     _check_token(key, params.get("Token"), wall_now)
     business = [(k, v) for k, v in pairs if k not in V1_COMMON]
     return ApiCall(
-        service="", version=params.get("Version"), action=params.get("Action"),
+        scope_service="", version=params.get("Version"), action=params.get("Action"),
         region=params.get("Region") or None, params=_flattened(business),
         secret_id=key.secret_id, account_id=key.account_id, language=params.get("Language"),
         signature_method=method)
@@ -228,7 +232,7 @@ def _resolve(secret_id: str, resolve_key: KeyResolver) -> KeyRecord:
 def _check_timestamp(value: str | None, name: str, wall_now: float, max_skew: float) -> str:
     if not value:
         raise errors.missing_parameter(name)
-    if not value.isdigit() or len(value) > 12:
+    if not (value.isascii() and value.isdigit()) or len(value) > 12:
         raise ApiError(errors.INVALID_PARAMETER,
                        f"`{name}` must be Unix seconds as a decimal integer.",
                        f"`{name}` 必须是十进制整数形式的 Unix 秒数。")
