@@ -42,12 +42,8 @@ class App:
         self.runtime = runtime
         settings = runtime.settings
 
-        def resolve_key(secret_id: str):
-            with runtime.store.read() as conn:
-                return accounts.find_key(conn, secret_id)
-
         self.api = ApiEndpoint(
-            resolve_key=resolve_key,
+            resolve_key=lambda secret_id: accounts.find_key(runtime.store, secret_id),
             handle=lambda call, request_id, language: dispatch(call, runtime, request_id, language),
             wall=runtime.clock.wall, max_skew=settings.signature_max_skew,
             default_language=settings.default_language,

@@ -28,12 +28,17 @@ def configure_logging(level: str = "INFO") -> None:
 
 
 def make_observer(log_requests: bool):
+    children: dict[tuple[str, str, str], tuple] = {}  # labels() costs more than the increment
+
     def observe(record: CallRecord) -> None:
         # Labels only from validated names (a known service and action): anything a caller
         # makes up would grow the metrics without bound.
-        action = record.action if record.service else "(unknown)"
-        CALLS.labels(record.service, action, record.code or "OK").inc()
-        LATENCY.labels(record.service, action).observe(record.latency)
+        key = (record.service, record.action if record.service else "(unknown)", record.code or "OK")
+        metrics = children.get(key)
+        if metrics is None:
+            metrics = children[key] = (CALLS.labels(*key), LATENCY.labels(*key[:2]))
+        metrics[0].inc()
+        metrics[1].observe(record.latency)
         if log_requests and request_log.isEnabledFor(logging.INFO):
             request_log.info(orjson.dumps({
                 "event": "api_call", "request_id": record.request_id, "service": record.service,

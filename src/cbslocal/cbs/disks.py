@@ -209,7 +209,7 @@ def _insert_disks(ctx: Context, req: CreateDisksRequest, disk_ids: list[str], st
         throughput_performance=req.ThroughputPerformance or 0,
         burst_performance=bool(req.BurstPerformance), disk_backup_quota=req.DiskBackupQuota or 0,
         snapshot_ability=not req.Shareable, source_snapshot_id=None, error_prompt="",
-        created_at=ctx.now)
+        tag_count=len(req.Tags or ()), created_at=ctx.now)
     ctx.conn.execute(insert(disks), [dict(common, disk_id=d) for d in disk_ids])
     tags = [dict(disk_id=d, account_id=ctx.account_id, region=ctx.region, position=i,
                  tag_key=t.Key, tag_value=t.Value)
@@ -254,7 +254,7 @@ def describe_disks(ctx: Context, req: DescribeDisksRequest) -> dict:
         total = offset + len(rows)
     else:
         total = count.scalar(ctx.conn, **params)
-    tags = _tags_of(ctx, [r.disk_id for r in rows])
+    tags = _tags_of(ctx, [r.disk_id for r in rows if r.tag_count])
     policies = [] if req.ReturnBindAutoSnapshotPolicy else None
     return {"TotalCount": total,
             "DiskSet": [disk_json(r, tags.get(r.disk_id, ()), now=ctx.now, language=ctx.language,

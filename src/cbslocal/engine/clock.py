@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
@@ -69,4 +70,10 @@ def format_time(epoch: float | None) -> str:
     """`YYYY-MM-DD HH:MM:SS` in China local time, as the CBS API shows times."""
     if epoch is None:
         return ""
-    return datetime.fromtimestamp(epoch, CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return _format_second(int(epoch // 1))
+
+
+@lru_cache(maxsize=65536)
+def _format_second(second: int) -> str:
+    # Disks made together share their second: listing twenty of them formats it once.
+    return datetime.fromtimestamp(second, CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")

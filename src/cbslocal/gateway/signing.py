@@ -59,7 +59,12 @@ def parse_tc3_authorization(value: str) -> Tc3Authorization:
 
 
 def utc_date(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d")
+    return _utc_day(timestamp // 86400)
+
+
+@lru_cache(maxsize=64)
+def _utc_day(day: int) -> str:
+    return datetime.fromtimestamp(day * 86400, timezone.utc).strftime("%Y-%m-%d")
 
 
 @lru_cache(maxsize=4096)

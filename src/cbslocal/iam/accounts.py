@@ -6,6 +6,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from cbslocal import ids
 from cbslocal.iam.model import Credentials, KeyRecord
+from cbslocal.store.db import Store
 from cbslocal.store.prepared import Prepared
 from cbslocal.store.tables import accounts, api_keys
 
@@ -61,8 +62,8 @@ _KEY_QUERY = Prepared(
     .where(api_keys.c.secret_id == bindparam("secret_id")))
 
 
-def find_key(conn: Connection, secret_id: str) -> KeyRecord | None:
-    row = _KEY_QUERY.first(conn, secret_id=secret_id)
+def find_key(store: Store, secret_id: str) -> KeyRecord | None:
+    row = store.lookup(_KEY_QUERY, secret_id=secret_id)
     if row is None:
         return None
     return KeyRecord(row.secret_id, row.secret_key, row.account_id, bool(row.enabled), row.token,

@@ -72,6 +72,15 @@ class Store:
                 conn.rollback()
                 raw.rollback()
 
+    def lookup(self, query, **params):
+        """One row by one statement, outside any transaction where the database allows it: on
+        SQLite a lone SELECT is its own snapshot, and BEGIN/ROLLBACK would cost more."""
+        if not self.is_sqlite:
+            with self.read() as conn:
+                return query.first(conn, **params)
+        with self._connection() as conn:
+            return query.first(conn, **params)
+
     @contextlib.contextmanager
     def _connection(self) -> Iterator[Connection]:
         """This thread's long-lived connection (a pool checkout costs more than an indexed
