@@ -1,0 +1,718 @@
+"""The cbslocal benchmark: one command, rerunnable, writes bench/RESULTS.md (between markers) and
+bench/results.json.
+
+    /work/main/.venv/bin/python bench/run.py [--quick] [--sizes 1000,100000] [--duration S]
+
+What it does (details in RESULTS.md, "Method"):
+  1. installs wrk from Debian's packages if missing;
+  2. starts three servers, each under uvicorn + uvloop + httptools, one worker, log level warning,
+     no access log, on 127.0.0.1 ephemeral ports: bench/bare_app.py (fixed JSON),
+     bench/floor_app.py (one TC3 verification + one SQLite primary-key SELECT) and
+     `cbslocal serve --timing instant` on a fresh data dir;
+  3. seeds cbslocal through the real signed protocol (CreateDisks, DiskCount 50) to each size;
+  4. per size, drives pre-signed requests with wrk (Lua script, `--latency`) at 1 and 32
+     connections: bare, floor, DescribeDisks by one DiskId, Limit 20 without / with a zone filter,
+     Limit 20 with a tag filter; records req/s, p50/p99 and the server's CPU time per request
+     (utime+stime from /proc/PID/stat around the run, divided by wrk's request count);
+  5. CreateDisks (DiskCount 1 and 50) on a fresh cbslocal, in disks per second, checked against
+     the disk count the server reports before and after;
+  6. time from spawning `cbslocal serve` on a fresh data dir to the first successful signed
+     DescribeDisks (median of several starts).
+Every scenario's exact request is sent once before and once after its wrk run and must be HTTP 200
+without an "Error" in the Response, so no error path is ever measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import tc3  # noqa: E402
+
+PYTHON = sys.executable
+CBSLOCAL = str(Path(sys.executable).parent / "cbslocal")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+RESULTS_MD = BENCH / "RESULTS.md"
+RESULTS_JSON = BENCH / "results.json"
+BEGIN, END = "<!-- BEGIN GENERATED RESULTS (bench/run.py) -->", "<!-- END GENERATED RESULTS -->"
+PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY",
+              "ALL_PROXY", "NO_PROXY")
+
+ZONES = ("ap-guangzhou-3", "ap-guangzhou-4")
+TYPES = ("CLOUD_PREMIUM", "CLOUD_SSD", "CLOUD_BSSD", "CLOUD_HSSD")
+CONNECTIONS = (1, 32)
+# CPU pinning (on by default with 2+ CPUs): every server on CPU 0, wrk on CPU 1. Without it the
+# 1-connection numbers are bimodal (the scheduler sometimes puts wrk and the server on one core,
+# which halves the round trip).
+PIN = {"server": [], "wrk": []}
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# --- wrk ---------------------------------------------------------------------------------------------
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    log("wrk is missing: apt-get install -y wrk")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if subprocess.run(["apt-get", "install", "-y", "wrk"], env=env).returncode != 0:
+        subprocess.run(["apt-get", "update"], env=env, check=True)
+        subprocess.run(["apt-get", "install", "-y", "wrk"], env=env, check=True)
+    found = shutil.which("wrk")
+    if not found:
+        sys.exit("wrk could not be installed")
+    return found
+
+
+def _lua_string(text: str) -> str:
+    """A double-quoted Lua string literal (bytes outside printable ASCII as decimal escapes)."""
+    out = []
+    for byte in text.encode():
+        ch = chr(byte)
+        if ch in '\\"' or not 32 <= byte < 127:
+            out.append(f"\\{byte:03d}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+WRK_DONE = r'''
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCHJSON {\"requests\":%d,\"duration_us\":%d,\"bytes\":%d,\"err_connect\":%d," ..
+    "\"err_read\":%d,\"err_write\":%d,\"err_status\":%d,\"err_timeout\":%d,\"p50_us\":%d," ..
+    "\"p90_us\":%d,\"p99_us\":%d,\"mean_us\":%.1f,\"max_us\":%d}\n",
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status,
+    e.timeout, latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.mean, latency.max))
+end
+'''
+
+
+def wrk_script(headers: dict[str, str], body: bytes, path: Path) -> Path:
+    lines = ['wrk.method = "POST"', f"wrk.body = {_lua_string(body.decode())}"]
+    lines += [f"wrk.headers[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items()]
+    path.write_text("\n".join(lines) + "\n" + WRK_DONE)
+    return path
+
+
+# --- servers -----------------------------------------------------------------------------------------
+def clean_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name: str, argv: list[str], workdir: Path, env: dict | None = None):
+        self.name = name
+        self.log_path = workdir / f"{name}.log"
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen(PIN["server"] + argv, stdout=self.log_file, stderr=self.log_file,
+                                     env=dict(clean_env(), **(env or {})), cwd=str(ROOT))
+        self.pid = self.proc.pid
+        self.port = self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 120.0) -> int:
+        deadline = time.monotonic() + timeout
+        port = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-2000:]}")
+            if port is None:
+                for line in self.log_path.read_text().splitlines():
+                    if line.startswith("{") and '"ready"' in line:
+                        port = json.loads(line)["port"]
+            if port is not None:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    return port
+                except OSError:
+                    pass
+            time.sleep(0.02)
+        raise RuntimeError(f"{self.name} did not become ready: {self.log_path.read_text()[-2000:]}")
+
+    def cpu_seconds(self) -> float:
+        stat = Path(f"/proc/{self.pid}/stat").read_text()
+        fields = stat[stat.rindex(")") + 2:].split()
+        return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+    def wait_idle(self, timeout: float = 60.0) -> None:
+        """Until the server has drained what wrk left queued (it burns no CPU for 100 ms), so it
+        does not steal the CPU from the next measurement."""
+        deadline = time.monotonic() + timeout
+        last = self.cpu_seconds()
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            now = self.cpu_seconds()
+            if now - last < 0.005:
+                return
+            last = now
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log_file.close()
+
+
+def start_cbslocal(workdir: Path, name: str) -> Server:
+    data_dir = workdir / f"{name}-data"
+    return Server(name, [CBSLOCAL, "serve", "--port", "0", "--data-dir", str(data_dir),
+                         "--timing", "instant", "--log-level", "WARNING"], workdir)
+
+
+# --- seeding -----------------------------------------------------------------------------------------
+def batch_params(i: int, count: int = 50) -> dict:
+    """Batch i of the seed: zones alternate, types rotate, 2 of 3 batches carry tags."""
+    disk_type = TYPES[(i // 2) % len(TYPES)]
+    params = {"Placement": {"Zone": ZONES[i % 2]}, "DiskChargeType": "POSTPAID_BY_HOUR",
+              "DiskType": disk_type, "DiskSize": 20 + 10 * (i % 20), "DiskCount": count,
+              "DiskName": f"bench-{i}"}
+    if i % 3 == 0:
+        params["Tags"] = [{"Key": "team", "Value": "blue"}]
+    elif i % 3 == 1:
+        params["Tags"] = [{"Key": "team", "Value": "red"}, {"Key": "env", "Value": "prod"}]
+    return params
+
+
+def total_disks(client: tc3.Client) -> int:
+    return client.call("DescribeDisks", {"Limit": 1})["TotalCount"]
+
+
+@dataclass
+class Seed:
+    batches: int = 0
+    disk_ids: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def seed_to(server: Server, seed: Seed, target: int) -> None:
+    """CreateDisks (DiskCount 50, signed, through the real protocol) until `target` disks exist.
+    Four client threads keep the one server worker busy while the clients sign and parse."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    have = len(seed.disk_ids)
+    need = target - have
+    if need <= 0:
+        return
+    started = time.perf_counter()
+    batches = [(seed.batches + k, min(50, need - 50 * k)) for k in range((need + 49) // 50)]
+    seed.batches += len(batches)
+    clients: dict[int, tc3.Client] = {}
+
+    import threading
+
+    def one(job: tuple[int, int]) -> list[str]:
+        tid = threading.get_ident()
+        client = clients.get(tid) or clients.setdefault(tid, tc3.Client(server.port))
+        return client.call("CreateDisks", batch_params(*job))["DiskIdSet"]
+
+    with ThreadPoolExecutor(4) as pool:
+        for ids in pool.map(one, batches):
+            seed.disk_ids.extend(ids)
+    for client in clients.values():
+        client.close()
+    elapsed = time.perf_counter() - started
+    seed.seconds += elapsed
+    with_client(server, lambda c: _check_total(c, target))
+    log(f"seeded {need} disks in {elapsed:.1f} s ({need / elapsed:.0f} disks/s); total {target}")
+
+
+def _check_total(client: tc3.Client, target: int) -> None:
+    total = total_disks(client)
+    if total != target:
+        raise RuntimeError(f"expected {target} disks, the server reports {total}")
+
+
+def with_client(server: Server, fn):
+    client = tc3.Client(server.port)
+    try:
+        return fn(client)
+    finally:
+        client.close()
+
+
+# --- one measurement ---------------------------------------------------------------------------------
+@dataclass
+class Run:
+    scenario: str
+    group: str
+    size: int | None
+    connections: int
+    threads: int
+    seconds: float
+    requests: int
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+    cpu_us_per_req: float
+    cpu_util: float
+    errors: int
+    disks_per_request: int = 0
+    disks_per_second: float = 0.0
+    response_bytes: int = 0
+    rps_samples: list[float] = field(default_factory=list)
+
+
+def check_sample(server: Server, action: str, headers: dict, body: bytes, what: str) -> int:
+    client = tc3.Client(server.port)
+    try:
+        status, payload = client.raw(action, body, headers)
+    finally:
+        client.close()
+    answer = payload.get("Response", {})
+    if status != 200 or "Error" in answer or "RequestId" not in answer:
+        raise RuntimeError(f"{what}: the sampled request failed: HTTP {status} {payload}")
+    return len(json.dumps(payload, separators=(",", ":")).encode())
+
+
+def wrk_run(wrk: str, server: Server, *, scenario: str, group: str, size: int | None,
+            action: str, params: dict, connections: int, duration: float, warmup: float,
+            workdir: Path, check: bool = True, disks_per_request: int = 0) -> Run:
+    body = tc3.encode(params)
+    headers = tc3.signed_headers(action, body, host=f"127.0.0.1:{server.port}")
+    sample_bytes = check_sample(server, action, headers, body, scenario) if check else 0
+    script = wrk_script(headers, body, workdir / "scenario.lua")
+    threads = 1 if connections == 1 else 2
+    url = f"http://127.0.0.1:{server.port}/"
+    base = PIN["wrk"] + [wrk, f"-t{threads}", f"-c{connections}", "--timeout", "10s", "-s", str(script)]
+    if warmup > 0:
+        warm = subprocess.run(base + [f"-d{int(warmup)}s", url], env=clean_env(), check=True,
+                              capture_output=True, text=True)
+        if warm.stderr.strip():
+            raise RuntimeError(f"wrk failed:\n{warm.stderr}")
+        server.wait_idle()
+    cpu_before = server.cpu_seconds()
+    done = subprocess.run(base + ["--latency", f"-d{int(duration)}s", url], env=clean_env(),
+                          check=True, capture_output=True, text=True)
+    cpu_after = server.cpu_seconds()
+    server.wait_idle()
+    line = next((l for l in done.stdout.splitlines() if l.startswith("BENCHJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no summary:\n{done.stdout}\n{done.stderr}")
+    s = json.loads(line[len("BENCHJSON "):])
+    errors = sum(v for k, v in s.items() if k.startswith("err_"))
+    if check:
+        check_sample(server, action, headers, body, scenario + " (after the run)")
+    secs = s["duration_us"] / 1e6
+    requests = s["requests"]
+    cpu = cpu_after - cpu_before
+    run = Run(scenario=scenario, group=group, size=size, connections=connections, threads=threads,
+              seconds=round(secs, 2), requests=requests, rps=round(requests / secs, 1),
+              p50_ms=s["p50_us"] / 1000, p90_ms=s["p90_us"] / 1000, p99_ms=s["p99_us"] / 1000,
+              mean_ms=round(s["mean_us"] / 1000, 3), max_ms=s["max_us"] / 1000,
+              cpu_us_per_req=round(cpu * 1e6 / max(requests, 1), 1),
+              cpu_util=round(cpu / secs, 2), errors=errors, response_bytes=sample_bytes,
+              disks_per_request=disks_per_request)
+    if errors:
+        log(f"  WARNING: wrk reported {errors} errors: {s}")
+    log(f"  {scenario:<34} c={connections:<2} {run.rps:>9.0f} req/s  p50 {run.p50_ms:6.2f} ms  "
+        f"p99 {run.p99_ms:6.2f} ms  cpu {run.cpu_us_per_req:7.1f} us/req")
+    return run
+
+
+# --- scenarios ---------------------------------------------------------------------------------------
+FLOOR = "floor app (TC3 + 1 SELECT)"
+
+
+def describe_scenarios(seed: Seed) -> list[tuple[str, dict]]:
+    probe = seed.disk_ids[len(seed.disk_ids) // 2]
+    return [
+        ("DescribeDisks by one DiskId", {"DiskIds": [probe]}),
+        ("DescribeDisks Limit 20", {"Limit": 20, "Offset": 0}),
+        ("DescribeDisks Limit 20, zone filter",
+         {"Filters": [{"Name": "zone", "Values": ["ap-guangzhou-3"]}], "Limit": 20, "Offset": 0}),
+        ("DescribeDisks Limit 20, tag filter",
+         {"Filters": [{"Name": "tag:team", "Values": ["red"]}], "Limit": 20, "Offset": 0}),
+    ]
+
+
+REF_PARAMS = {"DiskIds": ["disk-00000042"]}  # a row of the floor app's table
+
+
+def best_of(samples: list[Run]) -> Run:
+    """The fastest of the repeats (req/s); the others are only noise from the shared machine."""
+    best = max(samples, key=lambda r: r.rps)
+    best.rps_samples = [r.rps for r in samples]
+    return best
+
+
+def size_phase(wrk, bare: Server, floor: Server, cbs: Server, seed: Seed, size: int, args,
+               workdir: Path) -> list[Run]:
+    """Every scenario at one data size, `--repeat` interleaved rounds, best round kept."""
+    plan = [(bare, "bare ASGI app (fixed JSON)", "reference", REF_PARAMS),
+            (floor, FLOOR, "reference", REF_PARAMS)]
+    plan += [(cbs, name, "describe", params) for name, params in describe_scenarios(seed)]
+    samples: dict[tuple[str, int], list[Run]] = {}
+    for round_no in range(args.repeat):
+        if args.repeat > 1:
+            log(f"round {round_no + 1}/{args.repeat}")
+        for c in CONNECTIONS:
+            for server, name, group, params in plan:
+                samples.setdefault((name, c), []).append(wrk_run(
+                    wrk, server, scenario=name, group=group, size=size, action="DescribeDisks",
+                    params=params, connections=c, duration=args.duration, warmup=args.warmup,
+                    workdir=workdir))
+    return [best_of(runs) for runs in samples.values()]
+
+
+def create_runs(wrk, workdir: Path, args) -> list[Run]:
+    server = start_cbslocal(workdir, "cbslocal-create")
+    samples: dict[tuple[int, int], list[Run]] = {}
+    try:
+        for _ in range(args.repeat):
+            for count in (1, 50):
+                for c in CONNECTIONS:
+                    before = with_client(server, total_disks)
+                    params = batch_params(0, count)
+                    params["DiskName"] = "bench-create"
+                    run = wrk_run(wrk, server, scenario=f"CreateDisks DiskCount={count}",
+                                  group="create", size=None, action="CreateDisks", params=params,
+                                  connections=c, duration=args.duration, warmup=0,
+                                  workdir=workdir, disks_per_request=count)
+                    after = with_client(server, total_disks)
+                    # Every request wrk counted (and the two samples) must have created `count`
+                    # disks; requests still in flight when wrk stopped may add a few more.
+                    expected = (run.requests + 2) * count
+                    if after - before < expected:
+                        raise RuntimeError(f"CreateDisks: {after - before} disks created, wrk "
+                                           f"counted {run.requests} requests x {count}")
+                    run.disks_per_second = round(run.rps * count, 1)
+                    samples.setdefault((count, c), []).append(run)
+    finally:
+        server.stop()
+    return [best_of(runs) for runs in samples.values()]
+
+
+def startup_times(workdir: Path, samples: int, existing: Path | None) -> dict:
+    def once(data_dir: Path) -> float:
+        port = free_port()
+        body = tc3.encode({"Limit": 1})
+        started = time.perf_counter()
+        proc = subprocess.Popen([CBSLOCAL, "serve", "--port", str(port), "--data-dir",
+                                 str(data_dir), "--timing", "instant", "--log-level", "WARNING"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env=clean_env())
+        try:
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError("cbslocal exited during the start-up measurement")
+                try:
+                    client = tc3.Client(port, timeout=5)
+                    try:
+                        status, payload = client.raw("DescribeDisks", body)
+                    finally:
+                        client.close()
+                except (ConnectionRefusedError, ConnectionResetError,
+                        __import__("http.client").client.RemoteDisconnected):
+                    time.sleep(0.002)
+                    continue
+                elapsed = time.perf_counter() - started
+                if status != 200 or "Error" in payload.get("Response", {}):
+                    raise RuntimeError(f"first response is an error: {payload}")
+                return elapsed
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+    fresh = [once(Path(tempfile.mkdtemp(prefix="fresh-", dir=workdir))) for _ in range(samples)]
+    out = {"fresh_samples_s": [round(x, 3) for x in fresh],
+           "fresh_median_s": round(statistics.median(fresh), 3)}
+    if existing is not None:
+        try:
+            warm = [once(existing) for _ in range(max(1, samples // 2))]
+            out["existing_samples_s"] = [round(x, 3) for x in warm]
+            out["existing_median_s"] = round(statistics.median(warm), 3)
+        except RuntimeError as failure:  # informational only: never lose the run for it
+            out["existing_error"] = str(failure)[:300]
+            log(f"restart on the existing data dir failed: {failure}")
+    log(f"first response after start: fresh data dir median {out['fresh_median_s']} s "
+        f"(samples {out['fresh_samples_s']})"
+        + (f"; existing data dir median {out['existing_median_s']} s"
+           if "existing_median_s" in out else ""))
+    return out
+
+
+# --- evaluation & report -----------------------------------------------------------------------------
+def find(runs: list[Run], scenario: str, size, c: int) -> Run | None:
+    return next((r for r in runs if r.scenario == scenario and r.size == size
+                 and r.connections == c), None)
+
+
+def evaluate(runs: list[Run], sizes: list[int], startup: dict) -> list[dict]:
+    small, large = sizes[0], sizes[-1]
+    targets = []
+    floor_name = FLOOR
+
+    def vs_floor(scenario: str, need: float, label: str):
+        details, ok = [], True
+        for size in sizes:
+            for c in CONNECTIONS:
+                run, floor = find(runs, scenario, size, c), find(runs, floor_name, size, c)
+                ratio = run.rps / floor.rps
+                ok &= ratio >= need
+                details.append(f"{size:,} disks c={c}: {ratio:.0%}")
+        targets.append({"target": label, "pass": ok, "details": "; ".join(details)})
+
+    vs_floor("DescribeDisks by one DiskId", 0.50,
+             "DescribeDisks by one DiskId >= 50% of the floor app's req/s (equal concurrency)")
+    for name in ("DescribeDisks Limit 20", "DescribeDisks Limit 20, zone filter"):
+        vs_floor(name, 0.20, f"{name} >= 20% of the floor app's req/s (equal concurrency)")
+    if large != small:
+        for name in ("DescribeDisks by one DiskId", "DescribeDisks Limit 20",
+                     "DescribeDisks Limit 20, zone filter"):
+            details, ok = [], True
+            for c in CONNECTIONS:
+                ratio = find(runs, name, large, c).rps / find(runs, name, small, c).rps
+                ok &= ratio >= 0.85
+                details.append(f"c={c}: {ratio:.0%}")
+            targets.append({"target": f"{name} at {large:,} disks >= 85% of its rate at "
+                                      f"{small:,}", "pass": ok, "details": "; ".join(details)})
+    creates = [r for r in runs if r.group == "create"]
+    batched = [r for r in creates if r.disks_per_request == 50]
+    single = [r for r in creates if r.disks_per_request == 1]
+    targets.append({"target": "CreateDisks >= 1,000 disks/s (DiskCount=50, at 1 and 32 connections)",
+                    "pass": all(r.disks_per_second >= 1000 for r in batched),
+                    "details": "; ".join(f"DiskCount={r.disks_per_request} c={r.connections}: "
+                                         f"{r.disks_per_second:,.0f} disks/s"
+                                         for r in batched + single)
+                    + "".join(f" (DiskCount=1 at c={r.connections} is below 1,000/s)"
+                              for r in single if r.disks_per_second < 1000)})
+    targets.append({"target": "first response < 0.5 s after start (fresh data dir, median)",
+                    "pass": startup["fresh_median_s"] < 0.5,
+                    "details": f"median {startup['fresh_median_s']} s of {startup['fresh_samples_s']}"})
+    return targets
+
+
+def src_fingerprint() -> str:
+    """A hash of the server's source, to notice src/ changing under a running benchmark."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "src").rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".toml", ".ini"):
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def machine_info() -> dict:
+    cpu = ""
+    try:
+        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                   if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    git = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"],
+                           capture_output=True, text=True).stdout.strip()
+    wrk_version = subprocess.run([shutil.which("wrk") or "wrk", "-v"], capture_output=True,
+                                 text=True)
+    import uvicorn
+
+    return {"cpus": os.cpu_count(), "cpu_model": cpu, "python": platform.python_version(),
+            "kernel": platform.release(), "uvicorn": uvicorn.__version__,
+            "wrk": (wrk_version.stdout + wrk_version.stderr).split("\n")[0].split(" Copyright")[0].strip(),
+            "commit": git + (" (src/ modified)" if dirty else ""),
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def fmt_size(size) -> str:
+    return "-" if size is None else f"{size:,}"
+
+
+def render(runs: list[Run], targets: list[dict], startup: dict, info: dict, args, sizes,
+           seed_seconds: dict) -> str:
+    out = [BEGIN, "", f"Generated by `bench/run.py{' --quick' if args.quick else ''}` on "
+           f"{info['date']}, commit {info['commit']}: {info['cpus']} CPUs ({info['cpu_model']}), "
+           f"Python {info['python']}, uvicorn {info['uvicorn']}, {info['wrk']}. "
+           f"{args.duration:g} s per run after a {args.warmup:g} s warm-up, best of "
+           f"{args.repeat} interleaved round(s); "
+           + ("servers pinned to CPU 0, wrk to CPU 1." if args.pinned else "no CPU pinning.")
+           + f" Total time {info['total_seconds']:.0f} s. Source fingerprint "
+           f"{info['src_fingerprint']}.", ""]
+    if info.get("warning"):
+        out += [f"**Warning:** {info['warning']}", ""]
+    out += ["### Targets", "", "| target | result | measured |", "|---|---|---|"]
+    out += [f"| {t['target']} | **{'PASS' if t['pass'] else 'FAIL'}** | {t['details']} |"
+            for t in targets]
+    out += ["", "### All runs", "",
+            "| scenario | disks | conn | req/s | p50 ms | p99 ms | server CPU µs/req | "
+            "server CPU use | vs floor | reply bytes | req/s of each round |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    floor_name = FLOOR
+    for r in runs:
+        floor = find(runs, floor_name, r.size, r.connections) if r.group != "create" else None
+        ratio = f"{r.rps / floor.rps:.0%}" if floor else "-"
+        rate = (f"{r.rps:,.0f} ({r.disks_per_second:,.0f} disks/s)" if r.group == "create"
+                else f"{r.rps:,.0f}")
+        out.append(f"| {r.scenario} | {fmt_size(r.size)} | {r.connections} | {rate} | "
+                   f"{r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.cpu_us_per_req:,.0f} | "
+                   f"{r.cpu_util:.0%} | {ratio} | {r.response_bytes or '-'} | "
+                   f"{', '.join(f'{x:,.0f}' for x in r.rps_samples)} |")
+    if len(sizes) > 1:
+        small, large = sizes[0], sizes[-1]
+        out += ["", f"### {large:,} disks vs {small:,} disks (req/s ratio)", "",
+                "| scenario | c=1 | c=32 |", "|---|---:|---:|"]
+        for name, _ in describe_scenarios(Seed(disk_ids=["x"])):
+            cells = []
+            for c in CONNECTIONS:
+                a, b = find(runs, name, small, c), find(runs, name, large, c)
+                cells.append(f"{b.rps / a.rps:.0%}" if a and b else "-")
+            out.append(f"| {name} | {' | '.join(cells)} |")
+    out += ["", "### Start-up", "",
+            f"- First successful signed DescribeDisks after spawning `cbslocal serve` on a fresh "
+            f"data dir: median **{startup['fresh_median_s']} s** (samples "
+            f"{', '.join(map(str, startup['fresh_samples_s']))} s)."]
+    if "existing_error" in startup:
+        out.append(f"- Restart on the existing {sizes[-1]:,}-disk data dir **failed**: "
+                   f"{startup['existing_error']}")
+    if "existing_median_s" in startup:
+        out.append(f"- On the existing data dir with {sizes[-1]:,} disks: median "
+                   f"{startup['existing_median_s']} s (samples "
+                   f"{', '.join(map(str, startup['existing_samples_s']))} s).")
+    out.append("- Seeding through signed CreateDisks (DiskCount 50, 4 client threads): "
+               + "; ".join(f"to {k:,} disks in {v:.1f} s" for k, v in seed_seconds.items()) + ".")
+    out += ["", END]
+    return "\n".join(out)
+
+
+def write_results(section: str) -> None:
+    if RESULTS_MD.exists():
+        text = RESULTS_MD.read_text()
+        if BEGIN in text and END in text:
+            head, rest = text.split(BEGIN, 1)
+            tail = rest.split(END, 1)[1]
+            RESULTS_MD.write_text(head + section + tail)
+            return
+        RESULTS_MD.write_text(text.rstrip() + "\n\n## Results\n\n" + section + "\n")
+        return
+    RESULTS_MD.write_text("# cbslocal benchmark results\n\n## Results\n\n" + section + "\n")
+
+
+# --- main --------------------------------------------------------------------------------------------
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="3 s runs, one round, fewer start-up samples")
+    parser.add_argument("--sizes", default="1000,100000",
+                        help="disk counts to measure DescribeDisks at (ascending)")
+    parser.add_argument("--duration", type=float, default=None, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=float, default=None, help="seconds of warm-up per run")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="interleaved rounds per scenario; the best is kept (default 2)")
+    parser.add_argument("--no-pin", action="store_true",
+                        help="do not pin the servers to CPU 0 and wrk to CPU 1")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument("--no-write", action="store_true",
+                        help="print the results instead of writing RESULTS.md and results.json")
+    args = parser.parse_args()
+    args.duration = args.duration or (3 if args.quick else 5)
+    args.warmup = args.warmup if args.warmup is not None else 1
+    args.repeat = args.repeat or (1 if args.quick else 2)
+    args.pinned = not args.no_pin and (os.cpu_count() or 1) >= 2 and bool(shutil.which("taskset"))
+    if args.pinned:
+        PIN["server"], PIN["wrk"] = ["taskset", "-c", "0"], ["taskset", "-c", "1"]
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    for var in PROXY_VARS:
+        os.environ.pop(var, None)
+
+    tc3._self_test()
+    wrk = ensure_wrk()
+    workdir = Path(tempfile.mkdtemp(prefix="cbslocal-bench-"))
+    log(f"scratch directory {workdir}")
+    servers: list[Server] = []
+    runs: list[Run] = []
+    seed_seconds: dict[int, float] = {}
+    started = time.perf_counter()
+    fingerprint = src_fingerprint()
+    commit_at_start = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                                     capture_output=True, text=True).stdout.strip()
+    try:
+        bare = Server("bare", [PYTHON, str(BENCH / "bare_app.py")], workdir)
+        floor = Server("floor", [PYTHON, str(BENCH / "floor_app.py")], workdir,
+                       env={"FLOOR_DB": str(workdir / "floor.db")})
+        cbs = start_cbslocal(workdir, "cbslocal")
+        servers += [bare, floor, cbs]
+        log(f"bare :{bare.port}  floor :{floor.port}  cbslocal :{cbs.port}")
+        seed = Seed()
+        for size in sizes:
+            seed_to(cbs, seed, size)
+            seed_seconds[size] = seed.seconds
+            log(f"--- {size:,} disks")
+            runs += size_phase(wrk, bare, floor, cbs, seed, size, args, workdir)
+        cbs.stop()
+        servers.remove(cbs)
+        log("--- CreateDisks (fresh data dir)")
+        runs += create_runs(wrk, workdir, args)
+        for server in servers:
+            server.stop()
+        servers.clear()
+        log("--- start-up")
+        startup = startup_times(workdir, 3 if args.quick else 7, workdir / "cbslocal-data")
+    except BaseException:
+        log(f"failed; the scratch directory {workdir} (server logs) is kept")
+        raise
+    finally:
+        for server in servers:
+            server.stop()
+    targets = evaluate(runs, sizes, startup)
+    info = machine_info()
+    info["total_seconds"] = round(time.perf_counter() - started, 1)
+    info["src_fingerprint"] = fingerprint
+    if src_fingerprint() != fingerprint:
+        info["warning"] = (f"src/ changed while the benchmark ran (commit {commit_at_start} at the "
+                           f"start, {info['commit']} at the end): the servers started at different "
+                           "times may run different code. Rerun on a quiet tree.")
+        log("WARNING: " + info["warning"])
+    section = render(runs, targets, startup, info, args, sizes, seed_seconds)
+    if not args.no_write:
+        RESULTS_JSON.write_text(json.dumps({"machine": info, "args": vars(args), "sizes": sizes,
+                                            "runs": [asdict(r) for r in runs], "startup": startup,
+                                            "targets": targets, "seed_seconds": seed_seconds},
+                                           indent=2) + "\n")
+        write_results(section)
+    else:
+        print(section)
+    for t in targets:
+        log(f"{'PASS' if t['pass'] else 'FAIL'}  {t['target']}  ({t['details']})")
+    log(f"done in {info['total_seconds']} s"
+        + ("" if args.no_write else f"; results in {RESULTS_MD} and {RESULTS_JSON}"))
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
