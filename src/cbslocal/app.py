@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from cbslocal.api.dispatch import Runtime, dispatch
@@ -66,6 +67,9 @@ class App:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 self.runtime.store.pin_connection()
+                # Everything built so far lives as long as the server: keep the cyclic garbage
+                # collector from walking it again and again under load.
+                gc.freeze()
                 self._engine_task = asyncio.create_task(self._engine_loop())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -83,8 +87,8 @@ class App:
             try:
                 now = self.runtime.clock.now()
                 with self.runtime.store.read() as conn:
-                    due = transitions.next_due(conn)
-                if due is not None and due <= now:
+                    due = transitions.may_be_due(conn, now)
+                if due:
                     self.runtime.settle(now)
             except Exception:
                 log.exception("engine loop iteration failed")

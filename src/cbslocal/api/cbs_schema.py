@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import orjson
+
 from cbslocal.api import cbs_objects as objects
 from cbslocal.api.schema import Bool, Request, UInt, int_choice
 from cbslocal.engine.clock import format_time
@@ -75,8 +77,7 @@ class DescribeDisksRequest(Request):
 _PROJECT_NAMES = {"zh-CN": "默认项目", "en-US": "Default Project"}
 
 
-def disk_json(disk, tags: list[tuple[str, str]], *, now: float, language: str,
-              policy_ids: list[str] | None) -> dict:
+def disk_json(disk, *, now: float, language: str, policy_ids: list[str] | None) -> dict:
     """The complete Disk object (44 fields of the SDK model), from a `disks` row."""
     prepaid = disk.charge_type == "PREPAID"
     elastic_data = bool(disk.portable) and disk.disk_usage == "DATA_DISK"
@@ -130,5 +131,5 @@ def disk_json(disk, tags: list[tuple[str, str]], *, now: float, language: str,
         "DiskBackupQuota": disk.disk_backup_quota,
         "DiskBackupCount": 0,
         "ErrorPrompt": disk.error_prompt,
-        "Tags": [{"Key": k, "Value": v} for k, v in tags],
+        "Tags": orjson.Fragment(disk.tags),  # stored as the API shows it
     }

@@ -73,8 +73,7 @@ def _read(action, request, call: ApiCall, runtime: Runtime, request_id: str, lan
           now: float) -> dict:
     store = runtime.store
     with store.read() as conn:
-        due = transitions.next_due(conn)
-        if due is None or due > now:
+        if not transitions.may_be_due(conn, now):
             return action.handler(_context(call, runtime, request_id, language, now, conn), request)
     runtime.settle(now)
     with store.read() as conn:

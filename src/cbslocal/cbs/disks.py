@@ -209,7 +209,8 @@ def _insert_disks(ctx: Context, req: CreateDisksRequest, disk_ids: list[str], st
         throughput_performance=req.ThroughputPerformance or 0,
         burst_performance=bool(req.BurstPerformance), disk_backup_quota=req.DiskBackupQuota or 0,
         snapshot_ability=not req.Shareable, source_snapshot_id=None, error_prompt="",
-        tag_count=len(req.Tags or ()), created_at=ctx.now)
+        tags=orjson.dumps([{"Key": t.Key, "Value": t.Value} for t in req.Tags or ()]).decode(),
+        created_at=ctx.now)
     ctx.conn.execute(insert(disks), [dict(common, disk_id=d) for d in disk_ids])
     tags = [dict(disk_id=d, account_id=ctx.account_id, region=ctx.region, position=i,
                  tag_key=t.Key, tag_value=t.Value)
@@ -254,11 +255,10 @@ def describe_disks(ctx: Context, req: DescribeDisksRequest) -> dict:
         total = offset + len(rows)
     else:
         total = count.scalar(ctx.conn, **params)
-    tags = _tags_of(ctx, [r.disk_id for r in rows if r.tag_count])
     policies = [] if req.ReturnBindAutoSnapshotPolicy else None
     return {"TotalCount": total,
-            "DiskSet": [disk_json(r, tags.get(r.disk_id, ()), now=ctx.now, language=ctx.language,
-                                  policy_ids=policies) for r in rows]}
+            "DiskSet": [disk_json(r, now=ctx.now, language=ctx.language, policy_ids=policies)
+                        for r in rows]}
 
 
 _DESCRIBE_QUERIES: dict[tuple, tuple[Prepared, Prepared]] = {}
@@ -319,21 +319,3 @@ def _describe_ids(disk_ids: list[str]) -> list[str]:
         if not ids.is_resource_id(ids.DISK, disk_id):
             raise errors.invalid_value(f"DiskIds.{position}", f"{disk_id!r} is not a disk ID")
     return disk_ids
-
-
-_TAGS_BY_COUNT: dict[int, Prepared] = {}
-
-
-def _tags_of(ctx: Context, disk_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
-    if not disk_ids:
-        return {}
-    query = _TAGS_BY_COUNT.get(len(disk_ids))
-    if query is None:
-        query = _TAGS_BY_COUNT[len(disk_ids)] = Prepared(
-            select(disk_tags.c.disk_id, disk_tags.c.tag_key, disk_tags.c.tag_value)
-            .where(disk_tags.c.disk_id.in_([bindparam(f"d{i}") for i in range(len(disk_ids))]))
-            .order_by(disk_tags.c.disk_id, disk_tags.c.position))
-    out: dict[str, list[tuple[str, str]]] = {}
-    for disk_id, key, value in query.rows(ctx.conn, **{f"d{i}": d for i, d in enumerate(disk_ids)}):
-        out.setdefault(disk_id, []).append((key, value))
-    return out

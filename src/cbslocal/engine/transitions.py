@@ -35,6 +35,43 @@ def schedule(conn: Connection, kind: str, *, resource_id: str, account_id: str, 
     conn.execute(insert(transitions).values(
         kind=kind, resource_id=resource_id, account_id=account_id, region=region, due_at=due_at,
         payload=orjson.dumps(payload or {}).decode()))
+    _watch(conn).lower(due_at)
+
+
+class _DueWatch:
+    """The earliest due time as this connection last saw it, so that a read need not ask the
+    database whether anything is due. It may only err early: a move this connection schedules
+    lowers it at once (even if that transaction later rolls back), and SQLite's data_version
+    tells when any other connection — another process included — has committed since.
+    PostgreSQL offers no such signal: there it asks every time."""
+
+    def __init__(self):
+        self.earliest: float | None = None
+        self.version = None
+
+    def lower(self, due_at: float) -> None:
+        if self.earliest is None or due_at < self.earliest:
+            self.earliest = due_at
+
+    def may_be_due(self, conn: Connection, now: float) -> bool:
+        version = (conn.connection.dbapi_connection.execute("PRAGMA data_version").fetchone()[0]
+                   if conn.dialect.name == "sqlite" else None)
+        if version is None or version != self.version:
+            self.earliest, self.version = next_due(conn), version
+        return self.earliest is not None and self.earliest <= now
+
+
+def _watch(conn: Connection) -> _DueWatch:
+    # Kept with the driver connection: it describes what that connection has seen.
+    info = conn.connection.info
+    watch = info.get("due_watch")
+    if watch is None:
+        watch = info["due_watch"] = _DueWatch()
+    return watch
+
+
+def may_be_due(conn: Connection, now: float) -> bool:
+    return _watch(conn).may_be_due(conn, now)
 
 
 _NEXT_DUE = Prepared(select(transitions.c.due_at).order_by(transitions.c.due_at).limit(1))
@@ -58,6 +95,8 @@ def apply_due(conn: Connection, now: float) -> int:
             conn.execute(delete(transitions).where(transitions.c.id.in_([r.id for r in rows])))
         applied += len(rows)
         if len(rows) < _DUE_BATCH:
+            watch = _watch(conn)
+            watch.earliest, watch.version = next_due(conn), None  # ask again at the next read
             return applied
 
 

@@ -67,9 +67,10 @@ disks = Table(
     Column("snapshot_ability", Boolean, nullable=False, default=True),
     Column("source_snapshot_id", String(32), nullable=True),
     Column("error_prompt", Text, nullable=False, default=""),
-    # How many rows of disk_tags the disk has: most disks have none, and listing them then
-    # needs no tag query.
-    Column("tag_count", Integer, nullable=False, default=0),
+    # The disk's tags as the API shows them (a JSON list of {"Key", "Value"}), so that listing
+    # disks needs no second query; disk_tags holds the same pairs for filtering. Both are written
+    # together, by cbs.disks only.
+    Column("tags", Text, nullable=False, default="[]"),
     Column("created_at", Float, nullable=False),
     Index("ix_disks_scope_created", "account_id", "region", "created_at", "seq"),
     Index("ix_disks_scope_zone", "account_id", "region", "zone", "created_at", "seq"),

@@ -86,7 +86,7 @@ def upgrade() -> None:
     sa.Column('snapshot_ability', sa.Boolean(), nullable=False),
     sa.Column('source_snapshot_id', sa.String(length=32), nullable=True),
     sa.Column('error_prompt', sa.Text(), nullable=False),
-    sa.Column('tag_count', sa.Integer(), nullable=False),
+    sa.Column('tags', sa.Text(), nullable=False),
     sa.Column('created_at', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('seq'),
     sa.UniqueConstraint('disk_id')
