@@ -26,6 +26,7 @@ def build_runtime(settings: Settings) -> Runtime:
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.database_url or sqlite_url(settings.data_dir))
+    store.lock_data_dir()
     store.migrate()
     clock = Clock()
     with store.write() as conn:

@@ -47,11 +47,15 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, timing
     from cbslocal.config import Settings
     from cbslocal.iam.accounts import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
     from cbslocal.observe import configure_logging
+    from cbslocal.store.db import DataDirInUse
 
     configure_logging(log_level)
     settings = Settings(host=host, port=port, data_dir=data_dir, database_url=database_url,
                         timing=timing)
-    runtime = build_runtime(settings)
+    try:
+        runtime = build_runtime(settings)
+    except DataDirInUse as failure:
+        raise click.ClickException(f"{failure}; stop it or choose another --data-dir") from None
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import re
 import secrets
 import string
-import uuid
 
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 _KEY_ALPHABET = string.ascii_letters + string.digits
@@ -25,7 +25,16 @@ def is_resource_id(prefix: str, value: str) -> bool:
 
 
 def request_id() -> str:
-    return str(uuid.uuid4())
+    """A UUID version 4 string. Request IDs need to be unique, not secret: the process's own
+    generator is several times cheaper than uuid4()'s system call and object."""
+    bits = _fast_random.getrandbits(128) & _V4_MASK | _V4_BITS
+    text = f"{bits:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+_fast_random = random.Random(secrets.randbits(128))
+_V4_MASK = ~(0xF000 << 64 | 0xC000 << 48) & (2**128 - 1)
+_V4_BITS = 0x4000 << 64 | 0x8000 << 48
 
 
 def secret_id() -> str:

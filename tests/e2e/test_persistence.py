@@ -102,3 +102,14 @@ def test_fresh_data_dir_has_the_default_account(tmp_path):
         assert (tmp_path / "data" / "cbslocal.db").exists()
     finally:
         server.stop()
+
+
+def test_one_server_per_data_dir(tmp_path):
+    first = Server(tmp_path / "data").start()
+    try:
+        second = Server(tmp_path / "data")
+        with pytest.raises(RuntimeError, match="another cbslocal process is using"):
+            second.start()
+        assert describe(cbs_client(first)).TotalCount == 0  # the first one is unharmed
+    finally:
+        first.stop()

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import orjson
-from sqlalchemy import Connection, delete, insert, select
+import weakref
+
+from sqlalchemy import Connection, Engine, delete, insert, select
 
 from cbslocal.engine.clock import ClockState
 from cbslocal.store.prepared import Prepared
@@ -39,34 +41,35 @@ def schedule(conn: Connection, kind: str, *, resource_id: str, account_id: str, 
 
 
 class _DueWatch:
-    """The earliest due time as this connection last saw it, so that a read need not ask the
-    database whether anything is due. It may only err early: a move this connection schedules
-    lowers it at once (even if that transaction later rolls back), and SQLite's data_version
-    tells when any other connection — another process included — has committed since.
-    PostgreSQL offers no such signal: there it asks every time."""
+    """The earliest due time of a database, known without asking it on every read.
 
-    def __init__(self):
+    Every move scheduled through this process lowers it at once (even if that transaction later
+    rolls back: it may only err early), and applying moves re-reads it. That is the whole truth
+    for SQLite, which one process owns (Store.lock_data_dir); PostgreSQL may be shared by several
+    processes, so there every read asks the database."""
+
+    def __init__(self, trusted: bool):
+        self.trusted = trusted
         self.earliest: float | None = None
-        self.version = None
+        self.known = False
 
     def lower(self, due_at: float) -> None:
-        if self.earliest is None or due_at < self.earliest:
+        if self.known and (self.earliest is None or due_at < self.earliest):
             self.earliest = due_at
 
     def may_be_due(self, conn: Connection, now: float) -> bool:
-        version = (conn.connection.dbapi_connection.execute("PRAGMA data_version").fetchone()[0]
-                   if conn.dialect.name == "sqlite" else None)
-        if version is None or version != self.version:
-            self.earliest, self.version = next_due(conn), version
+        if not (self.trusted and self.known):
+            self.earliest, self.known = next_due(conn), True
         return self.earliest is not None and self.earliest <= now
 
 
+_WATCHES: "weakref.WeakKeyDictionary[Engine, _DueWatch]" = weakref.WeakKeyDictionary()
+
+
 def _watch(conn: Connection) -> _DueWatch:
-    # Kept with the driver connection: it describes what that connection has seen.
-    info = conn.connection.info
-    watch = info.get("due_watch")
+    watch = _WATCHES.get(conn.engine)
     if watch is None:
-        watch = info["due_watch"] = _DueWatch()
+        watch = _WATCHES[conn.engine] = _DueWatch(trusted=conn.dialect.name == "sqlite")
     return watch
 
 
@@ -95,8 +98,7 @@ def apply_due(conn: Connection, now: float) -> int:
             conn.execute(delete(transitions).where(transitions.c.id.in_([r.id for r in rows])))
         applied += len(rows)
         if len(rows) < _DUE_BATCH:
-            watch = _watch(conn)
-            watch.earliest, watch.version = next_due(conn), None  # ask again at the next read
+            _watch(conn).known = False  # read it again at the next read
             return applied
 
 

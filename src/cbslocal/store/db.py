@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,10 @@ from sqlalchemy.pool import QueuePool
 
 from cbslocal.store import census  # noqa: F401  (registers the census triggers)
 from cbslocal.store.migrations import HEAD_REVISION, create_fresh, upgrade_to_head
+
+
+class DataDirInUse(RuntimeError):
+    pass
 
 
 class Store:
@@ -61,25 +66,36 @@ class Store:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read-only transaction: one consistent view of the data."""
+        """Reads that see one consistent state. On SQLite that needs no transaction: one server
+        process owns the data dir (lock_data_dir) and one thread runs every transaction without
+        yielding, so no write can land between two statements of a read. PostgreSQL, shared by
+        several processes, gets a real one."""
         with self._connection() as conn:
-            raw = conn.connection.dbapi_connection
             if self.is_sqlite:
-                raw.execute("BEGIN")
+                yield conn
+                return
             try:
                 yield conn
             finally:
                 conn.rollback()
-                raw.rollback()
 
     def lookup(self, query, **params):
-        """One row by one statement, outside any transaction where the database allows it: on
-        SQLite a lone SELECT is its own snapshot, and BEGIN/ROLLBACK would cost more."""
-        if not self.is_sqlite:
-            with self.read() as conn:
-                return query.first(conn, **params)
-        with self._connection() as conn:
+        """One row by one statement."""
+        with self.read() as conn:
             return query.first(conn, **params)
+
+    def lock_data_dir(self) -> None:
+        """Claim the SQLite database for this process, for as long as it runs: a second server
+        on the same data dir is refused at start rather than allowed to interleave writes."""
+        path = self.engine.url.database
+        if not self.is_sqlite or not path or path == ":memory:":
+            return
+        self._lock_file = open(f"{path}.lock", "a+")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.close()
+            raise DataDirInUse(f"another cbslocal process is using {path}") from None
 
     @contextlib.contextmanager
     def _connection(self) -> Iterator[Connection]:
