@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, insert, select
+import weakref
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select
 
 from cbslocal import ids
 from cbslocal.iam.model import Credentials, KeyRecord
@@ -26,6 +28,7 @@ def ensure_default_account(conn: Connection, now: float) -> None:
                                          name="default", created_at=now))
     conn.execute(insert(api_keys).values(secret_id=DEFAULT_SECRET_ID, account_id=DEFAULT_ACCOUNT_ID,
                                          secret_key=DEFAULT_SECRET_KEY, enabled=True, created_at=now))
+    _keys_changed(conn)
 
 
 def create_account(conn: Connection, now: float, name: str = "") -> Credentials:
@@ -53,6 +56,7 @@ def create_key(conn: Connection, account_id: str, now: float,
     conn.execute(insert(api_keys).values(secret_id=creds.secret_id, account_id=account_id,
                                          secret_key=creds.secret_key, token=token,
                                          expires_at=expires_at, enabled=True, created_at=now))
+    _keys_changed(conn)
     return creds
 
 
@@ -62,12 +66,31 @@ _KEY_QUERY = Prepared(
     .where(api_keys.c.secret_id == bindparam("secret_id")))
 
 
+# Keys found, per database. Only for SQLite, which one process owns (Store.lock_data_dir): every
+# change to api_keys then goes through this module, which forgets the database's keys. A shared
+# PostgreSQL may be changed by other processes, so there every call asks the database.
+_KNOWN_KEYS: "weakref.WeakKeyDictionary[Engine, dict[str, KeyRecord]]" = weakref.WeakKeyDictionary()
+_MAX_KNOWN_KEYS = 10_000
+
+
 def find_key(store: Store, secret_id: str) -> KeyRecord | None:
+    known = _KNOWN_KEYS.setdefault(store.engine, {}) if store.is_sqlite else None
+    if known is not None and secret_id in known:
+        return known[secret_id]
     row = store.lookup(_KEY_QUERY, secret_id=secret_id)
     if row is None:
-        return None
-    return KeyRecord(row.secret_id, row.secret_key, row.account_id, bool(row.enabled), row.token,
-                     row.expires_at)
+        return None  # unknown IDs are not remembered: callers choose them
+    key = KeyRecord(row.secret_id, row.secret_key, row.account_id, bool(row.enabled), row.token,
+                    row.expires_at)
+    if known is not None:
+        if len(known) >= _MAX_KNOWN_KEYS:
+            known.clear()
+        known[secret_id] = key
+    return key
+
+
+def _keys_changed(conn: Connection) -> None:
+    _KNOWN_KEYS.pop(conn.engine, None)
 
 
 def list_accounts(conn: Connection) -> list[dict]:
