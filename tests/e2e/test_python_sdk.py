@@ -226,6 +226,30 @@ def test_order_and_pagination(server, catalog):
     assert [d.DiskName for d in by_deadline.DiskSet][0] == "gamma"  # only gamma has a deadline
 
 
+@pytest.mark.parametrize("filters", [
+    [],                                                         # counted by the disk census
+    [{"Name": "zone", "Values": ["ap-guangzhou-4"]}],
+    [{"Name": "tag:count", "Values": ["MARK"]}],                # by the tag census
+    [{"Name": "tag-key", "Values": ["count-MARK"]}],
+    [{"Name": "disk-name", "Values": ["count-MARK"]}],          # by counting disks
+    [{"Name": "tag-value", "Values": ["MARK"]}],
+    [{"Name": "tag:count", "Values": ["MARK"]}, {"Name": "zone", "Values": ["ap-guangzhou-4"]}],
+])
+def test_total_count_of_a_full_page(fresh_server, filters):
+    client = cbs_client(fresh_server)
+    mark = uuid.uuid4().hex
+    filters = json.loads(json.dumps(filters).replace("MARK", mark))
+    create(client, DiskCount=7, Placement={"Zone": "ap-guangzhou-4"}, DiskName=f"count-{mark}",
+           Tags=[{"Key": "count", "Value": mark}, {"Key": f"count-{mark}", "Value": "x"}])
+    create(client, DiskCount=2, Placement={"Zone": "ap-guangzhou-3"}, DiskName="other")
+    expected = 7 if filters else 9
+    for offset in (0, 3, 6):
+        page = describe(client, Filters=filters or None, Limit=2, Offset=offset) if filters else \
+            describe(client, Limit=2, Offset=offset)
+        assert page.TotalCount == expected
+        assert len(page.DiskSet) == min(2, expected - offset)
+
+
 def test_default_limit_is_20(server):
     client = cbs_client(server)
     mark = uuid.uuid4().hex

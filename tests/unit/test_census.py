@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, func, insert, select, update
 
 from cbslocal.store.db import Store
-from cbslocal.store.tables import CENSUS_COLUMNS, disk_census, disks
+from cbslocal.store.tables import CENSUS_COLUMNS, disk_census, disk_tag_census, disk_tags, disks
 
 KEY = ("account_id", "region", *CENSUS_COLUMNS)
 
@@ -24,7 +24,27 @@ def disk(i: int, **overrides) -> dict:
     return row
 
 
+TAG_KEY = ("account_id", "region", "tag_key", "tag_value")
+
+
+def tags(i: int, *pairs: tuple[str, str]) -> list[dict]:
+    return [dict(disk_id=f"disk-{i:08d}", account_id="1", region="ap-guangzhou", position=p,
+                 tag_key=k, tag_value=v) for p, (k, v) in enumerate(pairs)]
+
+
+def tag_census_matches(conn) -> None:
+    joined = disk_tags.join(disks, disks.c.disk_id == disk_tags.c.disk_id)
+    grouped = {tuple(r[:-1]): r[-1] for r in conn.execute(
+        select(*(disk_tags.c[c] for c in TAG_KEY), disks.c.disk_state, func.count())
+        .select_from(joined).group_by(*(disk_tags.c[c] for c in TAG_KEY), disks.c.disk_state))}
+    kept = {tuple(r[:-1]): r[-1] for r in conn.execute(
+        select(*(disk_tag_census.c[c] for c in (*TAG_KEY, "disk_state")), disk_tag_census.c.n)
+        .where(disk_tag_census.c.n != 0))}
+    assert kept == grouped
+
+
 def census_matches(conn) -> None:
+    tag_census_matches(conn)
     grouped = {tuple(r[:-1]): r[-1] for r in conn.execute(
         select(*(disks.c[c] for c in KEY), func.count()).group_by(*(disks.c[c] for c in KEY)))}
     kept = {tuple(r[:-1]): r[-1] for r in conn.execute(
@@ -58,6 +78,8 @@ def test_census_follows_every_change(store):
         conn.execute(insert(disks), [disk(i) for i in range(20)])
         conn.execute(insert(disks), [disk(i, disk_state="PROVISIONING", account_id="2")
                                      for i in range(20, 25)])
+        conn.execute(insert(disk_tags), [row for i in range(0, 25, 2)
+                                         for row in tags(i, ("team", f"t{i % 3}"), ("env", "dev"))])
         census_matches(conn)
         conn.execute(update(disks).where(disks.c.disk_id.in_([f"disk-{i:08d}" for i in range(5)]))
                      .values(disk_state="ATTACHED"))

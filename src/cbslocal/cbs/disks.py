@@ -13,12 +13,12 @@ from cbslocal.api import errors
 from cbslocal.api.cbs_schema import CreateDisksRequest, DescribeDisksRequest, disk_json
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
-from cbslocal.cbs.filters import compile_filters, filter_conditions
+from cbslocal.cbs.filters import compile_filters, filter_conditions, tag_census_conditions
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import CHINA_TZ
 from cbslocal.store.scope import owned_by
 from cbslocal.store.prepared import Prepared
-from cbslocal.store.tables import client_tokens, disk_census, disk_tags, disks
+from cbslocal.store.tables import client_tokens, disk_census, disk_tag_census, disk_tags, disks
 
 # Internal: the disk is being created and is not listed yet (there is no CREATING DiskState).
 PROVISIONING = "PROVISIONING"
@@ -264,6 +264,16 @@ def describe_disks(ctx: Context, req: DescribeDisksRequest) -> dict:
 _DESCRIBE_QUERIES: dict[tuple, tuple[Prepared, Prepared]] = {}
 
 
+def _census_count(filter_shape: tuple):
+    """TotalCount from a census, in O(combinations) rather than O(disks), when one can tell it."""
+    for census, conditions in ((disk_census, filter_conditions(filter_shape, disk_census)),
+                               (disk_tag_census, tag_census_conditions(filter_shape))):
+        if conditions is not None:
+            return (select(func.coalesce(func.sum(census.c.n), 0))
+                    .where(*_listed(census), *conditions))
+    return None
+
+
 def _listed(table) -> list:
     """The caller's disks that DescribeDisks shows (not those still being created)."""
     return [table.c.account_id == bindparam("account_id"), table.c.region == bindparam("region"),
@@ -286,12 +296,9 @@ def _describe_queries(id_count: int | None, filter_shape: tuple, order_field: st
              else [column.asc().nulls_last(), disks.c.seq.asc()])
     page = Prepared(select(disks).where(*where).order_by(*order)
                     .limit(bindparam("limit")).offset(bindparam("offset")))
-    census_filters = filter_conditions(filter_shape, disk_census) if id_count is None else None
-    if census_filters is not None:  # O(combinations), not O(disks)
-        count = Prepared(select(func.coalesce(func.sum(disk_census.c.n), 0))
-                         .where(*_listed(disk_census), *census_filters))
-    else:
-        count = Prepared(select(func.count()).select_from(disks).where(*where))
+    census_count = _census_count(filter_shape) if id_count is None else None
+    count = Prepared(census_count if census_count is not None
+                     else select(func.count()).select_from(disks).where(*where))
     if len(_DESCRIBE_QUERIES) >= _MAX_SHAPES:
         _DESCRIBE_QUERIES.clear()
     _DESCRIBE_QUERIES[key] = (page, count)

@@ -15,7 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from cbslocal.api import errors
 from cbslocal.api.cbs_schema import DISK_STATES
 from cbslocal.api.errors import ApiError
-from cbslocal.store.tables import disk_tags, disks
+from cbslocal.store.tables import disk_tag_census, disk_tags, disks
 
 MAX_FILTER_VALUES = 100
 MAX_FILTERS = 50
@@ -129,6 +129,21 @@ def filter_conditions(shape: tuple, table: Table = disks) -> list[ColumnElement]
         else:
             conditions.append(spec.condition(values))
     return conditions
+
+
+def tag_census_conditions(shape: tuple) -> list[ColumnElement] | None:
+    """Conditions on `disk_tag_census` that count exactly what a lone `tag:<key>` filter (any
+    values: a disk has one value per key) or a lone one-value `tag-key` filter matches; None
+    for any other shape."""
+    if len(shape) != 1:
+        return None
+    name, count = shape[0]
+    if name == TAG_PREFIX:
+        return [disk_tag_census.c.tag_key == bindparam("f0_key"),
+                disk_tag_census.c.tag_value.in_([bindparam(f"f0_{i}") for i in range(count)])]
+    if name == "tag-key" and count == 1:
+        return [disk_tag_census.c.tag_key == bindparam("f0_0")]
+    return None
 
 
 def _values(spec: FilterSpec, flt, field: str) -> list:

@@ -1,5 +1,10 @@
-"""The triggers that keep `disk_census` equal to a GROUP BY over `disks`, on every insert,
-update and delete, whichever code path (or process) makes it: the count can never drift."""
+"""The triggers that keep the census tables equal to GROUP BYs, on every insert, update and
+delete, whichever code path (or process) makes it: the counts can never drift.
+
+- `disk_census`: disks per combination of CENSUS_COLUMNS;
+- `disk_tag_census`: disks per (tag key, tag value, disk state). A disk has at most one value per
+  key, so a `tag:<key>` filter's count is a SUM over its values.
+"""
 
 from __future__ import annotations
 
@@ -7,50 +12,77 @@ from sqlalchemy import event
 
 from cbslocal.store.tables import CENSUS_COLUMNS, metadata
 
-_KEY = ("account_id", "region", *CENSUS_COLUMNS)
-_COLUMNS = ", ".join(_KEY)
+_DISK_KEY = ("account_id", "region", *CENSUS_COLUMNS)
+_TAG_KEY = ("account_id", "region", "tag_key", "tag_value", "disk_state")
 
 
-def _values(row: str) -> str:
-    return ", ".join(f"{row}.{c}" for c in _KEY)
+def _add(table: str, key: tuple, source: str) -> str:
+    """Add 1 to the census row of each row that `source` (a SELECT of the `key` columns) yields."""
+    columns = ", ".join(key)
+    # `WHERE true` tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+    return (f"INSERT INTO {table} ({columns}, n) SELECT s.*, 1 FROM ({source}) AS s WHERE true "
+            f"ON CONFLICT ({columns}) DO UPDATE SET n = {table}.n + 1;")
 
 
-def _match(row: str) -> str:
-    return " AND ".join(f"{c} = {row}.{c}" for c in _KEY)
+def _remove(table: str, key: tuple, source: str) -> str:
+    return f"UPDATE {table} SET n = n - 1 WHERE ({', '.join(key)}) IN ({source});"
 
 
-def _add(row: str) -> str:
-    return (f"INSERT INTO disk_census ({_COLUMNS}, n) VALUES ({_values(row)}, 1) "
-            f"ON CONFLICT ({_COLUMNS}) DO UPDATE SET n = disk_census.n + 1;")
+def _row(row: str, key: tuple) -> str:
+    return "SELECT " + ", ".join(f"{row}.{c}" for c in key)
 
 
-def _remove(row: str) -> str:
-    return f"UPDATE disk_census SET n = n - 1 WHERE {_match(row)};"
+def _disk_of_tag(row: str) -> str:
+    return (f"SELECT {row}.account_id, {row}.region, {row}.tag_key, {row}.tag_value, disk_state "
+            f"FROM disks WHERE disk_id = {row}.disk_id")
 
 
-_WATCHED = ", ".join(_KEY)
+def _tags_of_disk(row: str) -> str:
+    return (f"SELECT account_id, region, tag_key, tag_value, {row}.disk_state "
+            f"FROM disk_tags WHERE disk_id = {row}.disk_id")
+
+
+# (name, timing, event, body statements): the same for both databases.
+_TRIGGERS = [
+    ("disks_census_insert", "AFTER", "INSERT ON disks",
+     [_add("disk_census", _DISK_KEY, _row("NEW", _DISK_KEY))]),
+    ("disks_census_delete", "AFTER", "DELETE ON disks",
+     [_remove("disk_census", _DISK_KEY, (_row("OLD", _DISK_KEY)))]),
+    ("disks_census_update", "AFTER", f"UPDATE OF {', '.join(_DISK_KEY)} ON disks",
+     [_remove("disk_census", _DISK_KEY, (_row("OLD", _DISK_KEY))),
+      _add("disk_census", _DISK_KEY, _row("NEW", _DISK_KEY))]),
+    ("disk_tags_census_insert", "AFTER", "INSERT ON disk_tags",
+     [_add("disk_tag_census", _TAG_KEY, _disk_of_tag("NEW"))]),
+    ("disk_tags_census_delete", "AFTER", "DELETE ON disk_tags",
+     [_remove("disk_tag_census", _TAG_KEY, (_disk_of_tag("OLD")))]),
+    # A disk's tags go first, while the disk still tells its state.
+    ("disks_drop_tags", "BEFORE", "DELETE ON disks",
+     ["DELETE FROM disk_tags WHERE disk_id = OLD.disk_id;"]),
+    ("disks_tag_census_state", "AFTER", "UPDATE OF disk_state ON disks",
+     [_remove("disk_tag_census", _TAG_KEY, (_tags_of_disk("OLD"))),
+      _add("disk_tag_census", _TAG_KEY, _tags_of_disk("NEW"))]),
+]
 
 
 def sqlite_ddl() -> list[str]:
-    return [
-        f"CREATE TRIGGER disks_census_insert AFTER INSERT ON disks BEGIN {_add('NEW')} END",
-        f"CREATE TRIGGER disks_census_delete AFTER DELETE ON disks BEGIN {_remove('OLD')} END",
-        f"CREATE TRIGGER disks_census_update AFTER UPDATE OF {_WATCHED} ON disks "
-        f"BEGIN {_remove('OLD')} {_add('NEW')} END",
-    ]
+    return [f"CREATE TRIGGER {name} {timing} {on} BEGIN {' '.join(body)} END"
+            for name, timing, on, body in _TRIGGERS]
 
 
 def postgresql_ddl() -> list[str]:
-    return [
-        "CREATE FUNCTION disks_census() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {_remove('OLD')} END IF; "
-        f"IF TG_OP IN ('UPDATE', 'INSERT') THEN {_add('NEW')} END IF; "
-        "RETURN NULL; END $$",
-        "CREATE TRIGGER disks_census_insert_delete AFTER INSERT OR DELETE ON disks "
-        "FOR EACH ROW EXECUTE FUNCTION disks_census()",
-        f"CREATE TRIGGER disks_census_update AFTER UPDATE OF {_WATCHED} ON disks "
-        "FOR EACH ROW EXECUTE FUNCTION disks_census()",
-    ]
+    statements = []
+    for name, timing, on, body in _TRIGGERS:
+        returned = "OLD" if timing == "BEFORE" else "NULL"
+        statements += [
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"{' '.join(body)} RETURN {returned}; END $$",
+            f"CREATE TRIGGER {name} {timing} {on} FOR EACH ROW EXECUTE FUNCTION {name}()",
+        ]
+    return statements
+
+
+def trigger_names() -> list[str]:
+    return [name for name, *_ in _TRIGGERS]
 
 
 def create_triggers(connection) -> None:

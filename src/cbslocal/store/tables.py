@@ -95,6 +95,20 @@ disk_census = Table(
     UniqueConstraint("account_id", "region", *CENSUS_COLUMNS, name="uq_disk_census_key"),
 )
 
+# Disks per (tag key, tag value, state), kept by triggers like disk_census: the count of a
+# `tag:<key>` filter.
+disk_tag_census = Table(
+    "disk_tag_census", metadata,
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("tag_key", String(255), nullable=False),
+    Column("tag_value", String(255), nullable=False),
+    Column("disk_state", String(16), nullable=False),
+    Column("n", BigInteger, nullable=False),
+    UniqueConstraint("account_id", "region", "tag_key", "tag_value", "disk_state",
+                     name="uq_disk_tag_census_key"),
+)
+
 disk_tags = Table(
     "disk_tags", metadata,
     Column("disk_id", String(32), ForeignKey("disks.disk_id", ondelete="CASCADE"), nullable=False),
