@@ -18,7 +18,7 @@ def serve(app, *, name: str, host: str = "127.0.0.1", port: int = 0) -> None:
     print(json.dumps({"event": "ready", "app": name, "port": sock.getsockname()[1]}),
           file=sys.stderr, flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, loop="uvloop",
-                            http="httptools", lifespan="off")
+                            http="httptools", lifespan="off", server_header=False)
     uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -68,7 +68,7 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, timing
         "default_credentials": {"SecretId": DEFAULT_SECRET_ID, "SecretKey": DEFAULT_SECRET_KEY},
     }), err=True)
     config = uvicorn.Config(App(runtime), log_level="warning", access_log=False,
-                            loop="uvloop", http="httptools", lifespan="on")
+                            loop="uvloop", http="httptools", lifespan="on", server_header=False)
     uvicorn.Server(config).run(sockets=[sock])
 
 

@@ -79,6 +79,8 @@ TAG_PREFIX = "tag:"
 def compile_filters(filters) -> tuple[tuple, dict]:
     """Validate the request's filters; returns their shape (what the SQL looks like: names and
     value counts) and the values to bind. Statements are built and compiled once per shape."""
+    if not filters:
+        return (), {}
     if len(filters) > MAX_FILTERS:
         raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
                        f"At most {MAX_FILTERS} `Filters` per request.",

@@ -52,8 +52,8 @@ class ApiEndpoint:
     async def __call__(self, scope, receive, send) -> None:
         started = time.perf_counter()
         request_id = ids.request_id()
-        headers = {name.decode("latin-1").lower(): value.decode("latin-1")
-                   for name, value in scope["headers"]}
+        # ASGI servers lower-case header names.
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
         body, complete = await _read_body(receive, MAX_TC3_BODY)
         raw = RawRequest(method=scope["method"],
                          raw_query=scope["query_string"].decode("utf-8", "replace"),

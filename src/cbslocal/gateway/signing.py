@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -30,23 +31,16 @@ class Tc3Authorization:
     signature: str
 
 
+_AUTHORIZATION = re.compile(
+    r"TC3-HMAC-SHA256 +Credential=([^,]*?) *, *SignedHeaders=([^,]*?) *, *Signature=([^,]*?) *")
+
+
 def parse_tc3_authorization(value: str) -> Tc3Authorization:
     """`TC3-HMAC-SHA256 Credential=ID/DATE/SERVICE/tc3_request, SignedHeaders=a;b, Signature=hex`,
-    parsed leniently: items separated by commas with optional spaces."""
-    algorithm, _, rest = value.strip().partition(" ")
-    if algorithm != TC3_ALGORITHM or not rest:
-        raise MalformedAuthorization("the algorithm must be TC3-HMAC-SHA256")
-    items: dict[str, str] = {}
-    for part in rest.split(","):
-        key, sep, item = part.strip().partition("=")
-        if not sep:
-            raise MalformedAuthorization(f"malformed item {part.strip()!r}")
-        items[key] = item.strip()
-    try:
-        credential, signed_headers, signature = (
-            items["Credential"], items["SignedHeaders"], items["Signature"])
-    except KeyError as missing:
-        raise MalformedAuthorization(f"missing {missing.args[0]}") from None
+    parsed leniently: items separated by commas with optional spaces, in any order."""
+    value = value.strip()
+    exact = _AUTHORIZATION.fullmatch(value)  # the order every SDK uses
+    credential, signed_headers, signature = exact.groups() if exact else _items(value)
     scope = credential.split("/")
     if len(scope) < 4 or scope[-1] != "tc3_request" or not scope[0]:
         raise MalformedAuthorization("Credential must be SecretId/Date/Service/tc3_request")
@@ -56,6 +50,22 @@ def parse_tc3_authorization(value: str) -> Tc3Authorization:
     if "content-type" not in headers or "host" not in headers:
         raise MalformedAuthorization("SignedHeaders must include content-type and host")
     return Tc3Authorization(scope[0], scope[1], service, signed_headers, signature.lower())
+
+
+def _items(value: str) -> tuple[str, str, str]:
+    algorithm, _, rest = value.partition(" ")
+    if algorithm != TC3_ALGORITHM or not rest:
+        raise MalformedAuthorization("the algorithm must be TC3-HMAC-SHA256")
+    items: dict[str, str] = {}
+    for part in rest.split(","):
+        key, sep, item = part.strip().partition("=")
+        if not sep:
+            raise MalformedAuthorization(f"malformed item {part.strip()!r}")
+        items[key] = item.strip()
+    try:
+        return items["Credential"], items["SignedHeaders"], items["Signature"]
+    except KeyError as missing:
+        raise MalformedAuthorization(f"missing {missing.args[0]}") from None
 
 
 def utc_date(timestamp: int) -> str:
@@ -126,13 +136,14 @@ def verify_tc3(secret_key: str, auth: Tc3Authorization, *, method: str, raw_quer
 
 
 def _header_readings(names: list[str], headers: dict[str, str]):
-    base = [headers.get(n, "").strip() for n in names]
+    verbatim = [headers.get(n, "").strip() for n in names]
+    yield verbatim  # what the Python SDK, tccli and Go sign
     host_index = names.index("host")
-    seen = set()
-    for host in host_candidates(base[host_index]):
-        values = list(base)
+    seen = {tuple(verbatim)}
+    for host in host_candidates(verbatim[host_index]):
+        values = list(verbatim)
         values[host_index] = host
-        # SDKs sign values verbatim; the docs say lower-cased: try both.
+        # Node signs the host without its port; the docs say values are lower-cased.
         for reading in (values, [v.lower() for v in values]):
             key = tuple(reading)
             if key not in seen:

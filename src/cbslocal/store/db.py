@@ -41,7 +41,7 @@ class Store:
         with self.engine.connect() as conn:
             try:
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            except Exception:  # no alembic_version table yet: a fresh database
+            except DBAPIError:  # no alembic_version table yet: a fresh database
                 conn.rollback()
                 return None
 
@@ -64,16 +64,16 @@ class Store:
             conn.commit()
             raw.commit()
 
-    @contextlib.contextmanager
-    def read(self) -> Iterator[Connection]:
+    def read(self) -> contextlib.AbstractContextManager[Connection]:
         """Reads that see one consistent state. On SQLite that needs no transaction: one server
         process owns the data dir (lock_data_dir) and one thread runs every transaction without
         yielding, so no write can land between two statements of a read. PostgreSQL, shared by
         several processes, gets a real one."""
+        return self._connection() if self.is_sqlite else self._read_transaction()
+
+    @contextlib.contextmanager
+    def _read_transaction(self) -> Iterator[Connection]:
         with self._connection() as conn:
-            if self.is_sqlite:
-                yield conn
-                return
             try:
                 yield conn
             finally:
