@@ -95,20 +95,6 @@ disk_census = Table(
     UniqueConstraint("account_id", "region", *CENSUS_COLUMNS, name="uq_disk_census_key"),
 )
 
-# Disks per (tag key, tag value, state), kept by triggers like disk_census: the count of a
-# `tag:<key>` filter.
-disk_tag_census = Table(
-    "disk_tag_census", metadata,
-    Column("account_id", String(32), nullable=False),
-    Column("region", String(64), nullable=False),
-    Column("tag_key", String(255), nullable=False),
-    Column("tag_value", String(255), nullable=False),
-    Column("disk_state", String(16), nullable=False),
-    Column("n", BigInteger, nullable=False),
-    UniqueConstraint("account_id", "region", "tag_key", "tag_value", "disk_state",
-                     name="uq_disk_tag_census_key"),
-)
-
 disk_tags = Table(
     "disk_tags", metadata,
     Column("disk_id", String(32), ForeignKey("disks.disk_id", ondelete="CASCADE"), nullable=False),
@@ -120,6 +106,18 @@ disk_tags = Table(
     UniqueConstraint("disk_id", "tag_key", name="uq_disk_tags_disk_key"),
     Index("ix_disk_tags_scope_key_value", "account_id", "region", "tag_key", "tag_value"),
     Index("ix_disk_tags_scope_value", "account_id", "region", "tag_value"),
+)
+
+# Disks per (tag key, tag value, state), kept by triggers like disk_census: the count of a
+# `tag:<key>` filter.
+disk_tag_census = Table(
+    "disk_tag_census", metadata,
+    *(Column(name, disk_tags.c[name].type, nullable=False)
+      for name in ("account_id", "region", "tag_key", "tag_value")),
+    Column("disk_state", disks.c.disk_state.type, nullable=False),
+    Column("n", BigInteger, nullable=False),
+    UniqueConstraint("account_id", "region", "tag_key", "tag_value", "disk_state",
+                     name="uq_disk_tag_census_key"),
 )
 
 # Idempotency: the first answer given to a ClientToken is the answer for every retry.
