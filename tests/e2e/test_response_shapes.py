@@ -3,6 +3,7 @@ know, or a field it expects that we omit, fails the test (at every level of nest
 
 from __future__ import annotations
 
+import pytest
 from tencentcloud.cbs.v20170312 import models
 from tencentcloud.common.abstract_model import AbstractModel
 
@@ -31,8 +32,9 @@ def shape_problems(model_class: type[AbstractModel], data: dict, path: str) -> l
 
 def test_the_checker_catches_drift():
     assert shape_problems(models.Tag, {"Key": "k", "Value": "v"}, "Tag") == []
-    assert shape_problems(models.Tag, {"Key": "k", "Colour": "v"}, "Tag") == [
-        "Tag.Colour: unknown to the SDK", "Tag.Value: missing"]
+    with pytest.warns(UserWarning, match="Colour"):  # the SDK's own complaint
+        problems = shape_problems(models.Tag, {"Key": "k", "Colour": "v"}, "Tag")
+    assert problems == ["Tag.Colour: unknown to the SDK", "Tag.Value: missing"]
 
 
 def test_create_and_describe_disks_match_the_sdk_models(server):
