@@ -192,10 +192,6 @@ def all_codes() -> dict[str, ErrorCode]:
     return dict(_CATALOG)
 
 
-def lookup(code: str) -> ErrorCode | None:
-    return _CATALOG.get(code)
-
-
 class ApiError(Exception):
     """An API-level failure: becomes the `{"Error": {"Code", "Message"}}` envelope.
 

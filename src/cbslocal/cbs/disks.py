@@ -276,7 +276,7 @@ def _census_count(filter_shape: tuple):
 
 def _listed(table) -> list:
     """The caller's disks that DescribeDisks shows (not those still being created)."""
-    return [table.c.account_id == bindparam("account_id"), table.c.region == bindparam("region"),
+    return [owned_by(table, bindparam("account_id"), bindparam("region")),
             table.c.disk_state != bindparam("hidden")]
 
 

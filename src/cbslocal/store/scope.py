@@ -6,5 +6,6 @@ from sqlalchemy import Table, and_
 from sqlalchemy.sql.elements import ColumnElement
 
 
-def owned_by(table: Table, account_id: str, region: str) -> ColumnElement:
+def owned_by(table: Table, account_id, region) -> ColumnElement:
+    """account_id and region: values, or bind parameters of a compiled statement."""
     return and_(table.c.account_id == account_id, table.c.region == region)
