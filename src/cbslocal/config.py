@@ -35,6 +35,38 @@ class Limits:
     disk_name_max_bytes: int = 60
     client_token_max_length: int = 64
     tags_per_resource: int = 50
+    attach_disks_max_count: int = 10
+    terminate_disks_max_count: int = 100
+    modify_disks_max_count: int = 100
+    initialize_disks_max_count: int = 20
+    shareable_max_instances: int = 50
+    recycle_retention_days: int = 7
+    describe_instances_max_limit: int = 100
+    run_instances_max_count: int = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SystemDiskSpec:
+    min_size: int = 20
+    max_size: int = 1024
+    step: int = 10
+    default_size: int = 50
+    default_type: str = "CLOUD_PREMIUM"
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceFamily:
+    name: str
+    device_class: str
+    tssd: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceType:
+    name: str
+    family: str
+    cpu: int
+    memory: int
 
 
 @dataclass(frozen=True)
@@ -43,6 +75,10 @@ class Topology:
     zones: dict[str, Zone]
     limits: Limits
     projects: frozenset[int] = frozenset({0})
+    system_disk: SystemDiskSpec = SystemDiskSpec()
+    instance_families: dict[str, InstanceFamily] = field(default_factory=dict)
+    instance_types: dict[str, InstanceType] = field(default_factory=dict)
+    images: dict[str, str] = field(default_factory=dict)  # ImageId → OsName
 
     @cached_property
     def regions(self) -> frozenset[str]:
@@ -64,8 +100,15 @@ class Topology:
             for zone in spec["zones"]:
                 sold = frozenset(sold_by_zone.get(zone, default_sold))
                 zones[zone] = Zone(zone, region, zone in sold_out, sold)
+        families = {name: InstanceFamily(name=name, **spec)
+                    for name, spec in data.get("instance_families", {}).items()}
+        instance_types = {name: InstanceType(name=name, family=name.split(".", 1)[0], **spec)
+                          for name, spec in data.get("instance_types", {}).items()}
         return cls(disk_types=disk_types, zones=zones, limits=Limits(**data.get("limits", {})),
-                   projects=frozenset(data.get("projects", {}).get("ids", [0])))
+                   projects=frozenset(data.get("projects", {}).get("ids", [0])),
+                   system_disk=SystemDiskSpec(**data.get("system_disk", {})),
+                   instance_families=families, instance_types=instance_types,
+                   images=dict(data.get("images", {})))
 
 
 def default_topology_data() -> dict:

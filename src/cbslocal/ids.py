@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import secrets
@@ -53,3 +54,26 @@ def session_token() -> str:
 def account_uin() -> str:
     """A 12-digit decimal account number (UIN)."""
     return "1" + "".join(secrets.choice(string.digits) for _ in range(11))
+
+
+def private_ip() -> str:
+    """An address in 10.0.0.0/8, like a VPC's."""
+    return "10." + ".".join(str(secrets.randbelow(254) + 1) for _ in range(3))
+
+
+def public_ip() -> str:
+    return "43." + ".".join(str(secrets.randbelow(254) + 1) for _ in range(3))
+
+
+def instance_uuid() -> str:
+    return request_id()
+
+
+def derived_id(prefix: str, *seed: str) -> str:
+    """The same `<prefix>-xxxxxxxx` for the same seed, e.g. an account's default VPC in a region."""
+    digest = int.from_bytes(hashlib.sha256("/".join(seed).encode()).digest()[:8], "big")
+    chars = []
+    for _ in range(8):
+        digest, index = divmod(digest, len(_ID_ALPHABET))
+        chars.append(_ID_ALPHABET[index])
+    return f"{prefix}-" + "".join(chars)

@@ -122,9 +122,9 @@ ERROR_CASES: list[tuple[str, dict, str, str | None]] = [
      "UnsupportedRegion", "ap-nowhere"),
     ("unsupported-region-get", {"action": "DescribeDisks", "region": "ap-nowhere",
                                 "reqMethod": "GET"}, "UnsupportedRegion", "ap-nowhere"),
-    ("unsupported-operation", {"action": "AttachDisks", "language": "en-US",
-                               "params": {"DiskIds": ["disk-aaaaaaaa"], "InstanceId": "ins-aaaaaaaa"}},
-     "UnsupportedOperation", "does not implement AttachDisks"),
+    ("unsupported-operation", {"action": "DescribeDiskStoragePool", "language": "en-US",
+                               "params": {}},
+     "UnsupportedOperation", "does not implement DescribeDiskStoragePool"),
     ("unsupported-protocol-put", {"action": "DescribeDisks", "reqMethod": "PUT"},
      "UnsupportedProtocol", None),
     # parameters

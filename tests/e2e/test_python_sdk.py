@@ -372,9 +372,8 @@ def test_invalid_parameter(server):
 
 
 def test_unimplemented_action_is_unsupported_operation(server):
-    failure = call_error(common_client(server), "AttachDisks",
-                         {"InstanceId": "ins-00000000", "DiskIds": ["disk-00000000"]})
-    assert failure.code == "UnsupportedOperation" and "AttachDisks" in failure.message
+    failure = call_error(common_client(server), "DescribeDiskStoragePool", {})
+    assert failure.code == "UnsupportedOperation" and "DescribeDiskStoragePool" in failure.message
 
 
 def test_unsupported_protocol(server):

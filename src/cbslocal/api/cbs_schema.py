@@ -9,7 +9,7 @@ from typing import Literal
 import orjson
 
 from cbslocal.api import cbs_objects as objects
-from cbslocal.api.schema import Bool, Request, UInt, int_choice
+from cbslocal.api.schema import Bool, Request, RequiredList, UInt, int_choice
 from cbslocal.engine.clock import format_time
 
 CBS_VERSION = "2017-03-12"
@@ -73,6 +73,58 @@ class DescribeDisksRequest(Request):
     Order: Literal["ASC", "DESC"] | None = None
 
 
+class AttachDisksRequest(Request):
+    InstanceId: str
+    DiskIds: RequiredList
+    DeleteWithInstance: Bool | None = None
+    AttachMode: Literal["PF", "VF"] | None = None
+
+
+class DetachDisksRequest(Request):
+    DiskIds: RequiredList
+    InstanceId: str | None = None
+
+
+class TerminateDisksRequest(Request):
+    DiskIds: RequiredList
+    DeleteSnapshot: int_choice(0, 1) | None = None
+
+
+class ModifyDiskAttributesRequest(Request):
+    DiskIds: RequiredList
+    DiskName: str | None = None
+    Portable: Bool | None = None
+    ProjectId: UInt | None = None
+    DeleteWithInstance: Bool | None = None
+    DiskType: str | None = None
+    BurstPerformanceOperation: Literal["CREATE", "CANCEL"] | None = None
+
+
+class ResizeDiskRequest(Request):
+    DiskSize: UInt
+    DiskId: str | None = None
+
+
+class InitializeDisksRequest(Request):
+    DiskIds: RequiredList
+
+
+class DescribeInstancesDiskNumRequest(Request):
+    InstanceIds: RequiredList
+
+
+class DescribeDiskConfigQuotaRequest(Request):
+    InquiryType: Literal["INQUIRY_CBS_CONFIG", "INQUIRY_CVM_CONFIG"]
+    DiskChargeType: Literal["PREPAID", "POSTPAID_BY_HOUR"] | None = None
+    InstanceFamilies: list[str] | None = None
+    DiskTypes: list[DiskTypeName] | None = None
+    Zones: list[str] | None = None
+    Memory: UInt | None = None
+    DiskUsage: Literal["SYSTEM_DISK", "DATA_DISK"] | None = None
+    CPU: UInt | None = None
+    DedicatedClusterId: str | None = None
+
+
 # --- responses -----------------------------------------------------------------------------------
 _PROJECT_NAMES = {"zh-CN": "默认项目", "en-US": "Default Project"}
 
@@ -80,8 +132,8 @@ _PROJECT_NAMES = {"zh-CN": "默认项目", "en-US": "Default Project"}
 def disk_json(disk, *, now: float, language: str, policy_ids: list[str] | None) -> dict:
     """The complete Disk object (44 fields of the SDK model), from a `disks` row."""
     prepaid = disk.charge_type == "PREPAID"
-    elastic_data = bool(disk.portable) and disk.disk_usage == "DATA_DISK"
-    attached_ids = [disk.instance_id] if disk.instance_id else []
+    return_fail_code = refund_refusal(disk)
+    migrating = disk.migrate_to is not None
     return {
         "DiskId": disk.disk_id,
         "DiskUsage": disk.disk_usage,
@@ -97,9 +149,9 @@ def disk_json(disk, *, now: float, language: str, policy_ids: list[str] | None) 
         "DiskSize": disk.disk_size,
         "DiskState": disk.disk_state,
         "DiskType": disk.disk_type,
-        "Attached": bool(disk.instance_id),
+        "Attached": disk.instance_ids != "[]",
         "InstanceId": disk.instance_id,
-        "InstanceIdList": attached_ids,
+        "InstanceIdList": orjson.Fragment(disk.instance_ids),
         "InstanceType": disk.instance_type,
         "LastAttachInsId": disk.last_attach_ins_id,
         "AttachMode": disk.attach_mode,
@@ -110,12 +162,12 @@ def disk_json(disk, *, now: float, language: str, policy_ids: list[str] | None) 
         "RenewFlag": disk.renew_flag if prepaid else "",
         "AutoRenewFlagError": False,
         "DeadlineError": False,
-        "IsReturnable": prepaid and elastic_data,
-        "ReturnFailCode": 0 if prepaid and elastic_data else 10,
+        "IsReturnable": return_fail_code == 0,
+        "ReturnFailCode": return_fail_code,
         "Rollbacking": False,
         "RollbackPercent": 0,
-        "Migrating": False,
-        "MigratePercent": 0,
+        "Migrating": migrating,
+        "MigratePercent": progress(disk.op_started_at, disk.op_due_at, now) if migrating else 0,
         "Encrypt": bool(disk.encrypt),
         "EncryptType": disk.encrypt_type,
         "KmsKeyId": disk.kms_key_id,
@@ -133,3 +185,26 @@ def disk_json(disk, *, now: float, language: str, policy_ids: list[str] | None) 
         "ErrorPrompt": disk.error_prompt,
         "Tags": orjson.Fragment(disk.tags),  # stored as the API shows it
     }
+
+
+# Why a disk cannot be returned (Disk.ReturnFailCode, cbs-behavior.md §6.9); 0: it can.
+RETURN_OK, RETURN_REFUNDED, RETURN_EXPIRED, RETURN_NOT_SUPPORTED, RETURN_NOT_ELASTIC = 0, 1, 2, 3, 10
+
+
+def refund_refusal(disk) -> int:
+    if disk.charge_type != "PREPAID" or not disk.portable or disk.disk_usage != "DATA_DISK":
+        return RETURN_NOT_ELASTIC
+    if disk.recycle_reason == "EXPIRED":
+        return RETURN_EXPIRED
+    if disk.recycle_reason == "RETURNED" or disk.refunded_before:
+        return RETURN_REFUNDED
+    if not disk.returnable:
+        return RETURN_NOT_SUPPORTED
+    return RETURN_OK
+
+
+def progress(started_at: float | None, due_at: float | None, now: float) -> int:
+    """How far (0-100) an operation running from `started_at` to `due_at` has come at `now`."""
+    if started_at is None or due_at is None or due_at <= started_at:
+        return 100
+    return max(0, min(100, int((now - started_at) * 100 // (due_at - started_at))))

@@ -187,9 +187,60 @@ ZONE_NOT_MATCH = _code(
     "The cloud disk and the instance are not in the same availability zone.")
 
 
+# --- CVM codes ----------------------------------------------------------------------------------
+# The seed document is about CBS. The minimal CVM service cbslocal serves answers its own
+# actions with the CVM codes of the official CVM SDK (tencentcloud/cvm/v20170312/errorcodes.py);
+# they are kept apart so that the CBS catalog stays exactly the seed's.
+_CVM_CATALOG: dict[str, ErrorCode] = {}
+
+
+def _cvm_code(code: str, zh: str, en: str) -> ErrorCode:
+    entry = ErrorCode(code, zh, en)
+    _CVM_CATALOG[code] = entry
+    return entry
+
+
+CVM_INVALID_INSTANCE_ID_MALFORMED = _cvm_code(
+    "InvalidInstanceId.Malformed", "无效实例`ID`。指定的实例`ID`格式错误。",
+    "Invalid instance ID. The instance ID is malformed.")
+CVM_INVALID_ZONE_MISMATCH_REGION = _cvm_code(
+    "InvalidZone.MismatchRegion", "指定的`zone`不存在。", "The specified zone does not exist.")
+CVM_INSTANCE_TYPE_NOT_FOUND = _cvm_code(
+    "InvalidParameterValue.InstanceTypeNotFound", "指定机型不存在。",
+    "The specified instance type does not exist.")
+CVM_INVALID_IMAGE_ID_NOT_FOUND = _cvm_code(
+    "InvalidImageId.NotFound", "无效的镜像ID，指定的镜像不存在。",
+    "The image does not exist.")
+CVM_INVALID_IMAGE_ID_MALFORMED = _cvm_code(
+    "InvalidImageId.Malformed", "镜像ID格式错误。", "The image ID is malformed.")
+CVM_INSTANCE_NAME_TOO_LONG = _cvm_code(
+    "InvalidInstanceName.TooLong", "实例名称超过了最大长度限制。", "The instance name is too long.")
+CVM_INVALID_PERIOD = _cvm_code(
+    "InvalidPeriod", "无效时长。目前只支持时长：[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36, 48, 60]。",
+    "Invalid period: 1-12, 24, 36, 48 or 60 months.")
+CVM_INSTANCE_OPERATION_IN_PROGRESS = _cvm_code(
+    "OperationDenied.InstanceOperationInProgress", "实例正在执行其他操作，请稍后再试。",
+    "An operation is in progress on the instance. Please try again later.")
+# "The request does not support instances in state X", per state.
+CVM_INSTANCE_STATE_CODES = {state: _cvm_code(
+    f"UnsupportedOperation.InstanceState{name}", f"请求不支持{zh}状态的实例。",
+    f"The request does not support instances in the {state} state.")
+    for state, name, zh in (
+        ("PENDING", "Pending", "创建中"), ("LAUNCH_FAILED", "LaunchFailed", "创建失败"),
+        ("RUNNING", "Running", "开机"), ("STOPPED", "Stopped", "关机"),
+        ("STARTING", "Starting", "开机中"), ("STOPPING", "Stopping", "关机中"),
+        ("REBOOTING", "Rebooting", "重启中"), ("SHUTDOWN", "Shutdown", "待销毁"),
+        ("TERMINATING", "Terminating", "销毁中"))}
+
+
 def all_codes() -> dict[str, ErrorCode]:
-    """Every code of the catalog, by its name."""
+    """Every code of the CBS catalog (the seed's), by its name."""
     return dict(_CATALOG)
+
+
+def cvm_codes() -> dict[str, ErrorCode]:
+    """The CVM-only codes of the CVM actions cbslocal serves."""
+    return dict(_CVM_CATALOG)
 
 
 class ApiError(Exception):

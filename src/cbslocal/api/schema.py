@@ -65,7 +65,15 @@ def _bool(value: Any) -> Any:
     return value
 
 
+def _non_empty(value: list) -> list:
+    # An empty list for a required list parameter is as good as missing (cbs-behavior.md §2).
+    if not value:
+        raise PydanticCustomError("missing", "Field required")
+    return value
+
+
 Bool = Annotated[bool, BeforeValidator(_bool)]
+RequiredList = Annotated[list[str], AfterValidator(_non_empty)]
 UInt = Annotated[int, BeforeValidator(_no_bool), AfterValidator(_uint64)]
 Int64 = Annotated[int, BeforeValidator(_no_bool), AfterValidator(_int64)]
 

@@ -13,16 +13,17 @@ from cbslocal.api import errors
 from cbslocal.api.cbs_schema import CreateDisksRequest, DescribeDisksRequest, disk_json
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
+from cbslocal.cbs import attachments
+from cbslocal.cbs.disk_state import ATTACHED, PROVISIONING, UNATTACHED
+from cbslocal.cvm import model as cvm
 from cbslocal.cbs.filters import compile_filters, filter_conditions, tag_census_conditions
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import CHINA_TZ
 from cbslocal.store.scope import owned_by
 from cbslocal.store.prepared import Prepared
-from cbslocal.store.tables import client_tokens, disk_census, disk_tag_census, disk_tags, disks
+from cbslocal.store.tables import (client_tokens, disk_attachments, disk_census, disk_tag_census,
+                                   disk_tags, disks)
 
-# Internal: the disk is being created and is not listed yet (there is no CREATING DiskState).
-PROVISIONING = "PROVISIONING"
-UNATTACHED = "UNATTACHED"
 PREPAID_PERIODS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36})
 DEFAULT_RENEW_FLAG = "NOTIFY_AND_MANUAL_RENEW"
 PERFORMANCE_TYPES = frozenset({"CLOUD_HSSD", "CLOUD_TSSD"})
@@ -40,15 +41,18 @@ def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
         earlier = _earlier_answer(ctx, token)
         if earlier is not None:
             return earlier
-    count = _validate_create(ctx, req)
-    disk_ids = _new_disk_ids(ctx, count)
+    count, mount_on = _validate_create(ctx, req)
+    disk_ids = new_disk_ids(ctx, count)
     duration = ctx.timing.duration("disk.create")
-    state = PROVISIONING if duration > 0 else UNATTACHED
+    state = PROVISIONING if duration > 0 else (ATTACHED if mount_on else UNATTACHED)
     _insert_disks(ctx, req, disk_ids, state)
-    for disk_id in disk_ids if duration > 0 else ():
-        transitions.schedule(ctx.conn, "disk.create", resource_id=disk_id,
-                             account_id=ctx.account_id, region=ctx.region,
-                             due_at=ctx.now + duration)
+    for disk_id in disk_ids:
+        for instance_id in mount_on:
+            attach_at_once(ctx, disk_id, "DATA_DISK", instance_id)
+        if duration > 0:
+            transitions.schedule(ctx.conn, "disk.create", resource_id=disk_id,
+                                 account_id=ctx.account_id, region=ctx.region,
+                                 due_at=ctx.now + duration)
     answer = {"DiskIdSet": disk_ids}
     if token is not None:
         ctx.conn.execute(insert(client_tokens).values(
@@ -59,8 +63,20 @@ def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
 
 @transitions.on("disk.create")
 def _disk_created(conn, disk_id: str, _payload: dict, _due_at: float) -> None:
+    """Listed at last: UNATTACHED, or ATTACHED if it was bought onto an instance."""
     conn.execute(update(disks).where(disks.c.disk_id == disk_id, disks.c.disk_state == PROVISIONING)
                  .values(disk_state=UNATTACHED))
+    attachments.show_attachments(conn, disk_id, from_state=UNATTACHED)
+
+
+def attach_at_once(ctx: Context, disk_id: str, usage: str, instance_id: str) -> None:
+    """A disk bought onto an instance is attached from its first moment."""
+    ctx.conn.execute(insert(disk_attachments).values(
+        disk_id=disk_id, instance_id=instance_id, account_id=ctx.account_id, region=ctx.region,
+        disk_usage=usage, attached_at=ctx.now))
+    ctx.conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(
+        last_attach_ins_id=instance_id, instance_type="CVM"))
+    attachments.show_attachments(ctx.conn, disk_id)
 
 
 def _check_client_token(ctx: Context, token: str) -> None:
@@ -78,8 +94,9 @@ def _earlier_answer(ctx: Context, token: str) -> dict | None:
     return orjson.loads(row.result) if row else None
 
 
-def _validate_create(ctx: Context, req: CreateDisksRequest) -> int:
-    """The checks of cbs-behavior.md §3.1, in its order; returns the number of disks."""
+def _validate_create(ctx: Context, req: CreateDisksRequest) -> tuple[int, list[str]]:
+    """The checks of cbs-behavior.md §3.1, in its order; returns the number of disks and the
+    instances to mount them on."""
     limits = ctx.topology.limits
     # 1. conditional requirements
     if req.DiskSize is None and req.SnapshotId is None:
@@ -119,15 +136,16 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> int:
         if not spec.min_size <= req.DiskSize <= spec.max_size or req.DiskSize % spec.step:
             raise errors.invalid_value("DiskSize", f"{req.DiskType} disks are {spec.min_size}-{spec.max_size} "
                              f"GiB in steps of {spec.step} GiB")
-    # 6. snapshot, 7. instances to mount on: neither kind of resource exists in cbslocal yet.
+    # 6. snapshot: snapshots arrive with issue 5.
     if req.SnapshotId is not None:
         if not ids.is_resource_id(ids.SNAPSHOT, req.SnapshotId):
             raise errors.invalid_value("SnapshotId", f"{req.SnapshotId!r} is not a snapshot ID")
         raise ApiError(errors.INVALID_SNAPSHOT_ID_NOT_FOUND, f"{req.SnapshotId} does not exist.",
                        f"{req.SnapshotId} 不存在。")
+    mount_on = []
     if req.AutoMountConfiguration is not None:
-        _check_mount_instances(req.AutoMountConfiguration.InstanceId)
-    return count
+        mount_on = _mount_instances(ctx, req, count)
+    return count, mount_on
 
 
 def _validate_performance(req: CreateDisksRequest) -> None:
@@ -172,17 +190,34 @@ def _check_sold(ctx: Context, req: CreateDisksRequest, zone) -> None:
                        f"Zone {zone.name} {why}.", f"可用区 {zone.name} 不支持该配置（{req.DiskType}）。")
 
 
-def _check_mount_instances(instance_ids: list[str]) -> None:
+def _mount_instances(ctx: Context, req: CreateDisksRequest, count: int) -> list[str]:
+    """§3.1 step 7: the instances of AutoMountConfiguration exist, are in the disk's zone and
+    have room for `count` more data disks. Several instances only for a shareable disk."""
+    field = "AutoMountConfiguration.InstanceId"
+    instance_ids = req.AutoMountConfiguration.InstanceId
     if not instance_ids:
-        raise errors.missing_parameter("AutoMountConfiguration.InstanceId")
-    for instance_id in instance_ids:
-        if not ids.is_resource_id(ids.INSTANCE, instance_id):
-            raise errors.invalid_value("AutoMountConfiguration.InstanceId", f"{instance_id!r} is not an instance ID")
-    raise ApiError(errors.INVALID_INSTANCE_ID_NOT_FOUND, f"{instance_ids[0]} does not exist.",
-                   f"{instance_ids[0]} 不存在。")
+        raise errors.missing_parameter(field)
+    if len(instance_ids) > 1 and not req.Shareable:
+        raise errors.invalid_value(field, "may name several instances only for a shareable disk")
+    for position, instance_id in enumerate(instance_ids):
+        instance = cvm.require_instance(ctx, instance_id, f"{field}.{position}")
+        if instance.zone != req.Placement.Zone:
+            raise ApiError(errors.ZONE_NOT_MATCH,
+                           f"The instance {instance_id} is in {instance.zone}, not {req.Placement.Zone}.",
+                           f"实例 {instance_id} 位于 {instance.zone}，而非 {req.Placement.Zone}。")
+        cvm.check_takes_disks(instance)
+        cvm.lock_instance(ctx.conn, instance_id)
+        attached = cvm.attached_data_disks(ctx.conn, instance_id)
+        if attached + count > instance.max_attach_count:
+            raise ApiError(errors.LIMIT_EXCEEDED_INSTANCE_ATTACHED_DISK,
+                           f"The instance {instance_id} has {attached} data disks; it takes at "
+                           f"most {instance.max_attach_count}.",
+                           f"实例 {instance_id} 已挂载 {attached} 块数据盘，最多 "
+                           f"{instance.max_attach_count} 块。")
+    return list(instance_ids)
 
 
-def _new_disk_ids(ctx: Context, count: int) -> list[str]:
+def new_disk_ids(ctx: Context, count: int) -> list[str]:
     chosen: list[str] = []
     while len(chosen) < count:
         candidates = {ids.resource_id(ids.DISK) for _ in range(count - len(chosen))} - set(chosen)
@@ -192,25 +227,42 @@ def _new_disk_ids(ctx: Context, count: int) -> list[str]:
     return chosen
 
 
+def unnamed(ctx: Context) -> str:
+    return UNNAMED.get(ctx.language, UNNAMED["zh-CN"])
+
+
+def disk_row(ctx: Context, **values) -> dict:
+    """A new `disks` row: an unattached, elastic, postpaid data disk unless `values` say more."""
+    row = dict(
+        account_id=ctx.account_id, region=ctx.region, project_id=0, disk_name=unnamed(ctx),
+        disk_usage="DATA_DISK", disk_state=UNATTACHED, charge_type="POSTPAID_BY_HOUR",
+        portable=True, shareable=False, encrypt=False, encrypt_type="", kms_key_id="",
+        instance_id="", instance_type="", last_attach_ins_id=None, attach_mode="",
+        delete_with_instance=False, delete_snapshot=0, renew_flag="", deadline_at=None,
+        throughput_performance=0, burst_performance=False, disk_backup_quota=0,
+        snapshot_ability=True, source_snapshot_id=None, error_prompt="", tags="[]",
+        instance_ids="[]", recycle_reason="", refunded_before=False, returnable=True,
+        migrate_to=None, op_started_at=None, op_due_at=None, created_at=ctx.now)
+    row.update(values)
+    return row
+
+
 def _insert_disks(ctx: Context, req: CreateDisksRequest, disk_ids: list[str], state: str) -> None:
     prepaid = req.DiskChargeType == "PREPAID"
-    common = dict(
-        account_id=ctx.account_id, region=ctx.region, zone=req.Placement.Zone,
-        project_id=req.Placement.ProjectId or 0,
-        disk_name=req.DiskName if req.DiskName is not None else UNNAMED.get(ctx.language, UNNAMED["zh-CN"]),
-        disk_type=req.DiskType, disk_size=req.DiskSize, disk_usage="DATA_DISK", disk_state=state,
-        charge_type=req.DiskChargeType, portable=True, shareable=bool(req.Shareable),
+    common = disk_row(
+        ctx, zone=req.Placement.Zone, project_id=req.Placement.ProjectId or 0,
+        disk_name=req.DiskName if req.DiskName is not None else unnamed(ctx),
+        disk_type=req.DiskType, disk_size=req.DiskSize, disk_state=state,
+        charge_type=req.DiskChargeType, shareable=bool(req.Shareable),
         encrypt=req.Encrypt is not None,
         encrypt_type=(req.EncryptType or "ENCRYPT_V2") if req.Encrypt else "",
-        kms_key_id=req.KmsKeyId or "", instance_id="", instance_type="", last_attach_ins_id=None,
-        attach_mode="", delete_with_instance=False, delete_snapshot=req.DeleteSnapshot or 0,
+        kms_key_id=req.KmsKeyId or "", delete_snapshot=req.DeleteSnapshot or 0,
         renew_flag=(req.DiskChargePrepaid.RenewFlag or DEFAULT_RENEW_FLAG) if prepaid else "",
         deadline_at=add_months(ctx.now, req.DiskChargePrepaid.Period) if prepaid else None,
         throughput_performance=req.ThroughputPerformance or 0,
         burst_performance=bool(req.BurstPerformance), disk_backup_quota=req.DiskBackupQuota or 0,
-        snapshot_ability=not req.Shareable, source_snapshot_id=None, error_prompt="",
-        tags=orjson.dumps([{"Key": t.Key, "Value": t.Value} for t in req.Tags or ()]).decode(),
-        created_at=ctx.now)
+        snapshot_ability=not req.Shareable,
+        tags=orjson.dumps([{"Key": t.Key, "Value": t.Value} for t in req.Tags or ()]).decode())
     ctx.conn.execute(insert(disks), [dict(common, disk_id=d) for d in disk_ids])
     tags = [dict(disk_id=d, account_id=ctx.account_id, region=ctx.region, position=i,
                  tag_key=t.Key, tag_value=t.Value)

@@ -15,7 +15,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from cbslocal.api import errors
 from cbslocal.api.cbs_schema import DISK_STATES
 from cbslocal.api.errors import ApiError
-from cbslocal.store.tables import disk_tag_census, disk_tags, disks
+from cbslocal.store.scope import owned_by
+from cbslocal.store.tables import disk_attachments, disk_tag_census, disk_tags, disks, instances
 
 MAX_FILTER_VALUES = 100
 MAX_FILTERS = 50
@@ -47,9 +48,21 @@ def _parse_bool(value: str) -> bool:
 
 
 def _nothing(_values: list) -> ColumnElement:
-    # No disk can match yet: no instance, dedicated cluster or cluster group exists in cbslocal
-    # (instances arrive with the CVM service; see docs/compatibility.md).
+    # No disk can match: cbslocal has no dedicated clusters or cluster groups.
     return false()
+
+
+def _on_instances(*conditions) -> ColumnElement:
+    """Disks attached (or being attached) to an instance that meets `conditions`; driven by the
+    attachments' (account, region, instance) index, so its cost follows the matches."""
+    attached = select(disk_attachments.c.disk_id).where(
+        owned_by(disk_attachments, bindparam("account_id"), bindparam("region")), *conditions)
+    return disks.c.disk_id.in_(attached.scalar_subquery())
+
+
+def _instance_with(*conditions) -> ColumnElement:
+    return disk_attachments.c.instance_id.in_(
+        select(instances.c.instance_id).where(*conditions).scalar_subquery())
 
 
 DISK_FILTERS: dict[str, FilterSpec] = {
@@ -65,9 +78,13 @@ DISK_FILTERS: dict[str, FilterSpec] = {
         "CLOUD_BASIC", "CLOUD_PREMIUM", "CLOUD_BSSD", "CLOUD_SSD", "CLOUD_HSSD", "CLOUD_TSSD"})),
     "disk-state": FilterSpec("disk_state", allowed=frozenset(DISK_STATES)),
     "zone": FilterSpec("zone"),
-    "instance-id": FilterSpec("instance_id"),
-    "instance-ip-address": FilterSpec(condition=_nothing),
-    "instance-name": FilterSpec(condition=_nothing),
+    # For a shareable disk, any of its instances.
+    "instance-id": FilterSpec(condition=lambda values: _on_instances(
+        disk_attachments.c.instance_id.in_(values))),
+    "instance-ip-address": FilterSpec(condition=lambda values: _on_instances(_instance_with(
+        (instances.c.private_ip.in_(values)) | (instances.c.public_ip.in_(values))))),
+    "instance-name": FilterSpec(condition=lambda values: _on_instances(_instance_with(
+        instances.c.instance_name.in_(values)))),
     "tag-key": FilterSpec(condition=lambda values: _tag_exists(disk_tags.c.tag_key.in_(values))),
     "tag-value": FilterSpec(condition=lambda values: _tag_exists(disk_tags.c.tag_value.in_(values))),
     "dedicated-cluster-id": FilterSpec(condition=_nothing),

@@ -7,6 +7,14 @@ from dataclasses import dataclass, field
 # Durations in seconds, per transition kind (cbs-behavior.md §5.1, recommended timings).
 REALISTIC = {
     "disk.create": 2.0,
+    "disk.attach": 1.5,
+    "disk.detach": 1.5,
+    "disk.migrate": 4.0,
+    "instance.launch": 3.0,
+    "instance.start": 1.5,
+    "instance.stop": 1.5,
+    "instance.reboot": 1.5,
+    "instance.terminate": 1.5,
 }
 
 

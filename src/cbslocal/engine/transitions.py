@@ -40,6 +40,11 @@ def schedule(conn: Connection, kind: str, *, resource_id: str, account_id: str, 
     _watch(conn).lower(due_at)
 
 
+def apply_now(conn: Connection, kind: str, resource_id: str, payload: dict, now: float) -> None:
+    """Apply a move at once instead of scheduling it (a zero duration: instant timing)."""
+    _APPLIERS[kind](conn, resource_id, payload, now)
+
+
 class _DueWatch:
     """The earliest due time of a database, known without asking it on every read.
 

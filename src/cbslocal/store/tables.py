@@ -72,6 +72,17 @@ disks = Table(
     # together, by cbs.disks only.
     Column("tags", Text, nullable=False, default="[]"),
     Column("created_at", Float, nullable=False),
+    # The instances the disk is attached to, as the API lists them (InstanceIdList, a JSON list);
+    # disk_attachments holds the same pairs for filtering and counting. Written by cbs.attachments.
+    Column("instance_ids", Text, nullable=False, default="[]"),
+    # The recycle bin: why a disk is TORECYCLE (RETURNED, EXPIRED), and what limits its refund.
+    Column("recycle_reason", String(16), nullable=False, default=""),
+    Column("refunded_before", Boolean, nullable=False, default=False),
+    Column("returnable", Boolean, nullable=False, default=True),
+    # A disk-type change in progress: the target type and the window its percentage runs over.
+    Column("migrate_to", String(32), nullable=True),
+    Column("op_started_at", Float, nullable=True),
+    Column("op_due_at", Float, nullable=True),
     Index("ix_disks_scope_created", "account_id", "region", "created_at", "seq"),
     Index("ix_disks_scope_zone", "account_id", "region", "zone", "created_at", "seq"),
     Index("ix_disks_scope_state", "account_id", "region", "disk_state", "created_at", "seq"),
@@ -79,6 +90,64 @@ disks = Table(
     Index("ix_disks_scope_name", "account_id", "region", "disk_name"),
     Index("ix_disks_scope_instance", "account_id", "region", "instance_id"),
     Index("ix_disks_scope_deadline", "account_id", "region", "deadline_at", "seq"),
+)
+
+instances = Table(
+    "instances", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("instance_id", String(32), nullable=False, unique=True),
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("zone", String(64), nullable=False),
+    Column("project_id", BigInteger, nullable=False, default=0),
+    Column("instance_name", String(256), nullable=False),
+    Column("instance_type", String(64), nullable=False),
+    Column("cpu", Integer, nullable=False),
+    Column("memory", Integer, nullable=False),
+    Column("image_id", String(32), nullable=False),
+    Column("os_name", String(128), nullable=False),
+    Column("charge_type", String(32), nullable=False),
+    Column("renew_flag", String(40), nullable=False, default=""),
+    Column("instance_state", String(32), nullable=False),
+    Column("restrict_state", String(16), nullable=False, default="NORMAL"),
+    Column("private_ip", String(64), nullable=False),
+    Column("public_ip", String(64), nullable=True),
+    Column("internet_charge_type", String(32), nullable=False, default=""),
+    Column("bandwidth_out", Integer, nullable=False, default=0),
+    Column("host_name", String(128), nullable=False),
+    Column("uuid", String(64), nullable=False),
+    Column("security_group_ids", Text, nullable=False, default="[]"),
+    Column("tags", Text, nullable=False, default="[]"),
+    Column("max_attach_count", Integer, nullable=False, default=20),
+    # Emulator flags (cbs-behavior.md §8.1), changed through the control plane.
+    Column("supports_cbs", Boolean, nullable=False, default=True),
+    Column("online_resize", Boolean, nullable=False, default=True),
+    Column("vpc_id", String(32), nullable=False),
+    Column("subnet_id", String(32), nullable=False),
+    Column("stop_charging_mode", String(32), nullable=False, default="NOT_APPLICABLE"),
+    Column("disable_api_termination", Boolean, nullable=False, default=False),
+    Column("latest_operation", String(64), nullable=True),
+    Column("latest_operation_state", String(16), nullable=True),
+    Column("latest_operation_request_id", String(64), nullable=True),
+    Column("expired_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Index("ix_instances_scope_created", "account_id", "region", "created_at", "seq"),
+    Index("ix_instances_scope_state", "account_id", "region", "instance_state"),
+    Index("ix_instances_scope_name", "account_id", "region", "instance_name"),
+)
+
+# Which disk is attached (or attaching) to which instance: one row per pair, several for a
+# shareable disk. The system disk has its row too; `disk_usage` lets counts leave it out.
+disk_attachments = Table(
+    "disk_attachments", metadata,
+    Column("disk_id", String(32), ForeignKey("disks.disk_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("instance_id", String(32), primary_key=True),
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("disk_usage", String(16), nullable=False),
+    Column("attached_at", Float, nullable=True),  # NULL while the attach is in progress
+    Index("ix_disk_attachments_scope_instance", "account_id", "region", "instance_id"),
 )
 
 # How many disks there are of each combination of the low-cardinality attributes, kept by

@@ -1,0 +1,284 @@
+"""The minimal CVM 2017-03-12 contract CBS needs (cbs-behavior.md §8.1): the instance actions'
+requests with the exact field names of tccli's api.json, and the Instance object with exactly
+the fields of the official SDK model.
+
+Objects cbslocal does not act on (VirtualPrivateCloud's IPv6, EnhancedService, ActionTimer…) are
+accepted as given and not modelled field by field.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Literal
+
+import orjson
+
+from cbslocal.api.cbs_objects import Filter, Tag
+from cbslocal.api.schema import Bool, Int64, Request, RequiredList, UInt
+
+CVM_VERSION = "2017-03-12"
+
+# All 106 actions of CVM 2017-03-12 (tccli api.json); those not implemented answer
+# UnsupportedOperation.
+CVM_ACTIONS = frozenset("""
+AllocateHosts AssociateInstancesKeyPairs AssociateSecurityGroups ConfigureChcAssistVpc
+ConfigureChcDeployVpc ConvertOperatingSystems CreateDisasterRecoverGroup CreateHpcCluster
+CreateImage CreateKeyPair CreateLaunchTemplate CreateLaunchTemplateVersion
+DeleteDisasterRecoverGroups DeleteHpcClusters DeleteImages DeleteInstancesActionTimer
+DeleteInstancesDisasterRecoverGroups DeleteKeyPairs DeleteLaunchTemplate
+DeleteLaunchTemplateVersions DescribeAccountQuota DescribeChcDeniedActions DescribeChcHosts
+DescribeDisasterRecoverGroupQuota DescribeDisasterRecoverGroups DescribeHosts
+DescribeHpcClusters DescribeImageFromFamily DescribeImageQuota DescribeImageSharePermission
+DescribeImages DescribeImportImageOs DescribeInstanceFamilyConfigs
+DescribeInstanceInternetBandwidthConfigs DescribeInstanceTypeConfigs DescribeInstanceVncUrl
+DescribeInstances DescribeInstancesActionTimer DescribeInstancesAttributes
+DescribeInstancesModification DescribeInstancesOperationLimit DescribeInstancesStatus
+DescribeInternetChargeTypeConfigs DescribeKeyPairs DescribeLaunchTemplateVersions
+DescribeLaunchTemplates DescribeRegions DescribeResourcePoolPackInstances
+DescribeResourcePoolPackTypeConfigs DescribeResourcePoolPacks DescribeTaskInfo
+DescribeZoneInstanceConfigInfos DescribeZones DisassociateInstancesKeyPairs
+DisassociateSecurityGroups EnterRescueMode ExitRescueMode ExportImages ImportImage
+ImportInstancesActionTimer ImportKeyPair InquirePricePurchaseResourcePoolPacks
+InquiryPriceModifyInstancesChargeType InquiryPriceRenewHosts InquiryPriceRenewInstances
+InquiryPriceResetInstance InquiryPriceResetInstancesInternetMaxBandwidth
+InquiryPriceResetInstancesType InquiryPriceResizeInstanceDisks InquiryPriceRunInstances
+InquiryPriceTerminateInstances ModifyChcAttribute ModifyChcNetworkMode
+ModifyDisasterRecoverGroupAttribute ModifyHostsAttribute ModifyHpcClusterAttribute
+ModifyImageAttribute ModifyImageSharePermission ModifyInstanceDiskType ModifyInstancesAttribute
+ModifyInstancesChargeType ModifyInstancesDisasterRecoverGroup ModifyInstancesProject
+ModifyInstancesRenewFlag ModifyInstancesVpcAttribute ModifyKeyPairAttribute
+ModifyLaunchTemplateDefaultVersion ProgramFpgaImage PurchaseResourcePoolPacks RebootInstances
+RemoveChcAssistVpc RemoveChcDeployVpc RenewHosts RenewInstances RepairTaskControl ResetInstance
+ResetInstancesInternetMaxBandwidth ResetInstancesPassword ResetInstancesType ResizeInstanceDisks
+RunInstances StartInstances StopInstances SyncImages TerminateInstances
+TerminateResourcePoolPacks
+""".split())
+
+ChargeTypeName = Literal["PREPAID", "POSTPAID_BY_HOUR", "SPOTPAID"]
+RenewFlagName = Literal["NOTIFY_AND_AUTO_RENEW", "NOTIFY_AND_MANUAL_RENEW",
+                    "DISABLE_NOTIFY_AND_MANUAL_RENEW"]
+
+
+class CvmPlacement(Request):
+    Zone: str
+    ProjectId: Int64 | None = None
+    HostIds: list[str] | None = None
+    HostId: str | None = None
+    DedicatedResourcePackTenancy: str | None = None
+    DedicatedResourcePackIds: list[str] | None = None
+    RackId: str | None = None
+
+
+class InstanceChargePrepaidObject(Request):
+    Period: Int64
+    RenewFlag: RenewFlagName | None = None
+
+
+class SystemDiskObject(Request):
+    DiskType: str | None = None
+    DiskId: str | None = None
+    DiskSize: Int64 | None = None
+    CdcId: str | None = None
+    DiskName: str | None = None
+    Encrypt: Bool | None = None
+    KmsKeyId: str | None = None
+
+
+class DataDiskObject(Request):
+    DiskSize: Int64
+    DiskType: str | None = None
+    DiskId: str | None = None
+    DeleteWithInstance: Bool | None = None
+    SnapshotId: str | None = None
+    Encrypt: Bool | None = None
+    KmsKeyId: str | None = None
+    ThroughputPerformance: Int64 | None = None
+    CdcId: str | None = None
+    BurstPerformance: Bool | None = None
+    DiskName: str | None = None
+
+
+class VirtualPrivateCloudObject(Request):
+    VpcId: str
+    SubnetId: str
+    AsVpcGateway: Bool | None = None
+    PrivateIpAddresses: list[str] | None = None
+    Ipv6AddressCount: UInt | None = None
+
+
+class InternetAccessibleObject(Request):
+    InternetChargeType: str | None = None
+    InternetMaxBandwidthOut: Int64 | None = None
+    PublicIpAssigned: Bool | None = None
+    BandwidthPackageId: str | None = None
+    InternetServiceProvider: str | None = None
+    IPv4AddressType: str | None = None
+    IPv6AddressType: str | None = None
+    AntiDDoSPackageId: str | None = None
+
+
+class LoginSettingsObject(Request):
+    Password: str | None = None
+    KeyIds: list[str] | None = None
+    KeepImageLogin: str | None = None
+
+
+class TagSpecificationObject(Request):
+    ResourceType: str
+    Tags: list[Tag]
+
+
+class RunInstancesRequest(Request):
+    InstanceChargeType: ChargeTypeName | None = None
+    InstanceChargePrepaid: InstanceChargePrepaidObject | None = None
+    Placement: CvmPlacement | None = None
+    InstanceType: str | None = None
+    ImageId: str | None = None
+    SystemDisk: SystemDiskObject | None = None
+    DataDisks: list[DataDiskObject] | None = None
+    VirtualPrivateCloud: VirtualPrivateCloudObject | None = None
+    InternetAccessible: InternetAccessibleObject | None = None
+    InstanceCount: Int64 | None = None
+    MinCount: Int64 | None = None
+    InstanceName: str | None = None
+    LoginSettings: LoginSettingsObject | None = None
+    SecurityGroupIds: list[str] | None = None
+    EnhancedService: dict | None = None
+    ClientToken: str | None = None
+    HostName: str | None = None
+    ActionTimer: dict | None = None
+    DisasterRecoverGroupIds: list[str] | None = None
+    TagSpecification: list[TagSpecificationObject] | None = None
+    InstanceMarketOptions: dict | None = None
+    UserData: str | None = None
+    Metadata: dict | None = None
+    DryRun: Bool | None = None
+    CpuTopology: dict | None = None
+    CamRoleName: str | None = None
+    HpcClusterId: str | None = None
+    LaunchTemplate: dict | None = None
+    DedicatedClusterId: str | None = None
+    ChcIds: list[str] | None = None
+    PartitionNumber: Int64 | None = None
+    DisableApiTermination: Bool | None = None
+    EnableJumboFrame: Bool | None = None
+    NetworkInterfaces: list[dict] | None = None
+
+
+class DescribeInstancesRequest(Request):
+    InstanceIds: list[str] | None = None
+    Filters: list[Filter] | None = None
+    Offset: Int64 | None = None
+    Limit: Int64 | None = None
+
+
+class StartInstancesRequest(Request):
+    InstanceIds: RequiredList
+
+
+class StopInstancesRequest(Request):
+    InstanceIds: RequiredList
+    ForceStop: Bool | None = None
+    StopType: Literal["SOFT", "HARD", "SOFT_FIRST"] | None = None
+    StoppedMode: Literal["KEEP_CHARGING", "STOP_CHARGING"] | None = None
+
+
+class RebootInstancesRequest(Request):
+    InstanceIds: RequiredList
+    ForceReboot: Bool | None = None
+    StopType: Literal["SOFT", "HARD", "SOFT_FIRST"] | None = None
+
+
+class TerminateInstancesRequest(Request):
+    InstanceIds: RequiredList
+    ReleaseAddress: Bool | None = None
+    ReleasePrepaidDataDisks: Bool | None = None
+
+
+# --- responses -----------------------------------------------------------------------------------
+def iso_time(epoch: float | None) -> str | None:
+    """CVM's times: ISO 8601 in UTC, e.g. 2020-03-10T02:43:51Z."""
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(int(epoch), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_WINDOWS = "Windows"
+
+
+def instance_json(ins, *, system_disk, data_disks: list) -> dict:
+    """The complete Instance object (48 fields of the SDK model) from an `instances` row, its
+    system disk row and its attached data disk rows."""
+    windows = ins.os_name.startswith(_WINDOWS)
+    prepaid = ins.charge_type == "PREPAID"
+    return {
+        "Placement": {"Zone": ins.zone, "ProjectId": ins.project_id, "HostIds": [], "HostId": "",
+                      "DedicatedResourcePackTenancy": "", "DedicatedResourcePackIds": [],
+                      "RackId": ""},
+        "InstanceId": ins.instance_id,
+        "InstanceType": ins.instance_type,
+        "CPU": ins.cpu,
+        "Memory": ins.memory,
+        "RestrictState": ins.restrict_state,
+        "InstanceName": ins.instance_name,
+        "InstanceChargeType": ins.charge_type,
+        "SystemDisk": _disk_spec(system_disk, system=True) if system_disk is not None else None,
+        "DataDisks": [_disk_spec(d, system=False) for d in data_disks],
+        "PrivateIpAddresses": [ins.private_ip],
+        "PublicIpAddresses": [ins.public_ip] if ins.public_ip else None,
+        "InternetAccessible": {
+            "InternetChargeType": ins.internet_charge_type,
+            "InternetMaxBandwidthOut": ins.bandwidth_out,
+            "PublicIpAssigned": ins.public_ip is not None, "BandwidthPackageId": "",
+            "InternetServiceProvider": "BGP", "IPv4AddressType": "WanIP", "IPv6AddressType": "",
+            "AntiDDoSPackageId": ""},
+        "VirtualPrivateCloud": {"VpcId": ins.vpc_id, "SubnetId": ins.subnet_id,
+                                "AsVpcGateway": False, "PrivateIpAddresses": [ins.private_ip],
+                                "Ipv6AddressCount": 0},
+        "ImageId": ins.image_id,
+        "RenewFlag": ins.renew_flag if prepaid else "",
+        "CreatedTime": iso_time(ins.created_at),
+        "ExpiredTime": iso_time(ins.expired_at) if prepaid else None,
+        "OsName": ins.os_name,
+        "SecurityGroupIds": orjson.Fragment(ins.security_group_ids),
+        "LoginSettings": {"Password": "", "KeyIds": [], "KeepImageLogin": ""},
+        "InstanceState": ins.instance_state,
+        "Tags": orjson.Fragment(ins.tags),
+        "StopChargingMode": ins.stop_charging_mode,
+        "Uuid": ins.uuid,
+        "LatestOperation": ins.latest_operation,
+        "LatestOperationState": ins.latest_operation_state,
+        "LatestOperationRequestId": ins.latest_operation_request_id,
+        "DisasterRecoverGroupId": "",
+        "IPv6Addresses": None,
+        "CamRoleName": "",
+        "HpcClusterId": "",
+        "RdmaIpAddresses": None,
+        "DedicatedClusterId": "",
+        "IsolatedSource": "MANMADE" if ins.instance_state == "SHUTDOWN" else "NOTISOLATED",
+        "DisasterRecoverGroupIds": [],
+        "GPUInfo": None,
+        "LicenseType": "TencentCloud",
+        "DisableApiTermination": bool(ins.disable_api_termination),
+        "HostName": ins.host_name,
+        "DefaultLoginUser": "Administrator" if windows else "root",
+        "DefaultLoginPort": 3389 if windows else 22,
+        "LatestOperationErrorMsg": "",
+        "EnableJumboFrame": False,
+        "Metadata": {"Items": []},
+        "PublicIPv6Addresses": [],
+        "CpuTopology": None,
+        "PartitionNumber": 0,
+    }
+
+
+def _disk_spec(disk, *, system: bool) -> dict:
+    spec = {"DiskType": disk.disk_type, "DiskId": disk.disk_id, "DiskSize": disk.disk_size,
+            "CdcId": None, "DiskName": disk.disk_name, "Encrypt": bool(disk.encrypt),
+            "KmsKeyId": disk.kms_key_id or None}
+    if not system:
+        spec.update({"DeleteWithInstance": bool(disk.delete_with_instance),
+                     "SnapshotId": disk.source_snapshot_id or "",
+                     "ThroughputPerformance": disk.throughput_performance,
+                     "BurstPerformance": bool(disk.burst_performance)})
+    return spec

@@ -1,0 +1,260 @@
+"""Disks on instances: AttachDisks, DetachDisks, DescribeInstancesDiskNum, and what becomes of
+disks when their instance goes (cbs-behavior.md §3.3, §3.4, §3.15, §5.1, §8.1-8.2).
+
+An attachment is a `disk_attachments` row from the moment AttachDisks accepts it (so that it
+counts towards the instance's limit at once) with `attached_at` NULL until the attach completes;
+the disk's InstanceId / InstanceIdList show completed attachments only.
+"""
+
+from __future__ import annotations
+
+import orjson
+from sqlalchemy import and_, delete, insert, select, update
+
+from cbslocal.api import errors
+from cbslocal.api.cbs_schema import (AttachDisksRequest, DescribeInstancesDiskNumRequest,
+                                     DetachDisksRequest)
+from cbslocal.api.context import Context
+from cbslocal.api.errors import ApiError
+from cbslocal.cbs import disk_state as ds
+from cbslocal.cbs.disk_state import checked_ids, load_disks, refuse
+from cbslocal.cvm import model as cvm
+from cbslocal.engine import transitions as engine
+from cbslocal.store.tables import disk_attachments, disks, transitions
+from cbslocal import ids
+
+ATTACH, DETACH = "disk.attach", "disk.detach"
+
+
+# --- AttachDisks ---------------------------------------------------------------------------------
+def attach_disks(ctx: Context, req: AttachDisksRequest) -> dict:
+    disk_ids = checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.attach_disks_max_count)
+    instance = cvm.require_instance(ctx, req.InstanceId)
+    targets = load_disks(ctx, disk_ids)
+    for check in (_not_system, _portable, _not_recycled, _not_attached_already, _not_busy,
+                  _same_zone):
+        for disk in targets:
+            check(disk, instance)
+    cvm.check_takes_disks(instance)
+    _check_room(ctx, instance, targets)
+    values = {}
+    if req.AttachMode is not None:
+        values["attach_mode"] = req.AttachMode
+    for disk in targets:
+        extra = dict(values)
+        if req.DeleteWithInstance is not None and disk.charge_type == ds.POSTPAID:
+            extra["delete_with_instance"] = req.DeleteWithInstance  # prepaid: silently ignored
+        begin_attach(ctx, disk, instance.instance_id, **extra)
+    return {}
+
+
+def _not_system(disk, _instance) -> None:
+    if disk.disk_usage == ds.SYSTEM_DISK:
+        raise refuse(errors.INVALID_DISK_TYPE_ERROR, disk.disk_id,
+                     "a system disk cannot be attached or detached.", "系统盘不支持挂载或卸载。")
+
+
+def _portable(disk, _instance) -> None:
+    if not disk.portable:
+        raise refuse(errors.INVALID_DISK_NOT_PORTABLE, disk.disk_id,
+                     "the disk was bought with its instance and is not elastic.",
+                     "该云硬盘随实例购买，不是弹性云硬盘。")
+
+
+def _not_recycled(disk, _instance) -> None:
+    if disk.disk_state == ds.TORECYCLE:
+        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
+                     "the disk is in the recycle bin (TORECYCLE).", "云硬盘已在回收站（TORECYCLE）。")
+
+
+def _not_attached_already(disk, instance) -> None:
+    if disk.disk_state != ds.ATTACHED:
+        return
+    attached = orjson.loads(disk.instance_ids)
+    if not disk.shareable or instance.instance_id in attached:
+        raise refuse(errors.INVALID_DISK_ATTACHED, disk.disk_id,
+                     f"the disk is already attached to {', '.join(attached)}.",
+                     f"云硬盘已挂载到 {', '.join(attached)}。")
+
+
+def _not_busy(disk, _instance) -> None:
+    if ds.is_busy(disk):
+        raise ds.busy(disk)
+
+
+def _same_zone(disk, instance) -> None:
+    if disk.zone != instance.zone:
+        raise refuse(errors.ZONE_NOT_MATCH, disk.disk_id,
+                     f"the disk is in {disk.zone}, the instance {instance.instance_id} in "
+                     f"{instance.zone}.",
+                     f"云硬盘位于 {disk.zone}，实例 {instance.instance_id} 位于 {instance.zone}。")
+
+
+def _check_room(ctx: Context, instance, targets: list) -> None:
+    cvm.lock_instance(ctx.conn, instance.instance_id)
+    attached = cvm.attached_data_disks(ctx.conn, instance.instance_id)
+    if attached + len(targets) > instance.max_attach_count:
+        raise ApiError(errors.LIMIT_EXCEEDED_INSTANCE_ATTACHED_DISK,
+                       f"The instance {instance.instance_id} has {attached} data disks; it takes "
+                       f"at most {instance.max_attach_count}.",
+                       f"实例 {instance.instance_id} 已挂载 {attached} 块数据盘，最多 "
+                       f"{instance.max_attach_count} 块。")
+    limit = ctx.topology.limits.shareable_max_instances
+    for disk in targets:
+        if disk.shareable and len(orjson.loads(disk.instance_ids)) >= limit:
+            raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+                           f"The shareable disk {disk.disk_id} is already attached to {limit} "
+                           "instances.", f"共享云硬盘 {disk.disk_id} 已挂载到 {limit} 个实例。")
+
+
+def begin_attach(ctx: Context, disk, instance_id: str, **values) -> None:
+    """Start attaching `disk` (read in this transaction) to the instance: ATTACHING now, ATTACHED
+    when the clock says (at once with instant timing)."""
+    ctx.conn.execute(insert(disk_attachments).values(
+        disk_id=disk.disk_id, instance_id=instance_id, account_id=disk.account_id,
+        region=disk.region, disk_usage=disk.disk_usage, attached_at=None))
+    expected = {ds.UNATTACHED, ds.ATTACHED} if disk.shareable else {ds.UNATTACHED}
+    duration = ctx.timing.duration(ATTACH)
+    ds.move(ctx.conn, [disk.disk_id], expected, disk_state=ds.ATTACHING, error_prompt="", **values)
+    if duration > 0:
+        engine.schedule(ctx.conn, ATTACH, resource_id=disk.disk_id, account_id=disk.account_id,
+                        region=disk.region, due_at=ctx.now + duration,
+                        payload={"instance_id": instance_id})
+    else:
+        _attached(ctx.conn, disk.disk_id, {"instance_id": instance_id}, ctx.now)
+
+
+@engine.on(ATTACH)
+def _attached(conn, disk_id: str, payload: dict, due_at: float) -> None:
+    instance_id = payload["instance_id"]
+    conn.execute(update(disk_attachments).where(
+        disk_attachments.c.disk_id == disk_id, disk_attachments.c.instance_id == instance_id)
+        .values(attached_at=due_at))
+    conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(
+        last_attach_ins_id=instance_id, instance_type="CVM"))
+    show_attachments(conn, disk_id, from_state=ds.ATTACHING)
+
+
+def show_attachments(conn, disk_id: str, *, from_state: str | None = None) -> None:
+    """Make the disk show its completed attachments: InstanceId, InstanceIdList, and ATTACHED or
+    UNATTACHED if it was `from_state` (ATTACHING/DETACHING/ATTACHED)."""
+    disk = conn.execute(select(disks.c.shareable, disks.c.disk_state)
+                        .where(disks.c.disk_id == disk_id)).first()
+    if disk is None:
+        return
+    attached = list(conn.execute(
+        select(disk_attachments.c.instance_id).where(
+            disk_attachments.c.disk_id == disk_id, disk_attachments.c.attached_at.is_not(None))
+        .order_by(disk_attachments.c.attached_at, disk_attachments.c.instance_id)).scalars())
+    values = {"instance_ids": orjson.dumps(attached).decode(),
+              # A shareable disk names its instances in InstanceIdList only (vendor example).
+              "instance_id": attached[0] if attached and not disk.shareable else ""}
+    if from_state is not None and disk.disk_state == from_state:
+        values["disk_state"] = ds.ATTACHED if attached else ds.UNATTACHED
+    conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(**values))
+
+
+# --- DetachDisks ---------------------------------------------------------------------------------
+def detach_disks(ctx: Context, req: DetachDisksRequest) -> dict:
+    disk_ids = checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.attach_disks_max_count)
+    targets = load_disks(ctx, disk_ids)
+    if req.InstanceId is None and any(d.shareable for d in targets):
+        raise errors.missing_parameter("InstanceId")
+    named = cvm.require_instance(ctx, req.InstanceId) if req.InstanceId is not None else None
+    for check in (_not_system, _portable, _detachable, _not_busy):
+        for disk in targets:
+            check(disk, named)
+    instance_id = _one_instance(targets, named)
+    instance = cvm.find_instances(ctx, [instance_id])[instance_id]
+    cvm.check_takes_disks(instance)
+    cvm.lock_instance(ctx.conn, instance_id)
+    duration = ctx.timing.duration(DETACH)
+    for disk in targets:
+        ds.move(ctx.conn, [disk.disk_id], {ds.ATTACHED}, disk_state=ds.DETACHING)
+        if duration > 0:
+            engine.schedule(ctx.conn, DETACH, resource_id=disk.disk_id, account_id=ctx.account_id,
+                            region=ctx.region, due_at=ctx.now + duration,
+                            payload={"instance_id": instance_id})
+        else:
+            _detached(ctx.conn, disk.disk_id, {"instance_id": instance_id}, ctx.now)
+    return {}
+
+
+def _detachable(disk, _instance) -> None:
+    if disk.disk_state in (ds.UNATTACHED, ds.TORECYCLE):
+        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
+                     f"the disk is {disk.disk_state}: it is not attached.",
+                     f"云硬盘处于 {disk.disk_state} 状态，未挂载。")
+
+
+def _one_instance(targets: list, named) -> str:
+    """The one instance every disk of the batch is detached from."""
+    found = set()
+    for disk in targets:
+        attached = orjson.loads(disk.instance_ids)
+        if named is not None and named.instance_id not in attached:
+            raise errors.invalid_value("InstanceId", f"{disk.disk_id} is not attached to "
+                                       f"{named.instance_id}")
+        found.add(named.instance_id if named is not None else attached[0])
+    if len(found) > 1:
+        raise errors.invalid_value("DiskIds", "names disks attached to different instances; "
+                                   "detach the disks of one instance per request")
+    return found.pop()
+
+
+@engine.on(DETACH)
+def _detached(conn, disk_id: str, payload: dict, _due_at: float) -> None:
+    conn.execute(delete(disk_attachments).where(
+        disk_attachments.c.disk_id == disk_id,
+        disk_attachments.c.instance_id == payload["instance_id"]))
+    show_attachments(conn, disk_id, from_state=ds.DETACHING)
+
+
+# --- DescribeInstancesDiskNum --------------------------------------------------------------------
+def describe_instances_disk_num(ctx: Context, req: DescribeInstancesDiskNumRequest) -> dict:
+    instance_ids = checked_ids(req.InstanceIds, "InstanceIds",
+                               ctx.topology.limits.describe_instances_max_limit, ids.INSTANCE)
+    found = cvm.find_instances(ctx, instance_ids)
+    for instance_id in instance_ids:
+        if instance_id not in found:
+            raise cvm.instance_not_found(instance_id)
+    return {"AttachDetail": [
+        {"InstanceId": i, "AttachedDiskCount": cvm.attached_data_disks(ctx.conn, i),
+         "MaxAttachCount": found[i].max_attach_count} for i in instance_ids]}
+
+
+# --- when an instance goes -------------------------------------------------------------------------
+def release_instance_disks(conn, instance_id: str) -> None:
+    """The instance is destroyed: its own (non-elastic) disks and the elastic disks set to go
+    with it are destroyed; every other disk is detached, whatever it was doing with it."""
+    rows = conn.execute(select(disks.c.disk_id, disks.c.portable, disks.c.delete_with_instance,
+                               disks.c.instance_ids).join(
+        disk_attachments, and_(disk_attachments.c.disk_id == disks.c.disk_id,
+                               disk_attachments.c.instance_id == instance_id))).all()
+    doomed = [r.disk_id for r in rows if not r.portable
+              or (r.delete_with_instance and orjson.loads(r.instance_ids) in ([], [instance_id]))]
+    ds.destroy(conn, doomed)
+    for row in rows:
+        if row.disk_id in doomed:
+            continue
+        conn.execute(delete(transitions).where(transitions.c.resource_id == row.disk_id,
+                                               transitions.c.kind.in_((ATTACH, DETACH))))
+        conn.execute(delete(disk_attachments).where(disk_attachments.c.disk_id == row.disk_id,
+                                                    disk_attachments.c.instance_id == instance_id))
+        for state in (ds.ATTACHING, ds.DETACHING, ds.ATTACHED):
+            show_attachments(conn, row.disk_id, from_state=state)
+
+
+def instance_disks(conn, instance_ids: list[str]) -> dict[str, list]:
+    """The disks attached to each instance (completed attachments), system disk first."""
+    rows = conn.execute(select(disks, disk_attachments.c.instance_id.label("on_instance")).join(
+        disk_attachments, disk_attachments.c.disk_id == disks.c.disk_id).where(
+        disk_attachments.c.instance_id.in_(instance_ids),
+        disk_attachments.c.attached_at.is_not(None))
+        .order_by(disk_attachments.c.attached_at, disks.c.seq)).all()
+    found: dict[str, list] = {i: [] for i in instance_ids}
+    for row in rows:
+        found[row.on_instance].append(row)
+    return found
+
+

@@ -1,0 +1,92 @@
+"""What every disk operation shares: the states (cbs-behavior.md §5.1), loading the disks a
+request names, and moving them with compare-and-swap so that two racing operations on one disk
+can never both win."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+
+from cbslocal import ids
+from cbslocal.api import errors
+from cbslocal.api.context import Context
+from cbslocal.api.errors import ApiError
+from cbslocal.store.scope import owned_by
+from cbslocal.store.tables import disks, transitions
+
+# Internal: the disk is being created and is not listed yet (there is no CREATING DiskState).
+PROVISIONING = "PROVISIONING"
+UNATTACHED, ATTACHING, ATTACHED, DETACHING = "UNATTACHED", "ATTACHING", "ATTACHED", "DETACHING"
+EXPANDING, ROLLBACKING, TORECYCLE, DUMPING = "EXPANDING", "ROLLBACKING", "TORECYCLE", "DUMPING"
+TRANSITIONAL = frozenset({ATTACHING, DETACHING, EXPANDING, ROLLBACKING, DUMPING})
+SYSTEM_DISK, DATA_DISK = "SYSTEM_DISK", "DATA_DISK"
+PREPAID, POSTPAID = "PREPAID", "POSTPAID_BY_HOUR"
+
+
+def is_busy(disk) -> bool:
+    """In a transitional state, or changing its type."""
+    return disk.disk_state in TRANSITIONAL or disk.migrate_to is not None
+
+
+def checked_ids(values: list[str], field: str, max_count: int, prefix: str = ids.DISK) -> list[str]:
+    """A batch of IDs: at most `max_count`, each well-formed, none twice (cbs-behavior.md §2.4)."""
+    if len(values) > max_count:
+        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+                       f"At most {max_count} `{field}` per request.",
+                       f"每次请求最多 {max_count} 个 `{field}`。")
+    seen = set()
+    for position, value in enumerate(values):
+        if not ids.is_resource_id(prefix, value):
+            raise errors.invalid_value(f"{field}.{position}", f"{value!r} is not a well-formed ID")
+        if value in seen:
+            raise errors.invalid_value(f"{field}.{position}", f"{value} is given twice")
+        seen.add(value)
+    return values
+
+
+def load_disks(ctx: Context, disk_ids: list[str]) -> list:
+    """The named disks of the caller, in the request's order; InvalidDiskId.NotFound names the
+    first that does not exist (a disk still being created does not exist yet)."""
+    rows = {row.disk_id: row for row in ctx.conn.execute(select(disks).where(
+        owned_by(disks, ctx.account_id, ctx.region), disks.c.disk_id.in_(disk_ids),
+        disks.c.disk_state != PROVISIONING))}
+    for disk_id in disk_ids:
+        if disk_id not in rows:
+            raise not_found(disk_id)
+    return [rows[d] for d in disk_ids]
+
+
+def not_found(disk_id: str) -> ApiError:
+    return ApiError(errors.INVALID_DISK_ID_NOT_FOUND, f"The disk {disk_id} does not exist.",
+                    f"云硬盘 {disk_id} 不存在。")
+
+
+def refuse(code, disk_id: str, why: str, why_zh: str) -> ApiError:
+    return ApiError(code, f"{disk_id}: {why}", f"{disk_id}：{why_zh}")
+
+
+def busy(disk, code=errors.RESOURCE_BUSY) -> ApiError:
+    doing = disk.disk_state if disk.disk_state in TRANSITIONAL else "MIGRATING"
+    return refuse(code, disk.disk_id, f"the disk is {doing}; try again when it is done.",
+                  f"云硬盘处于 {doing} 状态，请稍后重试。")
+
+
+def move(conn, disk_ids: list[str], expected: frozenset[str] | set[str], **values) -> None:
+    """Compare-and-swap: set `values` on every disk still in one of the `expected` states and not
+    migrating, or on none. A disk that moved since it was read (another process won the race)
+    fails the call with ResourceBusy and changes nothing (the caller's savepoint rolls back)."""
+    if not disk_ids:
+        return
+    changed = conn.execute(update(disks).where(
+        disks.c.disk_id.in_(disk_ids), disks.c.disk_state.in_(expected),
+        disks.c.migrate_to.is_(None)).values(**values)).rowcount
+    if changed != len(disk_ids):
+        raise ApiError(errors.RESOURCE_BUSY, "Another operation changed the disk meanwhile.",
+                       "云硬盘正在被其他操作修改。")
+
+
+def destroy(conn, disk_ids: list[str]) -> None:
+    """Delete disks for good, with whatever was pending for them (tags and attachments go with
+    the row: triggers and foreign keys)."""
+    if disk_ids:
+        conn.execute(delete(transitions).where(transitions.c.resource_id.in_(disk_ids)))
+        conn.execute(delete(disks).where(disks.c.disk_id.in_(disk_ids)))

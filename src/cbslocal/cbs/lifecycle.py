@@ -1,0 +1,291 @@
+"""The rest of a disk's life: ResizeDisk, ModifyDiskAttributes, InitializeDisks, TerminateDisks and
+the recycle bin (cbs-behavior.md §3.5-3.7, §3.32, §5.1, §6.9)."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from cbslocal import ids
+from cbslocal.api import errors
+from cbslocal.api.cbs_schema import (InitializeDisksRequest, ModifyDiskAttributesRequest,
+                                     ResizeDiskRequest, TerminateDisksRequest, RETURN_EXPIRED,
+                                     RETURN_NOT_SUPPORTED, RETURN_REFUNDED, refund_refusal)
+from cbslocal.api.context import Context
+from cbslocal.api.errors import ApiError
+from cbslocal.cbs import disk_state as ds
+from cbslocal.cbs.disk_state import checked_ids, load_disks, refuse
+from cbslocal.cbs.disks import BURST_MIN_SIZE, PERFORMANCE_TYPES
+from cbslocal.cvm import model as cvm
+from cbslocal.engine import transitions as engine
+from cbslocal.store.tables import disks
+
+RESIZE, MIGRATE, RECYCLE = "disk.resize", "disk.migrate", "disk.recycle"
+# Type changes go up this ladder only (cbs-behavior.md §3.7: BASIC < PREMIUM < SSD).
+TYPE_TIERS = {"CLOUD_BASIC": 0, "CLOUD_PREMIUM": 1, "CLOUD_BSSD": 1.5, "CLOUD_SSD": 2,
+              "CLOUD_HSSD": 3, "CLOUD_TSSD": 4}
+TYPE_CHANGE_TARGETS = ("CLOUD_PREMIUM", "CLOUD_SSD")
+DAY = 86400.0
+
+
+def _not_expired(disk) -> None:
+    if disk.recycle_reason == "EXPIRED":
+        raise refuse(errors.INVALID_DISK_EXPIRE, disk.disk_id, "the prepaid disk has expired.",
+                     "包年包月云硬盘已过期。")
+
+
+def _not_recycled(disk, code=errors.INVALID_DISK_NOT_SUPPORTED) -> None:
+    if disk.disk_state == ds.TORECYCLE:
+        raise refuse(code, disk.disk_id, "the disk is in the recycle bin (TORECYCLE).",
+                     "云硬盘已在回收站（TORECYCLE）。")
+
+
+def _elastic_data_disk(disk, code=errors.INVALID_DISK_NOT_SUPPORTED) -> None:
+    if disk.disk_usage == ds.SYSTEM_DISK or not disk.portable:
+        kind = "a system disk" if disk.disk_usage == ds.SYSTEM_DISK else "not elastic"
+        raise refuse(code, disk.disk_id, f"the disk is {kind}; only elastic data disks can do this.",
+                     "仅弹性数据盘支持该操作。")
+
+
+def _transition_window(ctx: Context, kind: str) -> tuple[float, dict]:
+    duration = ctx.timing.duration(kind)
+    return duration, {"op_started_at": ctx.now, "op_due_at": ctx.now + duration}
+
+
+def _later(ctx: Context, kind: str, disk_id: str, duration: float, payload: dict) -> None:
+    """Schedule the end of an operation, or end it now (instant timing)."""
+    if duration > 0:
+        engine.schedule(ctx.conn, kind, resource_id=disk_id, account_id=ctx.account_id,
+                        region=ctx.region, due_at=ctx.now + duration, payload=payload)
+    else:
+        engine.apply_now(ctx.conn, kind, disk_id, payload, ctx.now)
+
+
+def _settled_state(disk_instance_ids: str) -> str:
+    return ds.ATTACHED if disk_instance_ids != "[]" else ds.UNATTACHED
+
+
+# --- ResizeDisk ------------------------------------------------------------------------------------
+def resize_disk(ctx: Context, req: ResizeDiskRequest) -> dict:
+    if req.DiskId is None:
+        raise errors.missing_parameter("DiskId")
+    if not ids.is_resource_id(ids.DISK, req.DiskId):
+        raise errors.invalid_value("DiskId", f"{req.DiskId!r} is not a disk ID")
+    disk = load_disks(ctx, [req.DiskId])[0]
+    _not_expired(disk)
+    _elastic_data_disk(disk)
+    _not_recycled(disk)
+    if ds.is_busy(disk):
+        raise ds.busy(disk, errors.INVALID_DISK_BUSY)
+    spec = ctx.topology.disk_types[disk.disk_type]
+    if req.DiskSize <= disk.disk_size or req.DiskSize % spec.step:
+        raise errors.invalid_value("DiskSize", f"must be larger than the current {disk.disk_size} "
+                                   f"GiB and a multiple of {spec.step} GiB")
+    if req.DiskSize > spec.max_size:
+        raise ApiError(errors.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED,
+                       f"{disk.disk_type} disks are at most {spec.max_size} GiB.",
+                       f"{disk.disk_type} 云硬盘最大 {spec.max_size} GiB。")
+    _check_online_resize(ctx, disk)
+    duration, window = _transition_window(ctx, RESIZE)
+    ds.move(ctx.conn, [disk.disk_id], {ds.UNATTACHED, ds.ATTACHED}, disk_state=ds.EXPANDING,
+            **window)
+    _later(ctx, RESIZE, disk.disk_id, duration, {"size": req.DiskSize})
+    return {}
+
+
+def _check_online_resize(ctx: Context, disk) -> None:
+    if disk.instance_id == "":
+        return
+    instance = cvm.find_instances(ctx, [disk.instance_id]).get(disk.instance_id)
+    if instance is not None and instance.instance_state == cvm.RUNNING and not instance.online_resize:
+        raise ApiError(errors.UNSUPPORTED_OPERATION_INSTANCE_NOT_STOPPED,
+                       f"The instance {instance.instance_id} cannot grow disks while running.",
+                       f"实例 {instance.instance_id} 不支持在线扩容，请先关机。")
+
+
+@engine.on(RESIZE)
+def _resized(conn, disk_id: str, payload: dict, _due_at: float) -> None:
+    row = conn.execute(disks.select().where(disks.c.disk_id == disk_id,
+                                            disks.c.disk_state == ds.EXPANDING)).first()
+    if row is not None:
+        conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(
+            disk_size=payload["size"], disk_state=_settled_state(row.instance_ids),
+            op_started_at=None, op_due_at=None))
+
+
+# --- ModifyDiskAttributes --------------------------------------------------------------------------
+def modify_disk_attributes(ctx: Context, req: ModifyDiskAttributesRequest) -> dict:
+    changes = {name: getattr(req, name) for name in
+               ("DiskName", "Portable", "ProjectId", "DeleteWithInstance", "DiskType",
+                "BurstPerformanceOperation") if getattr(req, name) is not None}
+    if not changes:
+        raise errors.missing_parameter("DiskName")  # at least one attribute to change
+    disk_ids = checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.modify_disks_max_count)
+    targets = load_disks(ctx, disk_ids)
+    _check_modify_values(ctx, req, changes)
+    for disk in targets:
+        _check_modify_disk(ctx, req, disk)
+    values = {}
+    if req.DiskName is not None:
+        values["disk_name"] = req.DiskName
+    if req.Portable:
+        values["portable"] = True
+    if req.ProjectId is not None:
+        values["project_id"] = req.ProjectId
+    if req.DeleteWithInstance is not None:
+        values["delete_with_instance"] = req.DeleteWithInstance
+    if req.BurstPerformanceOperation is not None:
+        values["burst_performance"] = req.BurstPerformanceOperation == "CREATE"
+    if values:
+        ctx.conn.execute(update(disks).where(disks.c.disk_id.in_(disk_ids)).values(**values))
+    if req.DiskType is not None:
+        _begin_type_change(ctx, targets[0], req.DiskType)
+    return {}
+
+
+def _check_modify_values(ctx: Context, req: ModifyDiskAttributesRequest, changes: dict) -> None:
+    """§3.7 step 4: values and combinations, whatever the disks."""
+    if req.Portable is False:
+        raise errors.invalid_value("Portable", "can only be true (a disk cannot stop being elastic)")
+    if req.DiskType is not None:
+        if len(req.DiskIds) > 1 or len(changes) > 1:
+            raise errors.invalid_value("DiskType", "changes one disk at a time and nothing else "
+                                       "in the same request")
+        if req.DiskType not in TYPE_CHANGE_TARGETS:
+            raise errors.invalid_value("DiskType", f"can only be {' or '.join(TYPE_CHANGE_TARGETS)}")
+    limit = ctx.topology.limits.disk_name_max_bytes
+    if req.DiskName is not None and len(req.DiskName.encode()) > limit:
+        raise errors.invalid_value("DiskName", f"must be at most {limit} bytes")
+    if req.ProjectId is not None and req.ProjectId not in ctx.topology.projects:
+        raise errors.invalid_value("ProjectId", f"project {req.ProjectId} does not exist")
+
+
+def _check_modify_disk(ctx: Context, req: ModifyDiskAttributesRequest, disk) -> None:
+    """§3.7 steps 5-6: what this disk allows."""
+    _not_recycled(disk)
+    if req.ProjectId is not None and not disk.portable:
+        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
+                     "a disk bought with an instance follows the instance's project.",
+                     "随实例购买的云硬盘跟随实例所属项目。")
+    if req.Portable and disk.disk_usage == ds.SYSTEM_DISK:
+        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
+                     "a system disk cannot become elastic.", "系统盘不能转为弹性云硬盘。")
+    if req.DeleteWithInstance is not None and (disk.charge_type != ds.POSTPAID
+                                               or disk.disk_usage == ds.SYSTEM_DISK):
+        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
+                     "only pay-as-you-go data disks can be set to go with their instance.",
+                     "仅按量计费的数据盘支持随实例销毁。")
+    if req.BurstPerformanceOperation is not None and (
+            disk.disk_type not in PERFORMANCE_TYPES or disk.disk_size < BURST_MIN_SIZE):
+        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
+                     f"burst performance needs a CLOUD_HSSD or CLOUD_TSSD disk of at least "
+                     f"{BURST_MIN_SIZE} GiB.", "仅极速型/增强型 SSD 云硬盘支持突发性能。")
+    if req.DiskType is not None:
+        _check_type_change(ctx, disk, req.DiskType)
+
+
+def _check_type_change(ctx: Context, disk, target: str) -> None:
+    if TYPE_TIERS[target] <= TYPE_TIERS[disk.disk_type]:
+        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
+                     f"a {disk.disk_type} disk can only change to a higher type, not {target}.",
+                     f"{disk.disk_type} 云硬盘只能升级到更高性能的类型。")
+    if ds.is_busy(disk):
+        raise ds.busy(disk, errors.INVALID_DISK_BUSY)
+    zone = ctx.topology.zones[disk.zone]
+    spec = ctx.topology.disk_types[target]
+    if zone.sold_out or target not in zone.sold_disk_types or not spec.min_size <= disk.disk_size <= spec.max_size:
+        raise ApiError(errors.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED,
+                       f"{target} is not sold in {disk.zone} for a {disk.disk_size} GiB disk.",
+                       f"可用区 {disk.zone} 不支持 {disk.disk_size} GiB 的 {target}。")
+
+
+def _begin_type_change(ctx: Context, disk, target: str) -> None:
+    duration, window = _transition_window(ctx, MIGRATE)
+    ds.move(ctx.conn, [disk.disk_id], {ds.UNATTACHED, ds.ATTACHED}, migrate_to=target, **window)
+    _later(ctx, MIGRATE, disk.disk_id, duration, {})
+
+
+@engine.on(MIGRATE)
+def _migrated(conn, disk_id: str, _payload: dict, _due_at: float) -> None:
+    conn.execute(update(disks).where(disks.c.disk_id == disk_id, disks.c.migrate_to.is_not(None))
+                 .values(disk_type=disks.c.migrate_to, migrate_to=None, op_started_at=None,
+                         op_due_at=None))
+
+
+# --- InitializeDisks -------------------------------------------------------------------------------
+def initialize_disks(ctx: Context, req: InitializeDisksRequest) -> dict:
+    """Wipe data disks back to empty (or to their source snapshot). cbslocal keeps no disk bytes
+    yet, so nothing visible changes for a disk that was not made from a snapshot."""
+    disk_ids = checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.initialize_disks_max_count)
+    targets = load_disks(ctx, disk_ids)
+    for disk in targets:
+        if disk.instance_ids != "[]" or disk.disk_state in (ds.ATTACHED, ds.ATTACHING):
+            raise refuse(errors.INVALID_DISK_ATTACHED, disk.disk_id,
+                         "detach the disk before initializing it.", "请先卸载云硬盘再初始化。")
+    for disk in targets:
+        _elastic_data_disk(disk)
+        _not_recycled(disk)
+        if disk.shareable:
+            raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
+                         "a shareable disk cannot be initialized.", "共享云硬盘不支持初始化。")
+    for disk in targets:
+        if ds.is_busy(disk):
+            raise ds.busy(disk)
+    ds.move(ctx.conn, disk_ids, {ds.UNATTACHED}, error_prompt="")
+    return {}
+
+
+# --- TerminateDisks --------------------------------------------------------------------------------
+def terminate_disks(ctx: Context, req: TerminateDisksRequest) -> dict:
+    disk_ids = checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.terminate_disks_max_count)
+    targets = load_disks(ctx, disk_ids)
+    for disk in targets:
+        _elastic_data_disk(disk, errors.INVALID_DISK_NOT_SUPPORT_REFUND)
+    live = [d for d in targets if not (d.disk_state == ds.TORECYCLE and d.recycle_reason == "RETURNED")]
+    for check in (_not_expired, _detached, _not_busy_to_terminate, _refundable):
+        for disk in live:
+            check(disk)
+    prepaid = [d.disk_id for d in live if d.charge_type == ds.PREPAID]
+    ds.destroy(ctx.conn, [d.disk_id for d in targets if d.disk_id not in prepaid])
+    if prepaid:
+        ds.move(ctx.conn, prepaid, {ds.UNATTACHED}, disk_state=ds.TORECYCLE,
+                recycle_reason="RETURNED", refunded_before=True,
+                **({"delete_snapshot": req.DeleteSnapshot} if req.DeleteSnapshot is not None else {}))
+        retention = ctx.topology.limits.recycle_retention_days * DAY
+        for disk_id in prepaid:
+            engine.schedule(ctx.conn, RECYCLE, resource_id=disk_id, account_id=ctx.account_id,
+                            region=ctx.region, due_at=ctx.now + retention)
+    return {}
+
+
+def _detached(disk) -> None:
+    if disk.instance_ids != "[]" or disk.disk_state in (ds.ATTACHED, ds.ATTACHING):
+        raise refuse(errors.INVALID_DISK_ATTACHED, disk.disk_id,
+                     "detach the disk before returning it.", "请先卸载云硬盘再退还。")
+
+
+def _not_busy_to_terminate(disk) -> None:
+    if ds.is_busy(disk):
+        raise ds.busy(disk)
+
+
+def _refundable(disk) -> None:
+    if disk.charge_type != ds.PREPAID:
+        return
+    code = refund_refusal(disk)
+    if code == RETURN_NOT_SUPPORTED:
+        raise refuse(errors.INVALID_DISK_NOT_SUPPORT_REFUND, disk.disk_id,
+                     "this prepaid disk cannot be returned.", "该包年包月云硬盘不支持退还。")
+    if code == RETURN_REFUNDED:
+        raise refuse(errors.INVALID_DISK_REPEAT_REFUND, disk.disk_id,
+                     "the disk was refunded once already.", "该云硬盘已退还过一次。")
+    if code == RETURN_EXPIRED:
+        _not_expired(disk)
+
+
+@engine.on(RECYCLE)
+def _recycled(conn, disk_id: str, _payload: dict, _due_at: float) -> None:
+    """The recycle bin's retention is over: the returned disk is destroyed."""
+    row = conn.execute(disks.select().where(disks.c.disk_id == disk_id,
+                                            disks.c.disk_state == ds.TORECYCLE)).first()
+    if row is not None:
+        ds.destroy(conn, [disk_id])

@@ -1,0 +1,432 @@
+"""The minimal CVM service: RunInstances, DescribeInstances, Start/Stop/Reboot/TerminateInstances,
+with their states on the clock (cbs-behavior.md §8.1).
+
+An instance comes with its own disks — a system disk and any bundled data disks, non-elastic CBS
+disks listed by DescribeDisks — and takes them with it when it is destroyed.
+"""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+from sqlalchemy import delete, func, insert, select, update
+
+from cbslocal import ids
+from cbslocal.api import errors
+from cbslocal.api.context import Context
+from cbslocal.api.cvm_schema import (DescribeInstancesRequest, RebootInstancesRequest,
+                                     RunInstancesRequest, StartInstancesRequest,
+                                     StopInstancesRequest, TerminateInstancesRequest,
+                                     instance_json)
+from cbslocal.api.errors import ApiError
+from cbslocal.cbs import attachments
+from cbslocal.cbs import disk_state as ds
+from cbslocal.cbs.disks import DEFAULT_RENEW_FLAG, add_months, attach_at_once, disk_row, new_disk_ids
+from cbslocal.cvm import model as cvm
+from cbslocal.cvm.model import (PENDING, REBOOTING, RUNNING, SHUTDOWN, STARTING, STOPPED,
+                                STOPPING, TERMINATING)
+from cbslocal.engine import transitions as engine
+from cbslocal.store.scope import owned_by
+from cbslocal.store.tables import client_tokens, disk_attachments, disks, instances, transitions
+
+INSTANCE_PERIODS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36, 48, 60})
+INSTANCE_NAME_MAX = 128
+DATA_DISK_DEFAULT_TYPE = "CLOUD_PREMIUM"
+_NAME_PATTERN = re.compile(r"\{R:(\d+)\}")
+
+
+# --- RunInstances --------------------------------------------------------------------------------
+def run_instances(ctx: Context, req: RunInstancesRequest) -> dict:
+    token = req.ClientToken
+    if token is not None:
+        earlier = ctx.conn.execute(select(client_tokens.c.result).where(
+            owned_by(client_tokens, ctx.account_id, ctx.region),
+            client_tokens.c.action == "RunInstances", client_tokens.c.token == token)).first()
+        if earlier is not None:
+            return orjson.loads(earlier.result)
+    plan = _validate_run(ctx, req)
+    if req.DryRun:
+        raise ApiError(errors.DRY_RUN_OPERATION, "The request would have succeeded (DryRun).",
+                       "请求参数通过校验（DryRun）。")
+    count = req.InstanceCount or 1
+    instance_ids = _new_instance_ids(ctx, count)
+    duration = ctx.timing.duration("instance.launch")
+    for position, instance_id in enumerate(instance_ids):
+        name = _instance_name(req.InstanceName, position, count, ctx)
+        _insert_instance(ctx, req, plan, instance_id, name, duration)
+        _buy_disks(ctx, req, plan, instance_id, name, visible=duration <= 0)
+        _begin(ctx, instance_id, "instance.launch", duration)
+    answer = {"InstanceIdSet": instance_ids}
+    if token is not None:
+        ctx.conn.execute(insert(client_tokens).values(
+            account_id=ctx.account_id, region=ctx.region, action="RunInstances", token=token,
+            result=orjson.dumps(answer).decode(), created_at=ctx.now))
+    return answer
+
+
+class _Plan:
+    """What the checks of RunInstances settled: zone, type, image, charge, disks."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+def _validate_run(ctx: Context, req: RunInstancesRequest) -> _Plan:
+    if req.LaunchTemplate is not None:
+        raise ApiError(errors.UNSUPPORTED_OPERATION, "cbslocal has no launch templates.",
+                       "cbslocal 不支持启动模板。")
+    if req.Placement is None:
+        raise errors.missing_parameter("Placement")
+    if req.ImageId is None:
+        raise errors.missing_parameter("ImageId")
+    charge = req.InstanceChargeType or "POSTPAID_BY_HOUR"
+    if charge == "PREPAID":
+        if req.InstanceChargePrepaid is None:
+            raise errors.missing_parameter("InstanceChargePrepaid")
+        if req.InstanceChargePrepaid.Period not in INSTANCE_PERIODS:
+            raise ApiError(errors.CVM_INVALID_PERIOD)
+    zone = ctx.topology.zone_in_region(req.Placement.Zone, ctx.region)
+    if zone is None:
+        raise ApiError(errors.CVM_INVALID_ZONE_MISMATCH_REGION,
+                       f"{req.Placement.Zone!r} is not a zone of {ctx.region}.",
+                       f"{req.Placement.Zone!r} 不是 {ctx.region} 的可用区。")
+    if (req.Placement.ProjectId or 0) not in ctx.topology.projects:
+        raise errors.invalid_value("Placement.ProjectId", f"project {req.Placement.ProjectId} does not exist")
+    instance_type = ctx.topology.instance_types.get(req.InstanceType or _default_type(ctx))
+    if instance_type is None:
+        raise ApiError(errors.CVM_INSTANCE_TYPE_NOT_FOUND, f"{req.InstanceType!r} is not sold here.",
+                       f"机型 {req.InstanceType!r} 不存在。")
+    if not ids.is_resource_id(ids.IMAGE, req.ImageId):
+        raise ApiError(errors.CVM_INVALID_IMAGE_ID_MALFORMED, f"{req.ImageId!r}.")
+    if req.ImageId not in ctx.topology.images:
+        raise ApiError(errors.CVM_INVALID_IMAGE_ID_NOT_FOUND, f"{req.ImageId}.")
+    count = 1 if req.InstanceCount is None else req.InstanceCount
+    if not 1 <= count <= ctx.topology.limits.run_instances_max_count:
+        raise errors.invalid_value("InstanceCount", f"must be between 1 and "
+                                   f"{ctx.topology.limits.run_instances_max_count}")
+    if req.InstanceName is not None and len(req.InstanceName) > INSTANCE_NAME_MAX:
+        raise ApiError(errors.CVM_INSTANCE_NAME_TOO_LONG, f"At most {INSTANCE_NAME_MAX} characters.")
+    family = ctx.topology.instance_families.get(instance_type.family)
+    system = req.SystemDisk
+    system_type = (system.DiskType if system and system.DiskType
+                   else ctx.topology.system_disk.default_type)
+    system_size = (system.DiskSize if system and system.DiskSize is not None
+                   else ctx.topology.system_disk.default_size)
+    spec = ctx.topology.system_disk
+    _check_bundled_type(ctx, zone, family, system_type, "SystemDisk.DiskType")
+    if not spec.min_size <= system_size <= spec.max_size or system_size % spec.step:
+        raise errors.invalid_value("SystemDisk.DiskSize", f"system disks are {spec.min_size}-"
+                                   f"{spec.max_size} GiB in steps of {spec.step} GiB")
+    data_disks = req.DataDisks or []
+    if len(data_disks) > 20:
+        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+                       "At most 20 `DataDisks` per instance.", "每个实例最多 20 块数据盘。")
+    for position, disk in enumerate(data_disks):
+        field = f"DataDisks.{position}"
+        disk_type = disk.DiskType or DATA_DISK_DEFAULT_TYPE
+        _check_bundled_type(ctx, zone, family, disk_type, f"{field}.DiskType")
+        type_spec = ctx.topology.disk_types[disk_type]
+        if not type_spec.min_size <= disk.DiskSize <= type_spec.max_size or disk.DiskSize % type_spec.step:
+            raise errors.invalid_value(f"{field}.DiskSize", f"{disk_type} disks are "
+                                       f"{type_spec.min_size}-{type_spec.max_size} GiB in steps of "
+                                       f"{type_spec.step} GiB")
+        if disk.SnapshotId is not None or disk.DiskId is not None:
+            raise errors.invalid_value(f"{field}", "cannot name a snapshot or an existing disk in "
+                                       "cbslocal yet")
+    if req.VirtualPrivateCloud is not None:
+        for field, value, prefix in (("VpcId", req.VirtualPrivateCloud.VpcId, "vpc"),
+                                     ("SubnetId", req.VirtualPrivateCloud.SubnetId, "subnet")):
+            if not re.fullmatch(rf"{prefix}-[a-z0-9]{{8}}", value):
+                raise errors.invalid_value(f"VirtualPrivateCloud.{field}", f"{value!r} is malformed")
+    return _Plan(zone=zone, instance_type=instance_type, charge=charge, system_type=system_type,
+                 system_size=system_size)
+
+
+def _default_type(ctx: Context) -> str:
+    return next(iter(ctx.topology.instance_types))
+
+
+def _check_bundled_type(ctx: Context, zone, family, disk_type: str, field: str) -> None:
+    if disk_type not in ctx.topology.disk_types:
+        raise errors.invalid_value(field, f"{disk_type!r} is not a disk type")
+    tssd_ok = disk_type != "CLOUD_TSSD" or (family is not None and family.tssd)
+    if zone.sold_out or disk_type not in zone.sold_disk_types or not tssd_ok:
+        raise ApiError(errors.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED,
+                       f"{field}: {disk_type} is not sold with this instance type in {zone.name}.",
+                       f"{field}：可用区 {zone.name} 的该机型不支持 {disk_type}。")
+
+
+def _new_instance_ids(ctx: Context, count: int) -> list[str]:
+    chosen: list[str] = []
+    while len(chosen) < count:
+        candidates = {ids.resource_id(ids.INSTANCE) for _ in range(count - len(chosen))} - set(chosen)
+        taken = set(ctx.conn.execute(select(instances.c.instance_id).where(
+            instances.c.instance_id.in_(candidates))).scalars())
+        chosen.extend(candidates - taken)
+    return chosen
+
+
+def _instance_name(name: str | None, position: int, count: int, ctx: Context) -> str:
+    """CVM's naming of a batch: `{R:x}` counts from x; otherwise a suffix 1, 2, 3…"""
+    if name is None:
+        name = {"en-US": "Unnamed"}.get(ctx.language, "未命名")
+    pattern = _NAME_PATTERN.search(name)
+    if pattern:
+        return name[:pattern.start()] + str(int(pattern.group(1)) + position) + name[pattern.end():]
+    return f"{name}{position + 1}" if count > 1 else name
+
+
+def _insert_instance(ctx: Context, req: RunInstancesRequest, plan: _Plan, instance_id: str,
+                     name: str, duration: float) -> None:
+    internet = req.InternetAccessible
+    bandwidth = (internet.InternetMaxBandwidthOut or 0) if internet else 0
+    public = bandwidth > 0 and (internet.PublicIpAssigned is not False)
+    private_ip = ids.private_ip()
+    vpc = req.VirtualPrivateCloud
+    prepaid = plan.charge == "PREPAID"
+    os_name = ctx.topology.images[req.ImageId]
+    tags = [{"Key": t.Key, "Value": t.Value} for spec in req.TagSpecification or ()
+            if spec.ResourceType == "instance" for t in spec.Tags]
+    ctx.conn.execute(insert(instances).values(
+        instance_id=instance_id, account_id=ctx.account_id, region=ctx.region,
+        zone=plan.zone.name, project_id=req.Placement.ProjectId or 0, instance_name=name,
+        instance_type=plan.instance_type.name, cpu=plan.instance_type.cpu,
+        memory=plan.instance_type.memory, image_id=req.ImageId, os_name=os_name,
+        charge_type=plan.charge,
+        renew_flag=(req.InstanceChargePrepaid.RenewFlag or DEFAULT_RENEW_FLAG) if prepaid else "",
+        instance_state=PENDING if duration > 0 else RUNNING, restrict_state="NORMAL",
+        private_ip=private_ip, public_ip=ids.public_ip() if public else None,
+        internet_charge_type=(internet.InternetChargeType if internet and internet.InternetChargeType
+                              else "TRAFFIC_POSTPAID_BY_HOUR") if public else "",
+        bandwidth_out=bandwidth,
+        host_name=req.HostName or f"VM-{private_ip.split('.', 2)[2].replace('.', '-')}-linux",
+        uuid=ids.instance_uuid(), security_group_ids=orjson.dumps(req.SecurityGroupIds or []).decode(),
+        tags=orjson.dumps(tags).decode(), max_attach_count=20, supports_cbs=True,
+        online_resize=True,
+        vpc_id=vpc.VpcId if vpc else ids.derived_id("vpc", ctx.account_id, ctx.region),
+        subnet_id=vpc.SubnetId if vpc else ids.derived_id("subnet", ctx.account_id, plan.zone.name),
+        stop_charging_mode="NOT_APPLICABLE", disable_api_termination=bool(req.DisableApiTermination),
+        latest_operation="RunInstances", latest_operation_state="OPERATING" if duration > 0 else "SUCCESS",
+        latest_operation_request_id=ctx.request_id,
+        expired_at=add_months(ctx.now, req.InstanceChargePrepaid.Period) if prepaid else None,
+        created_at=ctx.now))
+
+
+def _buy_disks(ctx: Context, req: RunInstancesRequest, plan: _Plan, instance_id: str, name: str,
+               visible: bool) -> None:
+    """The instance's own disks: not elastic, attached from the start, listed once it runs."""
+    prepaid = plan.charge == "PREPAID"
+    common = dict(zone=plan.zone.name, project_id=req.Placement.ProjectId or 0,
+                  disk_state=ds.ATTACHED if visible else ds.PROVISIONING, portable=False,
+                  delete_with_instance=True,
+                  charge_type=ds.PREPAID if prepaid else ds.POSTPAID,
+                  renew_flag=(req.InstanceChargePrepaid.RenewFlag or DEFAULT_RENEW_FLAG) if prepaid else "",
+                  deadline_at=add_months(ctx.now, req.InstanceChargePrepaid.Period) if prepaid else None)
+    system = req.SystemDisk
+    rows = [disk_row(ctx, **common, disk_usage=ds.SYSTEM_DISK, disk_type=plan.system_type,
+                     disk_size=plan.system_size,
+                     disk_name=(system.DiskName if system and system.DiskName else f"{name}_SYSTEM_DISK"),
+                     encrypt=bool(system and system.Encrypt),
+                     encrypt_type="ENCRYPT_V2" if system and system.Encrypt else "",
+                     kms_key_id=(system.KmsKeyId or "") if system else "")]
+    for disk in req.DataDisks or ():
+        rows.append(disk_row(
+            ctx, **dict(common, delete_with_instance=disk.DeleteWithInstance is not False),
+            disk_usage=ds.DATA_DISK, disk_type=disk.DiskType or DATA_DISK_DEFAULT_TYPE,
+            disk_size=disk.DiskSize, disk_name=disk.DiskName or f"{name}_DATA_DISK",
+            encrypt=bool(disk.Encrypt), encrypt_type="ENCRYPT_V2" if disk.Encrypt else "",
+            kms_key_id=disk.KmsKeyId or "", throughput_performance=disk.ThroughputPerformance or 0,
+            burst_performance=bool(disk.BurstPerformance)))
+    for row, disk_id in zip(rows, new_disk_ids(ctx, len(rows))):
+        ctx.conn.execute(insert(disks).values(disk_id=disk_id, **row))
+        attach_at_once(ctx, disk_id, row["disk_usage"], instance_id)
+
+
+# --- state changes -------------------------------------------------------------------------------
+# action → (states it starts from, the state while it runs, the transition kind)
+_MOVES = {
+    "StartInstances": ((STOPPED,), STARTING, "instance.start"),
+    "StopInstances": ((RUNNING,), STOPPING, "instance.stop"),
+    "RebootInstances": ((RUNNING,), REBOOTING, "instance.reboot"),
+}
+# transition kind → the state it ends in
+_ENDS = {"instance.launch": RUNNING, "instance.start": RUNNING, "instance.stop": STOPPED,
+         "instance.reboot": RUNNING}
+
+
+def start_instances(ctx: Context, req: StartInstancesRequest) -> dict:
+    return _change(ctx, "StartInstances", req.InstanceIds, stop_charging_mode="NOT_APPLICABLE")
+
+
+def stop_instances(ctx: Context, req: StopInstancesRequest) -> dict:
+    mode = "STOP_CHARGING" if req.StoppedMode == "STOP_CHARGING" else "KEEP_CHARGING"
+    return _change(ctx, "StopInstances", req.InstanceIds, stop_charging_mode=mode)
+
+
+def reboot_instances(ctx: Context, req: RebootInstancesRequest) -> dict:
+    return _change(ctx, "RebootInstances", req.InstanceIds)
+
+
+def _change(ctx: Context, action: str, instance_ids: list[str], **values) -> dict:
+    allowed, via, kind = _MOVES[action]
+    rows = _load(ctx, instance_ids)
+    for row in rows:
+        _require_state(row, allowed)
+    _cas(ctx, instance_ids, allowed, action, instance_state=via, **values)
+    for instance_id in instance_ids:
+        _begin(ctx, instance_id, kind, ctx.timing.duration(kind))
+    return {}
+
+
+def _load(ctx: Context, instance_ids: list[str]) -> list:
+    """The named instances, each well-formed, none twice, all existing (CVM's codes)."""
+    seen = set()
+    for value in instance_ids:
+        if not ids.is_resource_id(ids.INSTANCE, value):
+            raise ApiError(errors.CVM_INVALID_INSTANCE_ID_MALFORMED, f"{value!r}.")
+        if value in seen:
+            raise errors.invalid_value("InstanceIds", f"{value} is given twice")
+        seen.add(value)
+    if len(instance_ids) > ctx.topology.limits.describe_instances_max_limit:
+        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+                       f"At most {ctx.topology.limits.describe_instances_max_limit} instances per request.")
+    found = cvm.find_instances(ctx, instance_ids)
+    for value in instance_ids:
+        if value not in found:
+            raise cvm.instance_not_found(value)
+    return [found[v] for v in instance_ids]
+
+
+def _require_state(row, allowed) -> None:
+    if row.instance_state not in allowed:
+        raise ApiError(errors.CVM_INSTANCE_STATE_CODES[row.instance_state],
+                       f"{row.instance_id} is {row.instance_state}.",
+                       f"{row.instance_id} 处于 {row.instance_state} 状态。")
+
+
+def _cas(ctx: Context, instance_ids: list[str], allowed, action: str, **values) -> None:
+    changed = ctx.conn.execute(update(instances).where(
+        instances.c.instance_id.in_(instance_ids), instances.c.instance_state.in_(allowed))
+        .values(latest_operation=action, latest_operation_state="OPERATING",
+                latest_operation_request_id=ctx.request_id, **values)).rowcount
+    if changed != len(instance_ids):
+        raise ApiError(errors.CVM_INSTANCE_OPERATION_IN_PROGRESS)
+
+
+def _begin(ctx: Context, instance_id: str, kind: str, duration: float) -> None:
+    if duration > 0:
+        engine.schedule(ctx.conn, kind, resource_id=instance_id, account_id=ctx.account_id,
+                        region=ctx.region, due_at=ctx.now + duration)
+    else:
+        _APPLY[kind](ctx.conn, instance_id, {}, ctx.now)
+
+
+def _finish(conn, instance_id: str, kind: str) -> None:
+    conn.execute(update(instances).where(instances.c.instance_id == instance_id).values(
+        instance_state=_ENDS[kind], latest_operation_state="SUCCESS"))
+    if kind == "instance.launch":  # its disks are listed from now on
+        conn.execute(update(disks).where(disks.c.disk_state == ds.PROVISIONING, disks.c.disk_id.in_(
+            select(disk_attachments.c.disk_id).where(disk_attachments.c.instance_id == instance_id)
+            .scalar_subquery())).values(disk_state=ds.ATTACHED))
+
+
+def _finisher(kind: str):
+    def apply(conn, instance_id: str, _payload: dict, _due_at: float) -> None:
+        _finish(conn, instance_id, kind)
+    return engine.on(kind)(apply)
+
+
+_APPLY = {kind: _finisher(kind) for kind in _ENDS}
+
+
+# --- TerminateInstances ----------------------------------------------------------------------------
+def terminate_instances(ctx: Context, req: TerminateInstancesRequest) -> dict:
+    rows = _load(ctx, req.InstanceIds)
+    for row in rows:
+        _require_state(row, (RUNNING, STOPPED, SHUTDOWN, "LAUNCH_FAILED"))
+        if row.disable_api_termination:
+            raise ApiError(errors.UNSUPPORTED_OPERATION,
+                           f"{row.instance_id} has termination protection (DisableApiTermination).",
+                           f"实例 {row.instance_id} 开启了销毁保护。")
+    # A prepaid instance goes to the recycle bin first (SHUTDOWN); a second call destroys it.
+    to_recycle = [r.instance_id for r in rows if r.charge_type == "PREPAID" and r.instance_state != SHUTDOWN]
+    to_destroy = [r.instance_id for r in rows if r.instance_id not in to_recycle]
+    if to_recycle:
+        _cas(ctx, to_recycle, (RUNNING, STOPPED), "TerminateInstances", instance_state=SHUTDOWN)
+        ctx.conn.execute(update(instances).where(instances.c.instance_id.in_(to_recycle))
+                         .values(latest_operation_state="SUCCESS"))
+    if to_destroy:
+        _cas(ctx, to_destroy, (RUNNING, STOPPED, SHUTDOWN, "LAUNCH_FAILED"), "TerminateInstances",
+             instance_state=TERMINATING)
+        duration = ctx.timing.duration("instance.terminate")
+        for instance_id in to_destroy:
+            if duration > 0:
+                engine.schedule(ctx.conn, "instance.terminate", resource_id=instance_id,
+                                account_id=ctx.account_id, region=ctx.region,
+                                due_at=ctx.now + duration)
+            else:
+                _terminated(ctx.conn, instance_id, {}, ctx.now)
+    return {}
+
+
+@engine.on("instance.terminate")
+def _terminated(conn, instance_id: str, _payload: dict, _due_at: float) -> None:
+    attachments.release_instance_disks(conn, instance_id)
+    conn.execute(delete(transitions).where(transitions.c.resource_id == instance_id))
+    conn.execute(delete(instances).where(instances.c.instance_id == instance_id))
+
+
+# --- DescribeInstances ---------------------------------------------------------------------------
+_INSTANCE_FILTERS = {
+    "zone": instances.c.zone, "instance-id": instances.c.instance_id,
+    "instance-name": instances.c.instance_name, "instance-state": instances.c.instance_state,
+    "instance-type": instances.c.instance_type, "instance-charge-type": instances.c.charge_type,
+    "project-id": instances.c.project_id, "image-id": instances.c.image_id,
+    "private-ip-address": instances.c.private_ip, "public-ip-address": instances.c.public_ip,
+    "vpc-id": instances.c.vpc_id, "subnet-id": instances.c.subnet_id,
+}
+
+
+def describe_instances(ctx: Context, req: DescribeInstancesRequest) -> dict:
+    limit = 20 if req.Limit is None else req.Limit
+    offset = req.Offset or 0
+    max_limit = ctx.topology.limits.describe_instances_max_limit
+    if not 0 <= limit <= max_limit:
+        raise errors.invalid_value("Limit", f"must be between 0 and {max_limit}")
+    if offset < 0:
+        raise errors.invalid_value("Offset", "must not be negative")
+    if req.InstanceIds is not None and req.Filters is not None:
+        raise ApiError(errors.INVALID_PARAMETER, "`InstanceIds` and `Filters` cannot be given together.",
+                       "`InstanceIds` 和 `Filters` 不能同时指定。")
+    where = [owned_by(instances, ctx.account_id, ctx.region)]
+    if req.InstanceIds is not None:
+        for value in req.InstanceIds:
+            if not ids.is_resource_id(ids.INSTANCE, value):
+                raise ApiError(errors.CVM_INVALID_INSTANCE_ID_MALFORMED, f"{value!r}.")
+        where.append(instances.c.instance_id.in_(req.InstanceIds))
+    for position, flt in enumerate(req.Filters or ()):
+        column = _INSTANCE_FILTERS.get(flt.Name)
+        if column is None:
+            raise ApiError(errors.INVALID_FILTER, f"Filter {flt.Name!r} is not supported by "
+                           "DescribeInstances.", f"DescribeInstances 不支持过滤条件 {flt.Name!r}。")
+        if not flt.Values:
+            raise errors.invalid_value(f"Filters.{position}.Values", "must not be empty")
+        values = list(flt.Values)
+        if flt.Name == "project-id":
+            if not all(v.isascii() and v.isdigit() for v in values):
+                raise errors.invalid_value(f"Filters.{position}.Values", "must be project IDs")
+            values = [int(v) for v in values]
+        where.append(column.in_(values))
+    total = ctx.conn.execute(select(func.count()).select_from(instances).where(*where)).scalar_one()
+    rows = ctx.conn.execute(select(instances).where(*where)
+                            .order_by(instances.c.created_at, instances.c.seq)
+                            .limit(limit).offset(offset)).all()
+    on_each = attachments.instance_disks(ctx.conn, [r.instance_id for r in rows])
+    return {"TotalCount": total, "InstanceSet": [_instance(r, on_each[r.instance_id]) for r in rows]}
+
+
+def _instance(row, disk_rows: list) -> dict:
+    system = next((d for d in disk_rows if d.disk_usage == ds.SYSTEM_DISK), None)
+    return instance_json(row, system_disk=system,
+                         data_disks=[d for d in disk_rows if d.disk_usage == ds.DATA_DISK])

@@ -1,0 +1,68 @@
+"""Instances as CBS sees them (cbs-behavior.md §8.1): their states, and the lookups both the CVM
+actions and the disk actions need."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from cbslocal import ids
+from cbslocal.api import errors
+from cbslocal.api.context import Context
+from cbslocal.api.errors import ApiError
+from cbslocal.store.scope import owned_by
+from cbslocal.store.tables import disk_attachments, instances
+
+PENDING, LAUNCH_FAILED, RUNNING, STOPPED = "PENDING", "LAUNCH_FAILED", "RUNNING", "STOPPED"
+STARTING, STOPPING, REBOOTING = "STARTING", "STOPPING", "REBOOTING"
+SHUTDOWN, TERMINATING = "SHUTDOWN", "TERMINATING"
+INSTANCE_STATES = (PENDING, LAUNCH_FAILED, RUNNING, STOPPED, STARTING, STOPPING, REBOOTING,
+                   SHUTDOWN, TERMINATING)
+# Disks can be attached to and detached from an instance only in these states.
+TAKES_DISKS = frozenset({RUNNING, STOPPED})
+
+
+def find_instances(ctx: Context, instance_ids: list[str]) -> dict:
+    """The caller's instances among `instance_ids`, by ID."""
+    return {row.instance_id: row for row in ctx.conn.execute(select(instances).where(
+        owned_by(instances, ctx.account_id, ctx.region),
+        instances.c.instance_id.in_(instance_ids)))}
+
+
+def instance_not_found(instance_id: str) -> ApiError:
+    return ApiError(errors.INVALID_INSTANCE_ID_NOT_FOUND,
+                    f"The instance {instance_id} does not exist.", f"实例 {instance_id} 不存在。")
+
+
+def require_instance(ctx: Context, instance_id: str, field: str = "InstanceId"):
+    """The named instance for a CBS action: a malformed ID is InvalidParameterValue, an unknown
+    one InvalidInstanceId.NotFound."""
+    if not ids.is_resource_id(ids.INSTANCE, instance_id):
+        raise errors.invalid_value(field, f"{instance_id!r} is not an instance ID")
+    found = find_instances(ctx, [instance_id]).get(instance_id)
+    if found is None:
+        raise instance_not_found(instance_id)
+    return found
+
+
+def check_takes_disks(instance) -> None:
+    """Attach and detach need a RUNNING or STOPPED instance that supports cloud disks."""
+    if instance.instance_state not in TAKES_DISKS or not instance.supports_cbs:
+        why = (f"is {instance.instance_state}" if instance.supports_cbs
+               else "does not support cloud disks")
+        raise ApiError(errors.INVALID_INSTANCE_NOT_SUPPORTED,
+                       f"The instance {instance.instance_id} {why}.",
+                       f"实例 {instance.instance_id} 当前不支持该操作（{instance.instance_state}）。")
+
+
+def lock_instance(conn, instance_id: str) -> None:
+    """Serialize disk changes on one instance across processes: PostgreSQL holds this row lock
+    until the transaction ends (SQLite already runs one writer at a time)."""
+    conn.execute(update(instances).where(instances.c.instance_id == instance_id)
+                 .values(max_attach_count=instances.c.max_attach_count))
+
+
+def attached_data_disks(conn, instance_id: str) -> int:
+    """Data disks attached or being attached (cbs-behavior.md §8.2: the system disk excluded)."""
+    return conn.execute(select(func.count()).select_from(disk_attachments).where(
+        disk_attachments.c.instance_id == instance_id,
+        disk_attachments.c.disk_usage == "DATA_DISK")).scalar_one()
