@@ -36,15 +36,18 @@ def main() -> None:
               help="How long asynchronous moves take on the emulator's clock.")
 @click.option("--log-level", default="INFO", show_default=True, envvar="CBSLOCAL_LOG_LEVEL",
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@click.option("--config", "config_file", default=None, envvar="CBSLOCAL_CONFIG",
+              type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="A TOML file laid over the defaults (zones, disk types, limits, stock…).")
 def serve(host: str, port: int, data_dir: Path, database_url: str | None, timing: str,
-          log_level: str) -> None:
+          log_level: str, config_file: Path | None) -> None:
     """Start the emulator."""
     import socket
 
     import uvicorn
 
     from cbslocal.app import App, build_runtime
-    from cbslocal.config import Settings
+    from cbslocal.config import Settings, topology_from_file
     from cbslocal.iam.accounts import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
     from cbslocal.observe import configure_logging
     from cbslocal.store.db import DataDirInUse
@@ -52,6 +55,11 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, timing
     configure_logging(log_level)
     settings = Settings(host=host, port=port, data_dir=data_dir, database_url=database_url,
                         timing=timing)
+    if config_file is not None:
+        try:
+            settings.topology = topology_from_file(config_file)
+        except ValueError as failure:
+            raise click.ClickException(str(failure)) from None
     try:
         runtime = build_runtime(settings)
     except DataDirInUse as failure:

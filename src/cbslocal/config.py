@@ -79,6 +79,8 @@ class Topology:
     instance_families: dict[str, InstanceFamily] = field(default_factory=dict)
     instance_types: dict[str, InstanceType] = field(default_factory=dict)
     images: dict[str, str] = field(default_factory=dict)  # ImageId → OsName
+    # GiB on sale per (zone, disk type), over all accounts; absent: unlimited.
+    stock: dict[tuple[str, str], int] = field(default_factory=dict)
 
     @cached_property
     def regions(self) -> frozenset[str]:
@@ -104,7 +106,13 @@ class Topology:
                     for name, spec in data.get("instance_families", {}).items()}
         instance_types = {name: InstanceType(name=name, family=name.split(".", 1)[0], **spec)
                           for name, spec in data.get("instance_types", {}).items()}
+        stock = {(zone, disk_type): int(gib) for zone, by_type in data.get("stock", {}).items()
+                 for disk_type, gib in by_type.items()}
+        for zone, disk_type in stock:
+            if zone not in zones or disk_type not in disk_types:
+                raise ValueError(f"stock: unknown zone or disk type {zone}.{disk_type}")
         return cls(disk_types=disk_types, zones=zones, limits=Limits(**data.get("limits", {})),
+                   stock=stock,
                    projects=frozenset(data.get("projects", {}).get("ids", [0])),
                    system_disk=SystemDiskSpec(**data.get("system_disk", {})),
                    instance_families=families, instance_types=instance_types,
@@ -113,6 +121,28 @@ class Topology:
 
 def default_topology_data() -> dict:
     return tomllib.loads(resources.files("cbslocal").joinpath("defaults.toml").read_text("utf-8"))
+
+
+def topology_from_file(path: Path) -> "Topology":
+    """The defaults with a TOML file's tables laid over them (a table merges, a value replaces).
+    Raises ValueError naming what is wrong."""
+    try:
+        overrides = tomllib.loads(path.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as failure:
+        raise ValueError(f"{path}: {failure}") from None
+    data = _merged(default_topology_data(), overrides)
+    try:
+        return Topology.from_mapping(data)
+    except TypeError as failure:  # an unknown key in a table that becomes a dataclass
+        raise ValueError(f"{path}: {failure}") from None
+
+
+def _merged(base: dict, overrides: dict) -> dict:
+    merged = dict(base)
+    for key, value in overrides.items():
+        merged[key] = (_merged(base[key], value) if isinstance(value, dict)
+                       and isinstance(base.get(key), dict) else value)
+    return merged
 
 
 @dataclass

@@ -37,6 +37,7 @@ class Server:
     data_dir: Path
     timing: str = "instant"
     database_url: str | None = None
+    config: Path | None = None  # a TOML file for --config
     process: subprocess.Popen | None = None
     port: int = 0
     log_path: Path = field(init=False)
@@ -57,6 +58,8 @@ class Server:
                 "--data-dir", str(self.data_dir), "--timing", self.timing]
         if self.database_url:
             args += ["--database-url", self.database_url]
+        if self.config:
+            args += ["--config", str(self.config)]
         log = open(self.log_path, "ab")
         offset = log.tell()
         self.process = subprocess.Popen(args, stdout=log, stderr=log, env=clean_env())
@@ -130,6 +133,14 @@ def cbs_client(server: Server, secret_id: str = DEFAULT_SECRET_ID,
 
     return cbs.CbsClient(credential(secret_id, secret_key, token), region,
                          client_profile(server, **profile))
+
+
+def cvm_client(server: Server, secret_id: str = DEFAULT_SECRET_ID,
+               secret_key: str = DEFAULT_SECRET_KEY, region: str = REGION, **profile):
+    """The official CvmClient pointed at the same `server`."""
+    from tencentcloud.cvm.v20170312 import cvm_client as cvm
+
+    return cvm.CvmClient(credential(secret_id, secret_key), region, client_profile(server, **profile))
 
 
 def common_client(server: Server, service: str = "cbs", version: str = "2017-03-12",

@@ -275,7 +275,7 @@ def instance_json(ins, *, system_disk, data_disks: list) -> dict:
 def _disk_spec(disk, *, system: bool) -> dict:
     spec = {"DiskType": disk.disk_type, "DiskId": disk.disk_id, "DiskSize": disk.disk_size,
             "CdcId": None, "DiskName": disk.disk_name, "Encrypt": bool(disk.encrypt),
-            "KmsKeyId": disk.kms_key_id or None}
+            "KmsKeyId": disk.kms_key_id}
     if not system:
         spec.update({"DeleteWithInstance": bool(disk.delete_with_instance),
                      "SnapshotId": disk.source_snapshot_id or "",

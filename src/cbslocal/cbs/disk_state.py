@@ -4,7 +4,7 @@ can never both win."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from cbslocal import ids
 from cbslocal.api import errors
@@ -90,3 +90,17 @@ def destroy(conn, disk_ids: list[str]) -> None:
     if disk_ids:
         conn.execute(delete(transitions).where(transitions.c.resource_id.in_(disk_ids)))
         conn.execute(delete(disks).where(disks.c.disk_id.in_(disk_ids)))
+
+
+def check_stock(ctx: Context, zone: str, disk_type: str, gib: int) -> None:
+    """ResourceInsufficient when the zone's configured stock of the type cannot hold `gib` more
+    (every account's disks count: stock is the zone's, not the caller's)."""
+    stock = ctx.topology.stock.get((zone, disk_type))
+    if stock is None:
+        return
+    used = ctx.conn.execute(select(func.coalesce(func.sum(disks.c.disk_size), 0)).where(
+        disks.c.zone == zone, disks.c.disk_type == disk_type)).scalar_one()
+    if used + gib > stock:
+        raise ApiError(errors.RESOURCE_INSUFFICIENT,
+                       f"{zone} has {max(stock - used, 0)} GiB of {disk_type} left; {gib} GiB asked.",
+                       f"可用区 {zone} 的 {disk_type} 仅剩 {max(stock - used, 0)} GiB。")

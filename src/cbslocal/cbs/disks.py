@@ -14,7 +14,7 @@ from cbslocal.api.cbs_schema import CreateDisksRequest, DescribeDisksRequest, di
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.cbs import attachments
-from cbslocal.cbs.disk_state import ATTACHED, PROVISIONING, UNATTACHED
+from cbslocal.cbs.disk_state import ATTACHED, PROVISIONING, UNATTACHED, check_stock
 from cbslocal.cvm import model as cvm
 from cbslocal.cbs.filters import compile_filters, filter_conditions, tag_census_conditions
 from cbslocal.engine import transitions
@@ -145,6 +145,8 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> tuple[int, list[s
     mount_on = []
     if req.AutoMountConfiguration is not None:
         mount_on = _mount_instances(ctx, req, count)
+    # 10. stock
+    check_stock(ctx, zone.name, req.DiskType, (req.DiskSize or 0) * count)
     return count, mount_on
 
 

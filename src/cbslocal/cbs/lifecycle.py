@@ -85,6 +85,7 @@ def resize_disk(ctx: Context, req: ResizeDiskRequest) -> dict:
                        f"{disk.disk_type} disks are at most {spec.max_size} GiB.",
                        f"{disk.disk_type} 云硬盘最大 {spec.max_size} GiB。")
     _check_online_resize(ctx, disk)
+    ds.check_stock(ctx, disk.zone, disk.disk_type, req.DiskSize - disk.disk_size)
     duration, window = _transition_window(ctx, RESIZE)
     ds.move(ctx.conn, [disk.disk_id], {ds.UNATTACHED, ds.ATTACHED}, disk_state=ds.EXPANDING,
             **window)
@@ -196,6 +197,7 @@ def _check_type_change(ctx: Context, disk, target: str) -> None:
         raise ApiError(errors.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED,
                        f"{target} is not sold in {disk.zone} for a {disk.disk_size} GiB disk.",
                        f"可用区 {disk.zone} 不支持 {disk.disk_size} GiB 的 {target}。")
+    ds.check_stock(ctx, disk.zone, target, disk.disk_size)
 
 
 def _begin_type_change(ctx: Context, disk, target: str) -> None:

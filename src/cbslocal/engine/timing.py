@@ -9,6 +9,7 @@ REALISTIC = {
     "disk.create": 2.0,
     "disk.attach": 1.5,
     "disk.detach": 1.5,
+    "disk.resize": 2.0,
     "disk.migrate": 4.0,
     "instance.launch": 3.0,
     "instance.start": 1.5,
