@@ -108,3 +108,11 @@ def test_node_snippet(default_server, tmp_path):
     assert match, proc.stdout
     total, listed = int(match[1]), int(match[2])
     assert listed == min(total, 10), proc.stdout
+
+
+def test_python_cvm_snippet(default_server, tmp_path):
+    script = tmp_path / "cvm_snippet.py"
+    script.write_text(snippet("python-cvm", default_server), encoding="utf-8")
+    proc = run([sys.executable, str(script)], tmp_path)
+    instance_ids = json.loads(proc.stdout.strip().replace("'", '"'))
+    assert len(instance_ids) == 1 and re.fullmatch(r"ins-[a-z0-9]{8}", instance_ids[0])
