@@ -46,3 +46,31 @@ def test_store_migrate_is_idempotent(tmp_path):
     with store.read() as conn:
         assert conn.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
     store.dispose()
+
+
+def test_a_0001_data_dir_is_upgraded_with_its_disks(tmp_path):
+    """A data dir written before instances existed keeps its disks, their census and triggers."""
+    from alembic import command
+
+    from cbslocal.store.migrations import alembic_config
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(alembic_config(engine), "0001")
+    columns = ("disk_id, account_id, region, zone, project_id, disk_name, disk_type, disk_size, "
+               "disk_usage, disk_state, charge_type, portable, shareable, encrypt, encrypt_type, "
+               "kms_key_id, instance_id, instance_type, attach_mode, delete_with_instance, "
+               "delete_snapshot, renew_flag, throughput_performance, burst_performance, "
+               "disk_backup_quota, snapshot_ability, error_prompt, tags, created_at")
+    with engine.begin() as conn:
+        conn.execute(text(
+            f"INSERT INTO disks ({columns}) VALUES ('disk-aaaaaaaa', '1', 'ap-guangzhou', "
+            "'ap-guangzhou-3', 0, 'old', 'CLOUD_PREMIUM', 50, 'DATA_DISK', 'UNATTACHED', "
+            "'POSTPAID_BY_HOUR', 1, 0, 0, '', '', '', '', '', 0, 0, '', 0, 0, 0, 1, '', '[]', 1.0)"))
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT instance_ids, recycle_reason, refunded_before, returnable, "
+                                "migrate_to FROM disks WHERE disk_id = 'disk-aaaaaaaa'")).one()
+        assert tuple(row) == ("[]", "", 0, 1, None)
+        conn.execute(text("UPDATE disks SET disk_state = 'ATTACHED' WHERE disk_id = 'disk-aaaaaaaa'"))
+        census = dict(conn.execute(text("SELECT disk_state, n FROM disk_census")).all())
+    assert census == {"UNATTACHED": 0, "ATTACHED": 1}  # the triggers survived the upgrade
