@@ -127,9 +127,11 @@ def begin_attach(ctx: Context, disk, instance_id: str, **values) -> None:
 @engine.on(ATTACH)
 def _attached(conn, disk_id: str, payload: dict, due_at: float) -> None:
     instance_id = payload["instance_id"]
-    conn.execute(update(disk_attachments).where(
-        disk_attachments.c.disk_id == disk_id, disk_attachments.c.instance_id == instance_id)
-        .values(attached_at=due_at))
+    completed = conn.execute(update(disk_attachments).where(
+        disk_attachments.c.disk_id == disk_id, disk_attachments.c.instance_id == instance_id,
+        disk_attachments.c.attached_at.is_(None)).values(attached_at=due_at)).rowcount
+    if not completed:  # the instance went meanwhile, and the attach with it
+        return
     conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(
         last_attach_ins_id=instance_id, instance_type="CVM"))
     show_attachments(conn, disk_id, from_state=ds.ATTACHING)
