@@ -17,14 +17,7 @@
 
 const tencentcloud = require("tencentcloud-sdk-nodejs");
 
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    process.stdin.on("data", (c) => chunks.push(c));
-    process.stdin.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    process.stdin.on("error", reject);
-  });
-}
+const readStdin = require("./stdin");
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 

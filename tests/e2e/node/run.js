@@ -20,14 +20,7 @@
 const tencentcloud = require("tencentcloud-sdk-nodejs");
 const { CommonClient } = require("tencentcloud-sdk-nodejs/tencentcloud/common");
 
-function readStdin() {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-    process.stdin.on("data", (c) => chunks.push(c));
-    process.stdin.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    process.stdin.on("error", reject);
-  });
-}
+const readStdin = require("./stdin");
 
 function makeClient(call) {
   const profile = {
