@@ -12,11 +12,17 @@ What it does (details in RESULTS.md, "Method"):
   3. seeds cbslocal through the real signed protocol (CreateDisks, DiskCount 50) to each size;
   4. per size, drives pre-signed requests with wrk (Lua script, `--latency`) at 1 and 32
      connections: bare, floor, DescribeDisks by one DiskId, Limit 20 without / with a zone filter,
-     Limit 20 with a tag filter; records req/s, p50/p99 and the server's CPU time per request
-     (utime+stime from /proc/PID/stat around the run, divided by wrk's request count);
+     Limit 20 with a tag filter, Limit 20 with an instance-id filter (20 instances made by CVM
+     RunInstances, 10 disks of the seed attached to each); records req/s, p50/p99 and the
+     server's CPU time per request (utime+stime from /proc/PID/stat around the run, divided by
+     wrk's request count);
   5. CreateDisks (DiskCount 1 and 50) on a fresh cbslocal, in disks per second, checked against
      the disk count the server reports before and after;
-  6. time from spawning `cbslocal serve` on a fresh data dir to the first successful signed
+  6. AttachDisks + DetachDisks cycles on a fresh cbslocal: wrk with one connection per thread,
+     each alternating a pre-signed AttachDisks and DetachDisks of its own disk on its own instance
+     (1 and 8 connections); every reply is checked for an Error, and the disks' final states
+     against DescribeDisks;
+  7. time from spawning `cbslocal serve` on a fresh data dir to the first successful signed
      DescribeDisks (median of several starts).
 Every scenario's exact request is sent once before and once after its wrk run and must be HTTP 200
 without an "Error" in the Response, so no error path is ever measured.
@@ -213,6 +219,29 @@ class Seed:
     batches: int = 0
     disk_ids: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    instance_ids: list[str] = field(default_factory=list)
+
+
+SEED_INSTANCES, DISKS_PER_INSTANCE = 20, 10
+
+
+def seed_instances(server: Server, seed: Seed) -> None:
+    """20 instances (CVM RunInstances) in the first zone, 10 disks of the seed attached to each."""
+    def work(client: tc3.Client) -> None:
+        run = {"Placement": {"Zone": ZONES[0]}, "ImageId": "img-pmqg1cw7",
+               "InstanceType": "S5.MEDIUM4", "InstanceCount": SEED_INSTANCES}
+        seed.instance_ids = client.call("RunInstances", run, service="cvm")["InstanceIdSet"]
+        free = []
+        while len(free) < SEED_INSTANCES * DISKS_PER_INSTANCE:
+            page = client.call("DescribeDisks", {"Filters": [
+                {"Name": "zone", "Values": [ZONES[0]]}, {"Name": "disk-state", "Values": ["UNATTACHED"]}],
+                "Limit": 100, "Offset": len(free)})["DiskSet"]
+            free += [d["DiskId"] for d in page]
+        for n, instance_id in enumerate(seed.instance_ids):
+            disks = free[n * DISKS_PER_INSTANCE:(n + 1) * DISKS_PER_INSTANCE]
+            client.call("AttachDisks", {"InstanceId": instance_id, "DiskIds": disks})
+    with_client(server, work)
+    log(f"{SEED_INSTANCES} instances with {DISKS_PER_INSTANCE} attached disks each")
 
 
 def seed_to(server: Server, seed: Seed, target: int) -> None:
@@ -349,6 +378,7 @@ FLOOR = "floor app (TC3 + 1 SELECT)"
 
 def describe_scenarios(seed: Seed) -> list[tuple[str, dict]]:
     probe = seed.disk_ids[len(seed.disk_ids) // 2]
+    instance = seed.instance_ids[len(seed.instance_ids) // 2] if seed.instance_ids else "ins-00000000"
     return [
         ("DescribeDisks by one DiskId", {"DiskIds": [probe]}),
         ("DescribeDisks Limit 20", {"Limit": 20, "Offset": 0}),
@@ -356,6 +386,8 @@ def describe_scenarios(seed: Seed) -> list[tuple[str, dict]]:
          {"Filters": [{"Name": "zone", "Values": ["ap-guangzhou-3"]}], "Limit": 20, "Offset": 0}),
         ("DescribeDisks Limit 20, tag filter",
          {"Filters": [{"Name": "tag:team", "Values": ["red"]}], "Limit": 20, "Offset": 0}),
+        ("DescribeDisks Limit 20, instance-id filter",
+         {"Filters": [{"Name": "instance-id", "Values": [instance]}], "Limit": 20, "Offset": 0}),
     ]
 
 
@@ -414,6 +446,121 @@ def create_runs(wrk, workdir: Path, args) -> list[Run]:
     finally:
         server.stop()
     return [best_of(runs) for runs in samples.values()]
+
+
+CYCLE_CONNECTIONS = (1, 8)
+CYCLE_LUA = r'''
+local slots, threads, counter = SLOTS, {}, 0
+setup = function(thread)
+  counter = counter + 1
+  thread:set("slot", counter)
+  table.insert(threads, thread)
+end
+init = function(args)
+  local s = slots[slot]
+  pair = {wrk.format("POST", "/", s[1][1], s[1][2]), wrk.format("POST", "/", s[2][1], s[2][2])}
+  nxt, api_errors = 1, 0
+end
+-- The next request follows the last reply, not a count of request() calls: wrk may call
+-- request() once without sending what it returns.
+request = function()
+  return pair[nxt]
+end
+response = function(status, headers, body)
+  if status ~= 200 or string.find(body, '"Error"', 1, true) then api_errors = api_errors + 1 end
+  nxt = 3 - nxt
+end
+'''
+
+
+def _lua_table(headers: dict[str, str], body: bytes) -> str:
+    pairs = ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in headers.items())
+    return f"{{{{{pairs}}}, {_lua_string(body.decode())}}}"
+
+
+def cycle_script(slots: list[tuple[tuple[dict, bytes], tuple[dict, bytes]]], path: Path) -> Path:
+    """wrk, one connection per thread: thread i alternates the two requests of slots[i]
+    (attach, then detach); every reply that is not HTTP 200 without an Error is counted."""
+    table = "{" + ", ".join(f"{{{_lua_table(*a)}, {_lua_table(*d)}}}" for a, d in slots) + "}"
+    done = WRK_DONE.replace("latency.mean, latency.max))", "latency.mean, latency.max))\n"
+                            "  local bad = 0\n  for _, t in ipairs(threads) do bad = bad + "
+                            "t:get(\"api_errors\") end\n"
+                            "  io.write(string.format(\"BENCHAPIERRORS %d\\n\", bad))")
+    path.write_text(CYCLE_LUA.replace("SLOTS", table) + done)
+    return path
+
+
+def attach_detach_runs(wrk, workdir: Path, args) -> list[Run]:
+    server = start_cbslocal(workdir, "cbslocal-attach")
+    samples: dict[int, list[Run]] = {}
+    try:
+        for _ in range(args.repeat):
+            for c in CYCLE_CONNECTIONS:
+                samples.setdefault(c, []).append(_cycle_run(wrk, server, c, args, workdir))
+    finally:
+        server.stop()
+    return [best_of(runs) for runs in samples.values()]
+
+
+def _cycle_run(wrk, server: Server, connections: int, args, workdir: Path) -> Run:
+    host = f"127.0.0.1:{server.port}"
+
+    def prepare(client: tc3.Client):
+        instances = client.call("RunInstances", {
+            "Placement": {"Zone": ZONES[0]}, "ImageId": "img-pmqg1cw7", "InstanceType": "S5.MEDIUM4",
+            "InstanceCount": connections}, service="cvm")["InstanceIdSet"]
+        disks = client.call("CreateDisks", {**batch_params(0, connections), "DiskName": "bench-attach"})["DiskIdSet"]
+        return instances, disks
+
+    instances, disks = with_client(server, prepare)
+    slots = []
+    for instance_id, disk_id in zip(instances, disks):
+        attach = tc3.encode({"InstanceId": instance_id, "DiskIds": [disk_id]})
+        detach = tc3.encode({"DiskIds": [disk_id]})
+        slots.append(((tc3.signed_headers("AttachDisks", attach, host=host), attach),
+                      (tc3.signed_headers("DetachDisks", detach, host=host), detach)))
+    script = cycle_script(slots, workdir / "cycle.lua")
+    base = PIN["wrk"] + [wrk, f"-t{connections}", f"-c{connections}", "--timeout", "10s", "-s",
+                         str(script), "--latency", f"-d{int(args.duration)}s",
+                         f"http://{host}/"]
+    cpu_before = server.cpu_seconds()
+    done = subprocess.run(base, env=clean_env(), check=True, capture_output=True, text=True)
+    cpu_after = server.cpu_seconds()
+    server.wait_idle()
+    summary = next(l for l in done.stdout.splitlines() if l.startswith("BENCHJSON "))
+    api_errors = int(next(l for l in done.stdout.splitlines()
+                          if l.startswith("BENCHAPIERRORS ")).split()[1])
+    s = json.loads(summary[len("BENCHJSON "):])
+    errors = api_errors + sum(v for k, v in s.items() if k.startswith("err_"))
+    errors += with_client(server, lambda client: _check_cycle_states(client, instances, disks))
+    secs, requests = s["duration_us"] / 1e6, s["requests"]
+    cpu = cpu_after - cpu_before
+    run = Run(scenario="AttachDisks + DetachDisks", group="attach", size=None,
+              connections=connections, threads=connections, seconds=round(secs, 2),
+              requests=requests, rps=round(requests / secs, 1), p50_ms=s["p50_us"] / 1000,
+              p90_ms=s["p90_us"] / 1000, p99_ms=s["p99_us"] / 1000,
+              mean_ms=round(s["mean_us"] / 1000, 3), max_ms=s["max_us"] / 1000,
+              cpu_us_per_req=round(cpu * 1e6 / max(requests, 1), 1),
+              cpu_util=round(cpu / secs, 2), errors=errors)
+    log(f"  AttachDisks + DetachDisks          c={connections:<2} {run.rps / 2:>9.0f} cycles/s  "
+        f"p50 {run.p50_ms:6.2f} ms  p99 {run.p99_ms:6.2f} ms  errors {errors}")
+    return run
+
+
+def _check_cycle_states(client: tc3.Client, instances: list[str], disks: list[str]) -> int:
+    """Each disk is either on its own instance or on none; the instances' counts agree."""
+    listed = {d["DiskId"]: d for d in client.call("DescribeDisks", {"DiskIds": disks, "Limit": 100})["DiskSet"]}
+    counts = {a["InstanceId"]: a["AttachedDiskCount"] for a in client.call(
+        "DescribeInstancesDiskNum", {"InstanceIds": instances})["AttachDetail"]}
+    bad = 0
+    for instance_id, disk_id in zip(instances, disks):
+        disk = listed.get(disk_id)
+        on = disk is not None and disk["DiskState"] == "ATTACHED" and disk["InstanceIdList"] == [instance_id]
+        off = disk is not None and disk["DiskState"] == "UNATTACHED" and disk["InstanceIdList"] == []
+        bad += not (on or off) or counts.get(instance_id) != int(on)
+    if bad:
+        log(f"  inconsistent final states: {listed} {counts}")
+    return bad
 
 
 def startup_times(workdir: Path, samples: int, existing: Path | None) -> dict:
@@ -488,11 +635,13 @@ def evaluate(runs: list[Run], sizes: list[int], startup: dict) -> list[dict]:
 
     vs_floor("DescribeDisks by one DiskId", 0.50,
              "DescribeDisks by one DiskId >= 50% of the floor app's req/s (equal concurrency)")
-    for name in ("DescribeDisks Limit 20", "DescribeDisks Limit 20, zone filter"):
+    for name in ("DescribeDisks Limit 20", "DescribeDisks Limit 20, zone filter",
+                 "DescribeDisks Limit 20, instance-id filter"):
         vs_floor(name, 0.20, f"{name} >= 20% of the floor app's req/s (equal concurrency)")
     if large != small:
         for name in ("DescribeDisks by one DiskId", "DescribeDisks Limit 20",
-                     "DescribeDisks Limit 20, zone filter"):
+                     "DescribeDisks Limit 20, zone filter",
+                     "DescribeDisks Limit 20, instance-id filter"):
             details, ok = [], True
             for c in CONNECTIONS:
                 ratio = find(runs, name, large, c).rps / find(runs, name, small, c).rps
@@ -510,6 +659,11 @@ def evaluate(runs: list[Run], sizes: list[int], startup: dict) -> list[dict]:
                                          for r in batched + single)
                     + "".join(f" (DiskCount=1 at c={r.connections} is below 1,000/s)"
                               for r in single if r.disks_per_second < 1000)})
+    for r in (r for r in runs if r.group == "attach"):
+        targets.append({"target": f"AttachDisks + DetachDisks, {r.connections} connection(s): "
+                                  "every reply a success, final states consistent",
+                        "pass": r.errors == 0,
+                        "details": f"{r.rps / 2:,.0f} cycles/s, {r.errors} errors"})
     targets.append({"target": "first response < 0.5 s after start (fresh data dir, median)",
                     "pass": startup["fresh_median_s"] < 0.5,
                     "details": f"median {startup['fresh_median_s']} s of {startup['fresh_samples_s']}"})
@@ -574,9 +728,11 @@ def render(runs: list[Run], targets: list[dict], startup: dict, info: dict, args
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     floor_name = FLOOR
     for r in runs:
-        floor = find(runs, floor_name, r.size, r.connections) if r.group != "create" else None
+        floor = (find(runs, floor_name, r.size, r.connections)
+                 if r.group not in ("create", "attach") else None)
         ratio = f"{r.rps / floor.rps:.0%}" if floor else "-"
         rate = (f"{r.rps:,.0f} ({r.disks_per_second:,.0f} disks/s)" if r.group == "create"
+                else f"{r.rps:,.0f} ({r.rps / 2:,.0f} cycles/s)" if r.group == "attach"
                 else f"{r.rps:,.0f}")
         out.append(f"| {r.scenario} | {fmt_size(r.size)} | {r.connections} | {rate} | "
                    f"{r.p50_ms:.2f} | {r.p99_ms:.2f} | {r.cpu_us_per_req:,.0f} | "
@@ -671,12 +827,16 @@ def main() -> None:
         for size in sizes:
             seed_to(cbs, seed, size)
             seed_seconds[size] = seed.seconds
+            if not seed.instance_ids:
+                seed_instances(cbs, seed)
             log(f"--- {size:,} disks")
             runs += size_phase(wrk, bare, floor, cbs, seed, size, args, workdir)
         cbs.stop()
         servers.remove(cbs)
         log("--- CreateDisks (fresh data dir)")
         runs += create_runs(wrk, workdir, args)
+        log("--- AttachDisks + DetachDisks (fresh data dir)")
+        runs += attach_detach_runs(wrk, workdir, args)
         for server in servers:
             server.stop()
         servers.clear()

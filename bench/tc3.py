@@ -74,16 +74,16 @@ class Client:
         self.host_header = f"{host}:{port}"
         self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
 
-    def raw(self, action: str, body: bytes, headers: dict[str, str] | None = None
-            ) -> tuple[int, dict]:
-        headers = headers or signed_headers(action, body, host=self.host_header)
+    def raw(self, action: str, body: bytes, headers: dict[str, str] | None = None,
+            service: str = SERVICE) -> tuple[int, dict]:
+        headers = headers or signed_headers(action, body, host=self.host_header, service=service)
         self.conn.request("POST", "/", body=body, headers=headers)
         response = self.conn.getresponse()
         data = response.read()
         return response.status, json.loads(data)
 
-    def call(self, action: str, params: dict) -> dict:
-        status, payload = self.raw(action, encode(params))
+    def call(self, action: str, params: dict, service: str = SERVICE) -> dict:
+        status, payload = self.raw(action, encode(params), service=service)
         answer = payload.get("Response", {})
         if status != 200 or "Error" in answer:
             raise ApiFailure(f"{action} -> HTTP {status}: {answer.get('Error', payload)}")

@@ -16,7 +16,7 @@ from cbslocal.api.errors import ApiError
 from cbslocal.cbs import attachments
 from cbslocal.cbs.disk_state import ATTACHED, PROVISIONING, UNATTACHED, check_stock
 from cbslocal.cvm import model as cvm
-from cbslocal.cbs.filters import compile_filters, filter_conditions, tag_census_conditions
+from cbslocal.cbs.filters import compile_filters, drives, filter_conditions, tag_census_conditions
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import CHINA_TZ
 from cbslocal.store.scope import owned_by
@@ -328,9 +328,9 @@ def _census_count(filter_shape: tuple):
     return None
 
 
-def _listed(table) -> list:
+def _listed(table, *, indexed: bool = True) -> list:
     """The caller's disks that DescribeDisks shows (not those still being created)."""
-    return [owned_by(table, bindparam("account_id"), bindparam("region")),
+    return [owned_by(table, bindparam("account_id"), bindparam("region"), indexed=indexed),
             table.c.disk_state != bindparam("hidden")]
 
 
@@ -341,7 +341,7 @@ def _describe_queries(id_count: int | None, filter_shape: tuple, order_field: st
     found = _DESCRIBE_QUERIES.get(key)
     if found is not None:
         return found
-    where = _listed(disks)
+    where = _listed(disks, indexed=not drives(filter_shape))
     if id_count is not None:
         where.append(disks.c.disk_id.in_([bindparam(f"id{i}") for i in range(id_count)]))
     where.extend(filter_conditions(filter_shape))

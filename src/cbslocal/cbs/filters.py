@@ -28,6 +28,9 @@ class FilterSpec:
     condition: Callable[[list], ColumnElement] | None = None  # any other condition on `disks`
     parse: Callable[[str], object] = str
     allowed: frozenset[str] | None = None
+    # Selective enough to drive the query: the disks come from its own index (attachments),
+    # not from walking the caller's disks in order.
+    drives: bool = False
 
 
 def _tag_exists(*conditions) -> ColumnElement:
@@ -61,8 +64,9 @@ def _on_instances(*conditions) -> ColumnElement:
 
 
 def _instance_with(*conditions) -> ColumnElement:
-    return disk_attachments.c.instance_id.in_(
-        select(instances.c.instance_id).where(*conditions).scalar_subquery())
+    return disk_attachments.c.instance_id.in_(select(instances.c.instance_id).where(
+        owned_by(instances, bindparam("account_id"), bindparam("region")), *conditions)
+        .scalar_subquery())
 
 
 DISK_FILTERS: dict[str, FilterSpec] = {
@@ -80,11 +84,11 @@ DISK_FILTERS: dict[str, FilterSpec] = {
     "zone": FilterSpec("zone"),
     # For a shareable disk, any of its instances.
     "instance-id": FilterSpec(condition=lambda values: _on_instances(
-        disk_attachments.c.instance_id.in_(values))),
+        disk_attachments.c.instance_id.in_(values)), drives=True),
     "instance-ip-address": FilterSpec(condition=lambda values: _on_instances(_instance_with(
-        (instances.c.private_ip.in_(values)) | (instances.c.public_ip.in_(values))))),
+        (instances.c.private_ip.in_(values)) | (instances.c.public_ip.in_(values)))), drives=True),
     "instance-name": FilterSpec(condition=lambda values: _on_instances(_instance_with(
-        instances.c.instance_name.in_(values)))),
+        instances.c.instance_name.in_(values))), drives=True),
     "tag-key": FilterSpec(condition=lambda values: _tag_exists(disk_tags.c.tag_key.in_(values))),
     "tag-value": FilterSpec(condition=lambda values: _tag_exists(disk_tags.c.tag_value.in_(values))),
     "dedicated-cluster-id": FilterSpec(condition=_nothing),
@@ -126,6 +130,12 @@ def compile_filters(filters) -> tuple[tuple, dict]:
         shape.append((name, len(values)))
         params.update({f"f{position}_{i}": value for i, value in enumerate(values)})
     return tuple(shape), params
+
+
+def drives(shape: tuple) -> bool:
+    """Whether a filter of the shape should choose how the disks are found."""
+    return any(spec is not None and spec.drives
+               for spec in (DISK_FILTERS.get(name) for name, _ in shape))
 
 
 def filter_conditions(shape: tuple, table: Table = disks) -> list[ColumnElement] | None:
