@@ -21,6 +21,15 @@ def resource_id(prefix: str) -> str:
     return f"{prefix}-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(8))
 
 
+def unique_ids(prefix: str, count: int, taken) -> list[str]:
+    """`count` new distinct IDs; `taken(candidates)` says which of a set are already in use."""
+    chosen: list[str] = []
+    while len(chosen) < count:
+        candidates = {resource_id(prefix) for _ in range(count - len(chosen))} - set(chosen)
+        chosen.extend(candidates - set(taken(candidates)))
+    return chosen
+
+
 def is_resource_id(prefix: str, value: str) -> bool:
     return _PATTERNS[prefix].fullmatch(value) is not None
 

@@ -91,14 +91,7 @@ def _same_zone(disk, instance) -> None:
 
 
 def _check_room(ctx: Context, instance, targets: list) -> None:
-    cvm.lock_instance(ctx.conn, instance.instance_id)
-    attached = cvm.attached_data_disks(ctx.conn, instance.instance_id)
-    if attached + len(targets) > instance.max_attach_count:
-        raise ApiError(errors.LIMIT_EXCEEDED_INSTANCE_ATTACHED_DISK,
-                       f"The instance {instance.instance_id} has {attached} data disks; it takes "
-                       f"at most {instance.max_attach_count}.",
-                       f"实例 {instance.instance_id} 已挂载 {attached} 块数据盘，最多 "
-                       f"{instance.max_attach_count} 块。")
+    cvm.check_room(ctx.conn, instance, len(targets))
     limit = ctx.topology.limits.shareable_max_instances
     for disk in targets:
         if disk.shareable and len(orjson.loads(disk.instance_ids)) >= limit:

@@ -208,25 +208,13 @@ def _mount_instances(ctx: Context, req: CreateDisksRequest, count: int) -> list[
                            f"The instance {instance_id} is in {instance.zone}, not {req.Placement.Zone}.",
                            f"实例 {instance_id} 位于 {instance.zone}，而非 {req.Placement.Zone}。")
         cvm.check_takes_disks(instance)
-        cvm.lock_instance(ctx.conn, instance_id)
-        attached = cvm.attached_data_disks(ctx.conn, instance_id)
-        if attached + count > instance.max_attach_count:
-            raise ApiError(errors.LIMIT_EXCEEDED_INSTANCE_ATTACHED_DISK,
-                           f"The instance {instance_id} has {attached} data disks; it takes at "
-                           f"most {instance.max_attach_count}.",
-                           f"实例 {instance_id} 已挂载 {attached} 块数据盘，最多 "
-                           f"{instance.max_attach_count} 块。")
+        cvm.check_room(ctx.conn, instance, count)
     return list(instance_ids)
 
 
 def new_disk_ids(ctx: Context, count: int) -> list[str]:
-    chosen: list[str] = []
-    while len(chosen) < count:
-        candidates = {ids.resource_id(ids.DISK) for _ in range(count - len(chosen))} - set(chosen)
-        taken = set(ctx.conn.execute(select(disks.c.disk_id).where(
-            disks.c.disk_id.in_(candidates))).scalars())
-        chosen.extend(candidates - taken)
-    return chosen
+    return ids.unique_ids(ids.DISK, count, lambda candidates: ctx.conn.execute(
+        select(disks.c.disk_id).where(disks.c.disk_id.in_(candidates))).scalars())
 
 
 def unnamed(ctx: Context) -> str:

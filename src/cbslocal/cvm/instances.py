@@ -158,13 +158,8 @@ def _check_bundled_type(ctx: Context, zone, family, disk_type: str, field: str) 
 
 
 def _new_instance_ids(ctx: Context, count: int) -> list[str]:
-    chosen: list[str] = []
-    while len(chosen) < count:
-        candidates = {ids.resource_id(ids.INSTANCE) for _ in range(count - len(chosen))} - set(chosen)
-        taken = set(ctx.conn.execute(select(instances.c.instance_id).where(
-            instances.c.instance_id.in_(candidates))).scalars())
-        chosen.extend(candidates - taken)
-    return chosen
+    return ids.unique_ids(ids.INSTANCE, count, lambda candidates: ctx.conn.execute(
+        select(instances.c.instance_id).where(instances.c.instance_id.in_(candidates))).scalars())
 
 
 def _instance_name(name: str | None, position: int, count: int, ctx: Context) -> str:

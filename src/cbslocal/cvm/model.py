@@ -66,3 +66,16 @@ def attached_data_disks(conn, instance_id: str) -> int:
     return conn.execute(select(func.count()).select_from(disk_attachments).where(
         disk_attachments.c.instance_id == instance_id,
         disk_attachments.c.disk_usage == "DATA_DISK")).scalar_one()
+
+
+def check_room(conn, instance, adding: int) -> None:
+    """LimitExceeded.InstanceAttachedDisk unless the instance can take `adding` more data disks;
+    holds the instance's lock from here to the end of the transaction."""
+    lock_instance(conn, instance.instance_id)
+    attached = attached_data_disks(conn, instance.instance_id)
+    if attached + adding > instance.max_attach_count:
+        raise ApiError(errors.LIMIT_EXCEEDED_INSTANCE_ATTACHED_DISK,
+                       f"The instance {instance.instance_id} has {attached} data disks; it takes "
+                       f"at most {instance.max_attach_count}.",
+                       f"实例 {instance.instance_id} 已挂载 {attached} 块数据盘，最多 "
+                       f"{instance.max_attach_count} 块。")
