@@ -114,12 +114,16 @@ def _resized(conn, disk_id: str, payload: dict, _due_at: float) -> None:
 
 
 # --- ModifyDiskAttributes --------------------------------------------------------------------------
+_ATTRIBUTES = ("DiskName", "Portable", "ProjectId", "DeleteWithInstance", "DiskType",
+               "BurstPerformanceOperation")
+
+
 def modify_disk_attributes(ctx: Context, req: ModifyDiskAttributesRequest) -> dict:
-    changes = {name: getattr(req, name) for name in
-               ("DiskName", "Portable", "ProjectId", "DeleteWithInstance", "DiskType",
-                "BurstPerformanceOperation") if getattr(req, name) is not None}
+    changes = {name: getattr(req, name) for name in _ATTRIBUTES if getattr(req, name) is not None}
     if not changes:
-        raise errors.missing_parameter("DiskName")  # at least one attribute to change
+        raise ApiError(errors.MISSING_PARAMETER,
+                       f"Give at least one attribute to change: {', '.join(_ATTRIBUTES)}.",
+                       f"请至少指定一个要修改的属性：{', '.join(_ATTRIBUTES)}。")
     disk_ids = checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.modify_disks_max_count)
     targets = load_disks(ctx, disk_ids)
     _check_modify_values(ctx, req, changes)
