@@ -4,26 +4,12 @@ creation is stored with its due time and completes on the clock, even across a r
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 
 from tests.e2e.server import Server, cbs_client
 from tests.e2e.test_python_sdk import create, describe
 
-POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture
-def postgres_url():
-    """A database of the test's own on the machine's PostgreSQL, dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg")
-    name = f"cbslocal_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def snapshot(server: Server) -> list[dict]:

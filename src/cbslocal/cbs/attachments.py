@@ -203,6 +203,9 @@ def _detached(conn, disk_id: str, payload: dict, _due_at: float) -> None:
         disk_attachments.c.disk_id == disk_id,
         disk_attachments.c.instance_id == payload["instance_id"]))
     show_attachments(conn, disk_id, from_state=ds.DETACHING)
+    # Detached from its last instance, it no longer goes with one (cbs-behavior.md §3.4).
+    conn.execute(update(disks).where(disks.c.disk_id == disk_id, disks.c.instance_ids == "[]")
+                 .values(delete_with_instance=False))
 
 
 # --- DescribeInstancesDiskNum --------------------------------------------------------------------
