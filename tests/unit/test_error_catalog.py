@@ -51,3 +51,13 @@ def test_api_error_message_follows_language():
     assert failure.code == "InvalidFilter"
     assert failure.message("en-US") == "The specified filter is not supported. Filter 'x' is unknown."
     assert failure.message("zh-CN") == "指定的Filter不被支持。 不支持过滤条件 'x'。"
+
+
+def test_cvm_codes_are_the_cvm_sdks_own():
+    """The CVM actions answer with CVM's codes: each one exists in the official CVM SDK, and none
+    is confused with a seed code."""
+    from tencentcloud.cvm.v20170312 import errorcodes
+
+    official = {value for name, value in vars(errorcodes).items() if name.isupper()}
+    assert set(errors.cvm_codes()) <= official
+    assert not set(errors.cvm_codes()) & set(errors.all_codes())
