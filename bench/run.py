@@ -272,7 +272,8 @@ def seed_to(server: Server, seed: Seed, target: int) -> None:
         client.close()
     elapsed = time.perf_counter() - started
     seed.seconds += elapsed
-    with_client(server, lambda c: _check_total(c, target))
+    # the seeded instances brought one system disk each
+    with_client(server, lambda c: _check_total(c, target + len(seed.instance_ids)))
     log(f"seeded {need} disks in {elapsed:.1f} s ({need / elapsed:.0f} disks/s); total {target}")
 
 
