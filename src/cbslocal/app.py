@@ -15,7 +15,7 @@ from cbslocal.engine import transitions
 from cbslocal.engine.clock import Clock
 from cbslocal.gateway.http import ApiEndpoint
 from cbslocal.iam import accounts
-from cbslocal.observe import make_observer
+from cbslocal.observe import RecentCalls, make_observer
 from cbslocal.store.db import Store, sqlite_url
 
 log = logging.getLogger("cbslocal.app")
@@ -43,14 +43,20 @@ class App:
     def __init__(self, runtime: Runtime):
         self.runtime = runtime
         settings = runtime.settings
+        self.recent = RecentCalls()
+        record = make_observer(settings.log_requests)
+
+        def observe(call) -> None:
+            record(call)
+            self.recent.add(call)
 
         self.api = ApiEndpoint(
             resolve_key=lambda secret_id: accounts.find_key(runtime.store, secret_id),
             handle=lambda call, request_id, language: dispatch(call, runtime, request_id, language),
             wall=runtime.clock.wall, max_skew=settings.signature_max_skew,
             default_language=settings.default_language,
-            observe=make_observer(settings.log_requests))
-        self.control = ControlPlane(runtime)
+            observe=observe)
+        self.control = ControlPlane(runtime, self.recent)
         self._engine_task: asyncio.Task | None = None
 
     async def __call__(self, scope, receive, send) -> None:
@@ -86,6 +92,8 @@ class App:
         while True:
             await asyncio.sleep(interval)
             try:
+                if not self.runtime.store.is_sqlite:
+                    self.runtime.reload_clock()
                 now = self.runtime.clock.now()
                 with self.runtime.store.read() as conn:
                     due = transitions.may_be_due(conn, now)

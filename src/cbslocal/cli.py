@@ -136,6 +136,118 @@ def health(endpoint: str) -> None:
     _call(endpoint, "GET", "/health")
 
 
+@admin.command()
+@click.pass_obj
+def settle(endpoint: str) -> None:
+    """Apply every pending transition that is due now."""
+    _call(endpoint, "POST", "/settle", {})
+
+
+@admin.group()
+def clock() -> None:
+    """The emulator's clock (API times, transitions, expiry; not signature checks)."""
+
+
+@clock.command("show")
+@click.pass_obj
+def clock_show(endpoint: str) -> None:
+    """What time it is for the emulator, and how its clock runs."""
+    _call(endpoint, "GET", "/clock")
+
+
+@clock.command("advance")
+@click.argument("duration")
+@click.pass_obj
+def clock_advance(endpoint: str, duration: str) -> None:
+    """Move the clock forward by DURATION (seconds, or e.g. 90s, 10m, 2h, 3d, 1w, 1d12h)."""
+    _call(endpoint, "POST", "/clock", {"advance": duration})
+
+
+@clock.command("set")
+@click.argument("when")
+@click.pass_obj
+def clock_set(endpoint: str, when: str) -> None:
+    """Move the clock forward to WHEN ('YYYY-MM-DD HH:MM:SS' China time, or ISO 8601)."""
+    _call(endpoint, "POST", "/clock", {"set": when})
+
+
+@clock.command("mode")
+@click.argument("mode", type=click.Choice(["real", "running", "frozen", "scaled"]))
+@click.option("--rate", type=float, default=None, help="Virtual seconds per real second (scaled).")
+@click.pass_obj
+def clock_mode(endpoint: str, mode: str, rate: float | None) -> None:
+    """Run the clock in real time, on from where it is, frozen, or scaled (--rate)."""
+    _call(endpoint, "POST", "/clock", {"mode": mode, **({"rate": rate} if rate is not None else {})})
+
+
+@admin.group()
+def timing() -> None:
+    """How long asynchronous moves take."""
+
+
+@timing.command("show")
+@click.pass_obj
+def timing_show(endpoint: str) -> None:
+    """The current profile and every transition's duration."""
+    _call(endpoint, "GET", "/timing")
+
+
+@timing.command("set")
+@click.option("--profile", type=click.Choice(["instant", "realistic"]), default=None)
+@click.option("--duration", "durations", multiple=True, metavar="KIND=SECONDS",
+              help="e.g. --duration disk.attach=5 (repeatable)")
+@click.pass_obj
+def timing_set(endpoint: str, profile: str | None, durations: tuple[str, ...]) -> None:
+    """Switch the profile and/or set single transitions' durations."""
+    body: dict = {"profile": profile} if profile else {}
+    if durations:
+        body["durations"] = {}
+        for item in durations:
+            kind, _, seconds = item.partition("=")
+            try:
+                body["durations"][kind] = float(seconds)
+            except ValueError:
+                raise click.BadParameter(f"{item!r} is not KIND=SECONDS", param_hint="--duration")
+    _call(endpoint, "POST", "/timing", body)
+
+
+@admin.command()
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.pass_obj
+def calls(endpoint: str, limit: int) -> None:
+    """The last API calls: time, action, account, region, code, latency, RequestId."""
+    _call(endpoint, "GET", f"/calls?limit={limit}")
+
+
+@admin.command()
+@click.argument("instance_id")
+@click.option("--state", default=None, help="Any InstanceState, e.g. SHUTDOWN.")
+@click.option("--supports-cbs/--no-supports-cbs", default=None)
+@click.option("--online-resize/--no-online-resize", default=None)
+@click.option("--max-attach-count", type=int, default=None)
+@click.pass_obj
+def instance(endpoint: str, instance_id: str, state, supports_cbs, online_resize,
+             max_attach_count) -> None:
+    """Set what no API call can on an instance: its state, its flags."""
+    body = {k: v for k, v in (("state", state), ("supports_cbs", supports_cbs),
+                              ("online_resize", online_resize),
+                              ("max_attach_count", max_attach_count)) if v is not None}
+    _call(endpoint, "POST", f"/instances/{instance_id}", body)
+
+
+@admin.command()
+@click.argument("disk_id")
+@click.option("--dumping/--no-dumping", default=None, help="Put the disk into DUMPING, or end it.")
+@click.option("--returnable/--no-returnable", default=None)
+@click.option("--snapshot-ability/--no-snapshot-ability", default=None)
+@click.pass_obj
+def disk(endpoint: str, disk_id: str, dumping, returnable, snapshot_ability) -> None:
+    """Set what no API call can on a disk: DUMPING, non-returnable, no snapshot ability."""
+    body = {k: v for k, v in (("dumping", dumping), ("returnable", returnable),
+                              ("snapshot_ability", snapshot_ability)) if v is not None}
+    _call(endpoint, "POST", f"/disks/{disk_id}", body)
+
+
 def _call(endpoint: str, method: str, path: str, body: dict | None = None) -> None:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"{endpoint}/_cbslocal{path}", data=data, method=method,

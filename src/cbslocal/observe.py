@@ -3,7 +3,9 @@ Secrets never appear here: a call is described by its account, not its key."""
 
 from __future__ import annotations
 
+import collections
 import logging
+from datetime import datetime, timezone
 import sys
 
 import orjson
@@ -46,3 +48,24 @@ def make_observer(log_requests: bool):
                 "code": record.code or "OK", "latency_ms": round(record.latency * 1000, 3),
                 "client": record.client}).decode())
     return observe
+
+
+class RecentCalls:
+    """The last calls, newest last, for the control plane (`GET /_cbslocal/calls`)."""
+
+    def __init__(self, keep: int = 1000):
+        self._calls: collections.deque[CallRecord] = collections.deque(maxlen=keep)
+
+    def add(self, record: CallRecord) -> None:
+        self._calls.append(record)
+
+    def last(self, limit: int) -> list[dict]:
+        records = list(self._calls)[-limit:] if limit else []
+        return [{"time": datetime.fromtimestamp(r.at, timezone.utc).isoformat(timespec="milliseconds"),
+                 "request_id": r.request_id, "service": r.service, "action": r.action[:64],
+                 "account": r.account_id, "region": r.region[:64], "code": r.code or "OK",
+                 "latency_ms": round(r.latency * 1000, 3), "client": r.client}
+                for r in records]
+
+    def clear(self) -> None:
+        self._calls.clear()

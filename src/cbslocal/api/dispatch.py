@@ -11,7 +11,8 @@ from cbslocal.api.errors import ApiError
 from cbslocal.api.registry import Registry
 from cbslocal.config import Settings
 from cbslocal.engine import transitions
-from cbslocal.engine.clock import Clock
+from cbslocal.engine.clock import Clock, ClockState
+from cbslocal.engine.timing import TimingProfile
 from cbslocal.gateway.request import ApiCall
 from cbslocal.store.db import Store
 from cbslocal.store.group_commit import GroupCommitter
@@ -25,10 +26,26 @@ class Runtime:
     settings: Settings
     registry: Registry
     committer: GroupCommitter = field(init=False)
+    # How long asynchronous moves take: from --timing, switchable through the control plane.
+    timing: TimingProfile = field(init=False)
 
     def __post_init__(self):
         self.committer = GroupCommitter(
             self.store, lambda conn: transitions.apply_due(conn, self.clock.now()))
+        self.timing = self.settings.timing_profile
+
+    def set_clock(self, state: ClockState) -> None:
+        """Move the clock (the store keeps it, so a restart or another process agrees)."""
+        with self.store.write() as conn:
+            transitions.save_clock(conn, state)
+        self.clock.state = state
+
+    def reload_clock(self) -> None:
+        """Take the clock another process may have moved (a shared PostgreSQL)."""
+        with self.store.read() as conn:
+            saved = transitions.load_clock(conn)
+        if saved is not None:
+            self.clock.state = saved
 
     def settle(self, now: float | None = None) -> int:
         """Apply every move due at `now` (default: the clock's now)."""
@@ -84,4 +101,4 @@ def _context(call: ApiCall, runtime: Runtime, request_id: str, language: str, no
              conn) -> Context:
     return Context(account_id=call.account_id, region=call.region, language=language,
                    request_id=request_id, now=now, conn=conn, topology=runtime.settings.topology,
-                   timing=runtime.settings.timing_profile)
+                   timing=runtime.timing)

@@ -104,3 +104,25 @@ def check_stock(ctx: Context, zone: str, disk_type: str, gib: int) -> None:
         raise ApiError(errors.RESOURCE_INSUFFICIENT,
                        f"{zone} has {max(stock - used, 0)} GiB of {disk_type} left; {gib} GiB asked.",
                        f"可用区 {zone} 的 {disk_type} 仅剩 {max(stock - used, 0)} GiB。")
+
+
+def poke_disk(conn, disk_id: str, *, dumping: bool | None = None, **flags):
+    """What no API call can do to a disk (the control plane, cbs-behavior.md §9): put it into
+    DUMPING (from UNATTACHED or ATTACHED) or take it out again, mark it non-returnable or without
+    snapshot ability. The updated row, or None if there is no such disk. Raises ValueError when
+    the disk's state does not allow the move."""
+    disk = conn.execute(select(disks).where(disks.c.disk_id == disk_id,
+                                            disks.c.disk_state != PROVISIONING)).first()
+    if disk is None:
+        return None
+    values = dict(flags)
+    if dumping is True and disk.disk_state != DUMPING:
+        if disk.disk_state not in (UNATTACHED, ATTACHED) or disk.migrate_to is not None:
+            raise ValueError(f"{disk_id} is {disk.disk_state}; only an UNATTACHED or ATTACHED disk "
+                             "can start DUMPING")
+        values["disk_state"] = DUMPING
+    elif dumping is False and disk.disk_state == DUMPING:
+        values["disk_state"] = ATTACHED if disk.instance_ids != "[]" else UNATTACHED
+    if values:
+        conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(**values))
+    return conn.execute(select(disks).where(disks.c.disk_id == disk_id)).first()

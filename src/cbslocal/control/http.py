@@ -6,13 +6,20 @@ Errors are 4xx with `{"error": "..."}` naming what was wrong.
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from urllib.parse import parse_qsl
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cbslocal import __version__
 from cbslocal.api.dispatch import Runtime
+from cbslocal.cbs.disk_state import poke_disk
+from cbslocal.cvm.model import INSTANCE_STATES, poke_instance
+from cbslocal.engine.clock import CHINA_TZ, format_time
+from cbslocal.engine.timing import PROFILES, with_durations
 from cbslocal.iam import accounts
+from cbslocal.observe import RecentCalls
 
 PREFIX = "/_cbslocal"
 MAX_BODY = 64 * 1024
@@ -25,20 +32,31 @@ class ControlError(Exception):
 
 
 class ControlPlane:
-    def __init__(self, runtime: Runtime):
+    def __init__(self, runtime: Runtime, recent: RecentCalls):
         self.runtime = runtime
+        self.recent = recent
         self.routes = [
             ("GET", re.compile(r"/health"), self.health),
             ("GET", re.compile(r"/metrics"), self.metrics),
             ("GET", re.compile(r"/accounts"), self.list_accounts),
             ("POST", re.compile(r"/accounts"), self.create_account),
             ("POST", re.compile(r"/accounts/(?P<account_id>[0-9]+)/keys"), self.create_key),
+            ("POST", re.compile(r"/settle"), self.settle),
+            ("GET", re.compile(r"/clock"), self.read_clock),
+            ("POST", re.compile(r"/clock"), self.move_clock),
+            ("GET", re.compile(r"/timing"), self.read_timing),
+            ("POST", re.compile(r"/timing"), self.set_timing),
+            ("GET", re.compile(r"/calls"), self.calls),
+            ("POST", re.compile(r"/instances/(?P<instance_id>[^/]+)"), self.poke_instance),
+            ("POST", re.compile(r"/disks/(?P<disk_id>[^/]+)"), self.poke_disk),
         ]
 
     async def __call__(self, scope, receive, send) -> None:
         path = scope["path"][len(PREFIX):].rstrip("/") or "/"
         try:
             body = await _read_json(receive)
+            if scope["method"] == "GET":  # a GET's parameters are its query string
+                body = dict(parse_qsl(scope["query_string"].decode("utf-8", "replace")))
             handler, params = self._route(scope["method"], path)
             result = handler(body, **params)
         except ControlError as failure:
@@ -93,6 +111,175 @@ class ControlPlane:
                 return accounts.create_key(conn, account_id, self.runtime.clock.now(), ttl).as_json()
             except LookupError:
                 raise ControlError(404, f"account {account_id} does not exist") from None
+
+    def settle(self, body: dict) -> dict:
+        _only_keys(body, set())
+        return {"applied": self.runtime.settle()}
+
+    # --- the clock ---------------------------------------------------------------------------
+    def read_clock(self, body: dict) -> dict:
+        _only_keys(body, set())
+        clock = self.runtime.clock
+        now = clock.now()
+        return {"now": now, "time": format_time(now),
+                "iso": datetime.fromtimestamp(now, CHINA_TZ).isoformat(timespec="seconds"),
+                "mode": clock.state.mode, "rate": clock.state.rate}
+
+    def move_clock(self, body: dict) -> dict:
+        """Exactly one of: advance (a duration), set (a time), mode (real/running/frozen/scaled,
+        with rate for scaled). Time only moves forward: due moves are then applied at once."""
+        _only_keys(body, {"advance", "set", "mode", "rate"})
+        chosen = [k for k in ("advance", "set", "mode") if k in body]
+        if len(chosen) != 1:
+            raise ControlError(400, "give exactly one of `advance`, `set` or `mode`")
+        if "rate" in body and body.get("mode") != "scaled":
+            raise ControlError(400, "`rate` goes with `mode: scaled` only")
+        clock = self.runtime.clock
+        if "advance" in body:
+            state = clock.advanced(_duration(body["advance"], "advance"))
+        elif "set" in body:
+            when = _time(body["set"])
+            if when < clock.now():
+                raise ControlError(400, f"`set` {body['set']!r} is in the past of the emulator's "
+                                   f"clock ({format_time(clock.now())}); time only moves forward")
+            state = clock.set_to(when)
+        else:
+            state = self._clock_mode(body["mode"], body.get("rate"))
+        self.runtime.set_clock(state)
+        return {**self.read_clock({}), "applied": self.runtime.settle()}
+
+    def _clock_mode(self, mode, rate):
+        clock = self.runtime.clock
+        if mode == "frozen":
+            return clock.with_rate(0.0)
+        if mode == "running":
+            return clock.with_rate(1.0)
+        if mode == "scaled":
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 100000:
+                raise ControlError(400, "`rate` must be a number above 0 and at most 100000 "
+                                   "(virtual seconds per real second)")
+            return clock.with_rate(float(rate))
+        if mode == "real":
+            if clock.now() > clock.wall() + 1:
+                raise ControlError(400, "the emulator's clock is ahead of the wall clock; going "
+                                   "back to real time would move it backwards (use `running`)")
+            return clock.real()
+        raise ControlError(400, f"unknown `mode` {mode!r}; use real, running, frozen or scaled")
+
+    # --- timing --------------------------------------------------------------------------------
+    def read_timing(self, body: dict) -> dict:
+        _only_keys(body, set())
+        timing = self.runtime.timing
+        return {"profile": timing.name, "durations": dict(sorted(timing.durations.items()))}
+
+    def set_timing(self, body: dict) -> dict:
+        """`profile` (instant/realistic) and/or `durations` ({kind: seconds}) laid over it."""
+        _only_keys(body, {"profile", "durations"})
+        if not body:
+            raise ControlError(400, "give `profile` and/or `durations`")
+        base = self.runtime.timing
+        if "profile" in body:
+            if body["profile"] not in PROFILES:
+                raise ControlError(400, f"unknown `profile` {body['profile']!r}; use one of "
+                                   f"{sorted(PROFILES)}")
+            base = PROFILES[body["profile"]]
+        durations = body.get("durations", {})
+        if not isinstance(durations, dict):
+            raise ControlError(400, "`durations` must be an object of transition → seconds")
+        try:
+            self.runtime.timing = with_durations(base, durations)
+        except ValueError as failure:
+            raise ControlError(400, f"durations: {failure}") from None
+        return self.read_timing({})
+
+    # --- recent calls --------------------------------------------------------------------------
+    def calls(self, body: dict) -> dict:
+        _only_keys(body, {"limit"})
+        limit = body.get("limit", "50")
+        if not (isinstance(limit, str) and limit.isdigit() and 0 < int(limit) <= 1000):
+            raise ControlError(400, "`limit` must be a whole number from 1 to 1000")
+        return {"calls": self.recent.last(int(limit))}
+
+    # --- pokes ---------------------------------------------------------------------------------
+    def poke_instance(self, body: dict, instance_id: str) -> dict:
+        _only_keys(body, {"state", "supports_cbs", "online_resize", "max_attach_count"})
+        values = {}
+        if "state" in body:
+            if body["state"] not in INSTANCE_STATES:
+                raise ControlError(400, f"unknown `state` {body['state']!r}; use one of "
+                                   f"{list(INSTANCE_STATES)}")
+            values["instance_state"] = body["state"]
+        for flag in ("supports_cbs", "online_resize"):
+            if flag in body:
+                values[flag] = _flag(body, flag)
+        if "max_attach_count" in body:
+            count = body["max_attach_count"]
+            if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 100:
+                raise ControlError(400, "`max_attach_count` must be a whole number from 0 to 100")
+            values["max_attach_count"] = count
+        with self.runtime.store.write() as conn:
+            row = poke_instance(conn, instance_id, **values)
+        if row is None:
+            raise ControlError(404, f"instance {instance_id} does not exist")
+        return {"instance_id": row.instance_id, "state": row.instance_state,
+                "supports_cbs": bool(row.supports_cbs), "online_resize": bool(row.online_resize),
+                "max_attach_count": row.max_attach_count}
+
+    def poke_disk(self, body: dict, disk_id: str) -> dict:
+        _only_keys(body, {"dumping", "returnable", "snapshot_ability"})
+        dumping = _flag(body, "dumping") if "dumping" in body else None
+        flags = {flag: _flag(body, flag) for flag in ("returnable", "snapshot_ability") if flag in body}
+        with self.runtime.store.write() as conn:
+            try:
+                row = poke_disk(conn, disk_id, dumping=dumping, **flags)
+            except ValueError as failure:
+                raise ControlError(409, str(failure)) from None
+        if row is None:
+            raise ControlError(404, f"disk {disk_id} does not exist")
+        return {"disk_id": row.disk_id, "state": row.disk_state, "returnable": bool(row.returnable),
+                "snapshot_ability": bool(row.snapshot_ability)}
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
+
+
+def _duration(value, key: str) -> float:
+    """Seconds from a number or a text like `90s`, `10m`, `2h`, `3d`, `1w`, `1d12h`."""
+    if isinstance(value, str) and re.fullmatch(r"\d+(?:\.\d+)?", value):
+        value = float(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and value and re.fullmatch(f"(?:{_DURATION.pattern})+", value):
+        seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(value))
+    else:
+        raise ControlError(400, f"`{key}` must be seconds or a duration like 90s, 10m, 2h, 3d, 1w")
+    if not 0 < seconds <= 10 * 366 * 86400:
+        raise ControlError(400, f"`{key}` must be positive and at most ten years: time only moves "
+                           "forward")
+    return seconds
+
+
+def _time(value) -> float:
+    """Epoch seconds from a number, `YYYY-MM-DD HH:MM:SS` (China time, as the API shows times) or
+    ISO 8601 with an offset."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)).timestamp()
+    raise ControlError(400, "`set` must be epoch seconds, `YYYY-MM-DD HH:MM:SS` (China time) or "
+                       "ISO 8601")
+
+
+def _flag(body: dict, key: str) -> bool:
+    if not isinstance(body[key], bool):
+        raise ControlError(400, f"`{key}` must be true or false")
+    return body[key]
 
 
 def _only_keys(body: dict, allowed: set[str]) -> None:

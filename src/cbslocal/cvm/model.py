@@ -79,3 +79,11 @@ def check_room(conn, instance, adding: int) -> None:
                        f"at most {instance.max_attach_count}.",
                        f"实例 {instance.instance_id} 已挂载 {attached} 块数据盘，最多 "
                        f"{instance.max_attach_count} 块。")
+
+
+def poke_instance(conn, instance_id: str, **values):
+    """Set what no API call can (the control plane, cbs-behavior.md §9): the instance's state or
+    its flags (supports_cbs, online_resize, max_attach_count). The updated row, or None."""
+    if values:
+        conn.execute(update(instances).where(instances.c.instance_id == instance_id).values(**values))
+    return conn.execute(select(instances).where(instances.c.instance_id == instance_id)).first()

@@ -39,3 +39,20 @@ def profile_named(name: str) -> TimingProfile:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"unknown timing profile {name!r}; use one of {sorted(PROFILES)}") from None
+
+
+KINDS = frozenset(REALISTIC)  # every kind of move that takes time
+MAX_DURATION = 7 * 86400.0
+
+
+def with_durations(base: TimingProfile, durations: dict[str, float]) -> TimingProfile:
+    """`base` with some moves' durations replaced. Raises ValueError naming a bad kind or value."""
+    for kind, seconds in durations.items():
+        if kind not in KINDS:
+            raise ValueError(f"unknown transition {kind!r}; known: {sorted(KINDS)}")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
+                or not 0 <= seconds <= MAX_DURATION:
+            raise ValueError(f"the duration of {kind!r} must be 0 to {MAX_DURATION:g} seconds")
+    merged = {**base.durations, **{k: float(v) for k, v in durations.items()}}
+    name = base.name if merged == base.durations else "custom"
+    return TimingProfile(name, merged)

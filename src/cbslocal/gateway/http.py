@@ -33,6 +33,7 @@ class CallRecord:
     code: str  # "" on success
     latency: float
     client: str
+    at: float = 0.0  # wall-clock time the call arrived
 
 
 Handler = Callable[[ApiCall, str, str], Awaitable[dict]]
@@ -51,6 +52,7 @@ class ApiEndpoint:
 
     async def __call__(self, scope, receive, send) -> None:
         started = time.perf_counter()
+        arrived = self.wall()
         request_id = ids.request_id()
         # ASGI servers lower-case header names.
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
@@ -88,7 +90,7 @@ class ApiEndpoint:
             request_id=request_id, service=call.service if call else "",
             action=(call.action or "") if call else headers.get("x-tc-action", ""),
             account_id=call.account_id if call else "", region=(call.region or "") if call else "",
-            code=code, latency=time.perf_counter() - started, client=raw.client))
+            code=code, latency=time.perf_counter() - started, client=raw.client, at=arrived))
         await send({"type": "http.response.start", "status": 200, "headers": response_headers})
         await send({"type": "http.response.body", "body": payload})
 

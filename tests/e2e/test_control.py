@@ -1,0 +1,276 @@
+"""The operator's control plane (/_cbslocal/) and its `cbslocal admin` mirror: settle, the clock,
+timing profiles, recent calls and the pokes for states no API call reaches — each with the API
+behaviour it drives, seen through the official SDKs, and bad input to each."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from tencentcloud.cbs.v20170312 import models
+from tencentcloud.cvm.v20170312 import models as cvm_models
+
+from tests.e2e.server import Server, clean_env
+from tests.e2e.test_lifecycle import World, code_of, request
+
+DAY = 86400
+
+
+@pytest.fixture
+def world(tmp_path):
+    server = Server(tmp_path / "data", timing="instant").start()
+    yield World(server)
+    server.stop()
+
+
+def control(world: World, method: str, path: str, body: dict | None = None):
+    response = world.server.control(method, path, body)
+    return response.status_code, response.json()
+
+
+def ok(world: World, method: str, path: str, body: dict | None = None) -> dict:
+    status, answer = control(world, method, path, body)
+    assert status == 200, answer
+    return answer
+
+
+def refused(world: World, method: str, path: str, body: dict | None, status: int, *words: str) -> str:
+    got, answer = control(world, method, path, body)
+    assert got == status, answer
+    for word in words:
+        assert word in answer["error"], answer
+    return answer["error"]
+
+
+def admin(world: World, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cbslocal", "admin", "--endpoint",
+                           world.server.url, *args], capture_output=True, text=True,
+                          env=clean_env(), timeout=60)
+
+
+# --- the clock -------------------------------------------------------------------------------------
+def test_clock_advance_set_and_modes(world):
+    before = ok(world, "GET", "/clock")
+    assert before["mode"] == "real" and before["rate"] == 1.0
+    moved = ok(world, "POST", "/clock", {"advance": "1d12h"})
+    assert moved["now"] - before["now"] == pytest.approx(1.5 * DAY, abs=5)
+    assert moved["mode"] == "offset"
+    target = "2031-06-01 08:00:00"
+    assert ok(world, "POST", "/clock", {"set": target})["time"] == target
+    frozen = ok(world, "POST", "/clock", {"mode": "frozen"})
+    time.sleep(0.3)
+    assert ok(world, "GET", "/clock")["now"] == frozen["now"]
+    scaled = ok(world, "POST", "/clock", {"mode": "scaled", "rate": 3600})
+    time.sleep(0.5)
+    assert ok(world, "GET", "/clock")["now"] - scaled["now"] >= 1000
+    assert ok(world, "POST", "/clock", {"mode": "running"})["rate"] == 1.0
+    refused(world, "POST", "/clock", {"mode": "real"}, 400, "ahead of the wall clock")
+
+
+@pytest.mark.parametrize("body, words", [
+    ({}, ["exactly one"]),
+    ({"advance": "1d", "set": "2030-01-01 00:00:00"}, ["exactly one"]),
+    ({"advance": "-5s"}, ["advance"]),
+    ({"advance": 0}, ["positive"]),
+    ({"advance": "tomorrow"}, ["advance"]),
+    ({"set": "2001-01-01 00:00:00"}, ["past"]),
+    ({"set": "soon"}, ["set"]),
+    ({"mode": "backwards"}, ["mode"]),
+    ({"mode": "scaled"}, ["rate"]),
+    ({"mode": "scaled", "rate": -1}, ["rate"]),
+    ({"mode": "frozen", "rate": 2}, ["rate"]),
+    ({"speed": 2}, ["speed"]),
+])
+def test_clock_bad_input(world, body, words):
+    refused(world, "POST", "/clock", body, 400, *words)
+
+
+def test_the_api_lives_on_the_emulators_clock(world):
+    prepaid = world.create(DiskChargeType="PREPAID", DiskChargePrepaid={"Period": 1})
+    days_left = world.disk(prepaid).DifferDaysOfDeadline
+    ok(world, "POST", "/clock", {"advance": "10d"})
+    assert world.disk(prepaid).DifferDaysOfDeadline == days_left - 10
+    ok(world, "POST", "/clock", {"set": "2031-06-01 08:00:00"})
+    later = world.disk(world.create())
+    assert later.CreateTime.startswith("2031-06-01 08:00")
+
+
+def test_pending_moves_wait_for_the_clock(tmp_path):
+    server = Server(tmp_path / "data", timing="realistic").start()
+    try:
+        world = World(server)
+        ok(world, "POST", "/clock", {"mode": "frozen"})
+        disk_id = world.create(wait=False)
+        time.sleep(2.5)  # longer than a disk takes to be made, on the wall clock
+        assert world.disk(disk_id) is None and ok(world, "POST", "/settle") == {"applied": 0}
+        assert ok(world, "POST", "/clock", {"advance": 3})["applied"] == 1
+        assert world.disk(disk_id).DiskState == "UNATTACHED"
+    finally:
+        server.stop()
+
+
+def test_the_clock_survives_a_restart(tmp_path):
+    server = Server(tmp_path / "data").start()
+    world = World(server)
+    moved = ok(world, "POST", "/clock", {"advance": "30d"})
+    server.stop()
+    server.start()
+    try:
+        assert ok(world, "GET", "/clock")["now"] >= moved["now"]
+    finally:
+        server.stop()
+
+
+# --- timing ------------------------------------------------------------------------------------------
+def test_timing_profiles_switch_at_run_time(tmp_path):
+    server = Server(tmp_path / "data", timing="realistic").start()
+    try:
+        world = World(server)
+        assert ok(world, "GET", "/timing")["profile"] == "realistic"
+        ins = world.run()[0]
+        disk_id = world.create()
+        ok(world, "POST", "/timing", {"profile": "instant"})
+        world.cbs.AttachDisks(request(models.AttachDisksRequest, InstanceId=ins, DiskIds=[disk_id]))
+        assert world.disk(disk_id).DiskState == "ATTACHED"  # no ATTACHING any more
+        custom = ok(world, "POST", "/timing", {"durations": {"disk.detach": 30}})
+        assert custom["profile"] == "custom" and custom["durations"]["disk.detach"] == 30
+        world.detach(disk_id)
+        assert world.disk(disk_id).DiskState == "DETACHING"
+        assert ok(world, "POST", "/clock", {"advance": 31})["applied"] == 1
+        assert world.disk(disk_id).DiskState == "UNATTACHED"
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("body, words", [
+    ({}, ["profile"]),
+    ({"profile": "glacial"}, ["glacial"]),
+    ({"durations": {"disk.teleport": 1}}, ["disk.teleport"]),
+    ({"durations": {"disk.attach": -1}}, ["disk.attach"]),
+    ({"durations": {"disk.attach": "fast"}}, ["disk.attach"]),
+    ({"durations": [1]}, ["durations"]),
+    ({"speed": 1}, ["speed"]),
+])
+def test_timing_bad_input(world, body, words):
+    refused(world, "POST", "/timing", body, 400, *words)
+
+
+# --- recent calls --------------------------------------------------------------------------------
+def test_recent_calls(world):
+    disk_id = world.create()
+    failure = code_of(world.cbs.AttachDisks, request(models.AttachDisksRequest,
+                                                     InstanceId="ins-00000000", DiskIds=[disk_id]))
+    assert failure == "InvalidInstanceId.NotFound"
+    calls = ok(world, "GET", "/calls?limit=2")["calls"]
+    assert [c["action"] for c in calls] == ["DescribeDisks", "AttachDisks"]
+    assert calls[1]["code"] == "InvalidInstanceId.NotFound" and calls[0]["code"] == "OK"
+    assert calls[1]["account"] == "100000000001" and calls[1]["region"] == "ap-guangzhou"
+    assert calls[1]["service"] == "cbs" and calls[1]["latency_ms"] > 0
+    assert len(calls[1]["request_id"]) == 36 and calls[1]["time"].endswith("+00:00")
+    for query in ("limit=0", "limit=abc", "limit=5000", "lemit=3"):
+        refused(world, "GET", f"/calls?{query}", None, 400)
+
+
+# --- pokes -----------------------------------------------------------------------------------------
+def test_instance_pokes_reach_the_seed_codes(world):
+    ins = world.run()[0]
+    free, attached = world.create(), world.create()
+    world.attach(ins, attached)
+    answer = ok(world, "POST", f"/instances/{ins}", {"state": "SHUTDOWN"})
+    assert answer["state"] == "SHUTDOWN"
+    assert world.instance(ins).InstanceState == "SHUTDOWN"
+    assert code_of(world.cbs.AttachDisks, request(models.AttachDisksRequest, InstanceId=ins,
+                                                  DiskIds=[free])) == "InvalidInstance.NotSupported"
+    ok(world, "POST", f"/instances/{ins}", {"state": "RUNNING", "supports_cbs": False})
+    assert code_of(world.cbs.AttachDisks, request(models.AttachDisksRequest, InstanceId=ins,
+                                                  DiskIds=[free])) == "InvalidInstance.NotSupported"
+    ok(world, "POST", f"/instances/{ins}", {"supports_cbs": True, "online_resize": False,
+                                            "max_attach_count": 1})
+    assert code_of(world.cbs.ResizeDisk, request(models.ResizeDiskRequest, DiskId=attached,
+                                                 DiskSize=100)) == "UnsupportedOperation.InstanceNotStopped"
+    assert code_of(world.cbs.AttachDisks, request(models.AttachDisksRequest, InstanceId=ins,
+                                                  DiskIds=[free])) == "LimitExceeded.InstanceAttachedDisk"
+    detail = world.cbs.DescribeInstancesDiskNum(request(models.DescribeInstancesDiskNumRequest,
+                                                        InstanceIds=[ins])).AttachDetail[0]
+    assert (detail.AttachedDiskCount, detail.MaxAttachCount) == (1, 1)
+    world.cvm.StopInstances(request(cvm_models.StopInstancesRequest, InstanceIds=[ins]))
+    world.cbs.ResizeDisk(request(models.ResizeDiskRequest, DiskId=attached, DiskSize=100))
+    assert world.disk(attached).DiskSize == 100  # stopped: the resize goes through
+
+
+def test_disk_pokes_reach_the_seed_codes(world):
+    ins = world.run()[0]
+    disk_id = world.create()
+    assert ok(world, "POST", f"/disks/{disk_id}", {"dumping": True})["state"] == "DUMPING"
+    assert world.disk(disk_id).DiskState == "DUMPING"
+    assert code_of(world.cbs.AttachDisks, request(models.AttachDisksRequest, InstanceId=ins,
+                                                  DiskIds=[disk_id])) == "ResourceBusy"
+    assert code_of(world.cbs.ResizeDisk, request(models.ResizeDiskRequest, DiskId=disk_id,
+                                                 DiskSize=100)) == "InvalidDisk.Busy"
+    assert ok(world, "POST", f"/disks/{disk_id}", {"dumping": False})["state"] == "UNATTACHED"
+    world.attach(ins, disk_id)
+    prepaid = world.create(DiskChargeType="PREPAID", DiskChargePrepaid={"Period": 1})
+    ok(world, "POST", f"/disks/{prepaid}", {"returnable": False, "snapshot_ability": False})
+    shown = world.disk(prepaid)
+    assert (shown.IsReturnable, shown.ReturnFailCode, shown.SnapshotAbility) == (False, 3, False)
+    assert code_of(world.cbs.TerminateDisks, request(models.TerminateDisksRequest,
+                                                     DiskIds=[prepaid])) == "InvalidDisk.NotSupportRefund"
+    world.cbs.TerminateDisks(request(models.TerminateDisksRequest, DiskIds=[world.create(
+        DiskChargeType="PREPAID", DiskChargePrepaid={"Period": 1})]))
+    returned = [d for d in world.disks(Limit=100) if d.DiskState == "TORECYCLE"][0]
+    refused(world, "POST", f"/disks/{returned.DiskId}", {"dumping": True}, 409, "TORECYCLE")
+
+
+@pytest.mark.parametrize("path, body, status, words", [
+    ("/instances/ins-00000000", {"state": "RUNNING"}, 404, ["ins-00000000"]),
+    ("/instances/{ins}", {"state": "NAPPING"}, 400, ["NAPPING"]),
+    ("/instances/{ins}", {"supports_cbs": "no"}, 400, ["supports_cbs"]),
+    ("/instances/{ins}", {"max_attach_count": 1000}, 400, ["max_attach_count"]),
+    ("/instances/{ins}", {"color": "red"}, 400, ["color"]),
+    ("/disks/disk-00000000", {"dumping": True}, 404, ["disk-00000000"]),
+    ("/disks/{disk}", {"dumping": "yes"}, 400, ["dumping"]),
+    ("/disks/{disk}", {"state": "DUMPING"}, 400, ["state"]),
+])
+def test_poke_bad_input(world, path, body, status, words):
+    ins, disk = world.run()[0], world.create()
+    refused(world, "POST", path.format(ins=ins, disk=disk), body, status, *words)
+
+
+def test_settle_takes_no_parameters(world):
+    assert ok(world, "POST", "/settle") == {"applied": 0}
+    refused(world, "POST", "/settle", {"now": 5}, 400, "now")
+
+
+# --- the CLI mirror -------------------------------------------------------------------------------
+def test_admin_cli_mirrors_the_control_plane(world):
+    ins, disk_id = world.run()[0], world.create()
+
+    def run(*args: str) -> dict:
+        proc = admin(world, *args)
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout)
+
+    assert run("settle") == {"applied": 0}
+    assert run("clock", "show")["mode"] == "real"
+    assert run("clock", "advance", "2h")["mode"] == "offset"
+    assert run("clock", "set", "2032-01-01 00:00:00")["time"] == "2032-01-01 00:00:00"
+    assert run("clock", "mode", "scaled", "--rate", "60")["rate"] == 60
+    assert run("clock", "mode", "frozen")["mode"] == "frozen"
+    assert run("timing", "show")["profile"] == "instant"
+    assert run("timing", "set", "--profile", "realistic", "--duration",
+               "disk.attach=9")["durations"]["disk.attach"] == 9
+    assert run("calls", "--limit", "1")["calls"][0]["action"] == "DescribeDisks"
+    assert run("instance", ins, "--state", "STOPPED", "--no-online-resize")["online_resize"] is False
+    assert run("disk", disk_id, "--dumping")["state"] == "DUMPING"
+    for args, words in [(("clock", "advance", "soon"), "advance"),
+                        (("timing", "set", "--duration", "disk.nothing=1"), "disk.nothing"),
+                        (("instance", "ins-00000000", "--state", "RUNNING"), "does not exist"),
+                        (("disk", disk_id, "--no-dumping", "--returnable"), None)]:
+        proc = admin(world, *args)
+        if words is None:
+            assert proc.returncode == 0, proc.stderr
+            continue
+        assert proc.returncode == 1 and words in proc.stderr, (args, proc.stderr)
