@@ -92,8 +92,9 @@ class App:
         while True:
             await asyncio.sleep(interval)
             try:
-                if not self.runtime.store.is_sqlite:
+                if not self.runtime.store.is_sqlite:  # another process may have changed them
                     self.runtime.reload_clock()
+                    self.runtime.faults.reload()
                 now = self.runtime.clock.now()
                 with self.runtime.store.read() as conn:
                     due = transitions.may_be_due(conn, now)

@@ -219,6 +219,56 @@ def calls(endpoint: str, limit: int) -> None:
     _call(endpoint, "GET", f"/calls?limit={limit}")
 
 
+@admin.group()
+def fault() -> None:
+    """Fault injection: answer matching API calls with an error, a delay or a closed connection."""
+
+
+@fault.command("add")
+@click.option("--service", default=None, help="cbs or cvm (default: any)")
+@click.option("--action", default=None, help="e.g. AttachDisks (default: any)")
+@click.option("--account", default=None, help="account ID (default: any)")
+@click.option("--region", default=None, help="e.g. ap-guangzhou (default: any)")
+@click.option("--code", default=None, help="the error code to answer with, e.g. InternalError")
+@click.option("--message", default=None, help="the error message (default: the catalog's)")
+@click.option("--latency", type=float, default=None, help="seconds to wait first")
+@click.option("--close", is_flag=True, default=False, help="close the connection, no answer")
+@click.option("--times", type=int, default=None, help="only the next N matching calls")
+@click.option("--probability", type=float, default=None, help="fire with this probability")
+@click.option("--seed", type=int, default=None, help="seed of the probability draws")
+@click.pass_obj
+def fault_add(endpoint: str, **options) -> None:
+    """Add a rule; prints it with its id."""
+    body = {k: v for k, v in options.items() if v is not None and v is not False}
+    _call(endpoint, "POST", "/faults", body)
+
+
+@fault.command("list")
+@click.pass_obj
+def fault_list(endpoint: str) -> None:
+    """The rules, with how often each has fired."""
+    _call(endpoint, "GET", "/faults")
+
+
+@fault.command("delete")
+@click.argument("rule_id", required=False)
+@click.option("--all", "everything", is_flag=True, help="delete every rule")
+@click.pass_obj
+def fault_delete(endpoint: str, rule_id: str | None, everything: bool) -> None:
+    """Delete rule RULE_ID, or --all."""
+    if (rule_id is None) == (not everything):
+        raise click.UsageError("give a RULE_ID or --all")
+    _call(endpoint, "DELETE", "/faults" if everything else f"/faults/{rule_id}")
+
+
+@fault.command("firings")
+@click.option("--limit", type=int, default=50, show_default=True)
+@click.pass_obj
+def fault_firings(endpoint: str, limit: int) -> None:
+    """The last times a rule fired: which rule, when, on which call."""
+    _call(endpoint, "GET", f"/faults/firings?limit={limit}")
+
+
 @admin.command()
 @click.argument("instance_id")
 @click.option("--state", default=None, help="Any InstanceState, e.g. SHUTDOWN.")

@@ -3,11 +3,13 @@ one transaction, after every asynchronous move that has come due (protocol.md §
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from cbslocal.api import errors, schema
 from cbslocal.api.context import Context
-from cbslocal.api.errors import ApiError
+from cbslocal.api.errors import ApiError, CloseConnection
+from cbslocal.api.faults import FaultInjector
 from cbslocal.api.registry import Registry
 from cbslocal.config import Settings
 from cbslocal.engine import transitions
@@ -28,11 +30,13 @@ class Runtime:
     committer: GroupCommitter = field(init=False)
     # How long asynchronous moves take: from --timing, switchable through the control plane.
     timing: TimingProfile = field(init=False)
+    faults: FaultInjector = field(init=False)
 
     def __post_init__(self):
         self.committer = GroupCommitter(
             self.store, lambda conn: transitions.apply_due(conn, self.clock.now()))
         self.timing = self.settings.timing_profile
+        self.faults = FaultInjector(self.store)
 
     def set_clock(self, state: ClockState) -> None:
         """Move the clock (the store keeps it, so a restart or another process agrees)."""
@@ -73,6 +77,7 @@ async def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: s
     if call.region not in runtime.settings.topology.regions:
         raise ApiError(errors.UNSUPPORTED_REGION, f"Region {call.region!r} is not supported.",
                        f"不支持地域 {call.region!r}。")
+    await _inject_faults(call, runtime, request_id)
     action = service.actions.get(call.action)
     if action is None:
         raise ApiError(errors.UNSUPPORTED_OPERATION,
@@ -84,6 +89,22 @@ async def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: s
         return await runtime.committer.run(lambda conn: action.handler(
             _context(call, runtime, request_id, language, now, conn), request))
     return _read(action, request, call, runtime, request_id, language, now)
+
+
+async def _inject_faults(call: ApiCall, runtime: Runtime, request_id: str) -> None:
+    """A matching fault rule acts here: once the call is known to be well addressed, and before
+    its parameters are read or anything changes."""
+    fault = runtime.faults.check(service=call.service, action=call.action,
+                                 account_id=call.account_id, region=call.region,
+                                 request_id=request_id, now=runtime.clock.now())
+    if fault is None:
+        return
+    if fault.latency:
+        await asyncio.sleep(fault.latency)
+    if fault.close:
+        raise CloseConnection()
+    if fault.error is not None:
+        raise fault.error
 
 
 def _read(action, request, call: ApiCall, runtime: Runtime, request_id: str, language: str,

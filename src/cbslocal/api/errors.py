@@ -272,6 +272,10 @@ class ApiError(Exception):
         return f"{base} {detail}" if detail else base
 
 
+class CloseConnection(Exception):
+    """An injected fault: drop the connection without an answer (the gateway does it)."""
+
+
 def missing_parameter(field: str) -> ApiError:
     return ApiError(MISSING_PARAMETER, f"The parameter `{field}` is missing.", f"缺少参数 `{field}`。")
 

@@ -13,6 +13,7 @@ import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cbslocal import __version__
+from cbslocal.api import faults
 from cbslocal.api.dispatch import Runtime
 from cbslocal.cbs.disk_state import poke_disk
 from cbslocal.cvm.model import INSTANCE_STATES, poke_instance
@@ -47,6 +48,11 @@ class ControlPlane:
             ("GET", re.compile(r"/timing"), self.read_timing),
             ("POST", re.compile(r"/timing"), self.set_timing),
             ("GET", re.compile(r"/calls"), self.calls),
+            ("GET", re.compile(r"/faults"), self.list_faults),
+            ("POST", re.compile(r"/faults"), self.add_fault),
+            ("DELETE", re.compile(r"/faults"), self.delete_faults),
+            ("DELETE", re.compile(r"/faults/(?P<rule_id>[0-9]+)"), self.delete_fault),
+            ("GET", re.compile(r"/faults/firings"), self.fault_firings),
             ("POST", re.compile(r"/instances/(?P<instance_id>[^/]+)"), self.poke_instance),
             ("POST", re.compile(r"/disks/(?P<disk_id>[^/]+)"), self.poke_disk),
         ]
@@ -195,10 +201,91 @@ class ControlPlane:
     # --- recent calls --------------------------------------------------------------------------
     def calls(self, body: dict) -> dict:
         _only_keys(body, {"limit"})
-        limit = body.get("limit", "50")
-        if not (isinstance(limit, str) and limit.isdigit() and 0 < int(limit) <= 1000):
-            raise ControlError(400, "`limit` must be a whole number from 1 to 1000")
-        return {"calls": self.recent.last(int(limit))}
+        return {"calls": self.recent.last(_limit(body))}
+
+    # --- faults --------------------------------------------------------------------------------
+    def add_fault(self, body: dict) -> dict:
+        """A rule: matchers service/action/account/region (each optional), effects code (+message),
+        latency (seconds) and/or close, and how often: times (the next N matches) and/or
+        probability (with a seed, reproducible)."""
+        _only_keys(body, {"service", "action", "account", "region", "code", "message", "latency",
+                          "close", "times", "probability", "seed"})
+        values = self._fault_matchers(body)
+        code = body.get("code")
+        if code is not None and (not isinstance(code, str) or faults.catalog_entry(code) is None):
+            raise ControlError(400, f"`code` {code!r} is neither a seed code nor a CVM code of "
+                               "cbslocal's catalog")
+        close = body.get("close", False)
+        if not isinstance(close, bool):
+            raise ControlError(400, "`close` must be true or false")
+        if code is None and not close and body.get("latency") is None:
+            raise ControlError(400, "give an effect: `code`, `latency` and/or `close`")
+        if code is not None and close:
+            raise ControlError(400, "`code` and `close` exclude each other: a closed connection "
+                               "answers nothing")
+        message = body.get("message")
+        if message is not None and (code is None or not isinstance(message, str) or len(message) > 1000):
+            raise ControlError(400, "`message` must be a string of at most 1000 characters, with "
+                               "a `code`")
+        values.update(code=code, message=message, close=close,
+                      latency=_number(body, "latency", 0, 60, exclusive_low=True),
+                      remaining=_whole(body, "times", 1, 10**9),
+                      probability=_number(body, "probability", 0, 1, exclusive_low=True),
+                      seed=_whole(body, "seed", 0, 2**62))
+        with self.runtime.store.write() as conn:
+            rule = faults.add_rule(conn, self.runtime.clock.now(), **values)
+        self.runtime.faults.forget()
+        return rule
+
+    def _fault_matchers(self, body: dict) -> dict:
+        registry = self.runtime.registry
+        values = {}
+        service = body.get("service")
+        if service is not None and service not in registry.services:
+            raise ControlError(400, f"unknown `service` {service!r}; use one of "
+                               f"{sorted(registry.services)}")
+        action = body.get("action")
+        if action is not None:
+            known = [s for s in registry.services.values() if action in s.known_actions
+                     and (service is None or s.name == service)]
+            if not known:
+                raise ControlError(400, f"`action` {action!r} is not an action of "
+                                   f"{service or 'any service cbslocal serves'}")
+        account = body.get("account")
+        if account is not None and not (isinstance(account, str) and account.isdigit()):
+            raise ControlError(400, "`account` must be an account ID (a string of digits)")
+        region = body.get("region")
+        if region is not None and region not in self.runtime.settings.topology.regions:
+            raise ControlError(400, f"unknown `region` {region!r}")
+        values.update(service=service, action=action, account_id=account, region=region)
+        return values
+
+    def list_faults(self, body: dict) -> dict:
+        _only_keys(body, set())
+        with self.runtime.store.read() as conn:
+            return {"faults": faults.list_rules(conn)}
+
+    def delete_faults(self, body: dict) -> dict:
+        _only_keys(body, set())
+        with self.runtime.store.write() as conn:
+            deleted = faults.delete_rules(conn)
+        self.runtime.faults.forget()
+        return {"deleted": deleted}
+
+    def delete_fault(self, body: dict, rule_id: str) -> dict:
+        _only_keys(body, set())
+        with self.runtime.store.write() as conn:
+            deleted = faults.delete_rules(conn, int(rule_id))
+        self.runtime.faults.forget()
+        if not deleted:
+            raise ControlError(404, f"fault rule {rule_id} does not exist")
+        return {"deleted": deleted}
+
+    def fault_firings(self, body: dict) -> dict:
+        _only_keys(body, {"limit"})
+        limit = _limit(body)
+        with self.runtime.store.read() as conn:
+            return {"firings": faults.firings(conn, limit)}
 
     # --- pokes ---------------------------------------------------------------------------------
     def poke_instance(self, body: dict, instance_id: str) -> dict:
@@ -238,6 +325,33 @@ class ControlPlane:
             raise ControlError(404, f"disk {disk_id} does not exist")
         return {"disk_id": row.disk_id, "state": row.disk_state, "returnable": bool(row.returnable),
                 "snapshot_ability": bool(row.snapshot_ability)}
+
+
+def _limit(query: dict) -> int:
+    limit = query.get("limit", "50")
+    if not (isinstance(limit, str) and limit.isdigit() and 0 < int(limit) <= 1000):
+        raise ControlError(400, "`limit` must be a whole number from 1 to 1000")
+    return int(limit)
+
+
+def _number(body: dict, key: str, low: float, high: float, *, exclusive_low: bool = False):
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            (low < value if exclusive_low else low <= value) and value <= high):
+        raise ControlError(400, f"`{key}` must be a number {'above' if exclusive_low else 'from'} "
+                           f"{low:g} {'and at most' if exclusive_low else 'to'} {high:g}")
+    return float(value)
+
+
+def _whole(body: dict, key: str, low: int, high: int):
+    value = body.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ControlError(400, f"`{key}` must be a whole number from {low} to {high}")
+    return value
 
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}

@@ -7,6 +7,8 @@ logged and answered with InternalError.
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -72,6 +74,10 @@ class ApiEndpoint:
         except ApiError as failure:
             code = failure.code
             payload = envelope.error_body(code, failure.message(language), request_id)
+        except errors.CloseConnection:  # an injected fault: no answer at all
+            self._record(call, headers, raw, request_id, "(connection closed)", started, arrived)
+            await _drop_connection(receive)
+            return
         except Exception:  # a bug of ours: log it, answer like the real service would
             log.exception("unexpected failure handling request %s", request_id)
             code = errors.INTERNAL_ERROR.code
@@ -86,13 +92,32 @@ class ApiEndpoint:
         if not complete:
             response_headers.append((b"connection", b"close"))
         # Recorded before the reply leaves: whoever sees the reply finds the call in the log.
+        self._record(call, headers, raw, request_id, code, started, arrived)
+        await send({"type": "http.response.start", "status": 200, "headers": response_headers})
+        await send({"type": "http.response.body", "body": payload})
+
+
+    def _record(self, call, headers: dict, raw: RawRequest, request_id: str, code: str,
+                started: float, arrived: float) -> None:
         self.observe(CallRecord(
             request_id=request_id, service=call.service if call else "",
             action=(call.action or "") if call else headers.get("x-tc-action", ""),
             account_id=call.account_id if call else "", region=(call.region or "") if call else "",
             code=code, latency=time.perf_counter() - started, client=raw.client, at=arrived))
-        await send({"type": "http.response.start", "status": 200, "headers": response_headers})
-        await send({"type": "http.response.body", "body": payload})
+
+
+async def _drop_connection(receive) -> None:
+    """Close the client's connection without a response. ASGI has no message for that; uvicorn's
+    `receive` belongs to the request cycle that holds the transport."""
+    cycle = getattr(receive, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise RuntimeError("cannot close the connection under this server")
+    transport.close()
+    for _ in range(100):  # until the server has seen the connection go (no error to log)
+        if getattr(cycle, "disconnected", True):
+            return
+        await asyncio.sleep(0)
 
 
 async def _read_body(receive, limit: int) -> tuple[bytes, bool]:

@@ -222,3 +222,37 @@ clock = Table(
     Column("anchor_virtual", Float, nullable=False),
     Column("rate", Float, nullable=False),
 )
+
+
+# Fault injection (the control plane): a rule answers matching API calls with an error code, a
+# delay, or a closed connection, before anything changes. Empty matchers match anything.
+fault_rules = Table(
+    "fault_rules", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("service", String(16), nullable=True),
+    Column("action", String(64), nullable=True),
+    Column("account_id", String(32), nullable=True),
+    Column("region", String(64), nullable=True),
+    Column("code", String(128), nullable=True),
+    Column("message", Text, nullable=True),
+    Column("latency", Float, nullable=True),
+    Column("close", Boolean, nullable=False, default=False),
+    Column("remaining", Integer, nullable=True),  # NULL: no limit
+    Column("probability", Float, nullable=True),  # NULL: always
+    Column("seed", BigInteger, nullable=True),
+    Column("fired", Integer, nullable=False, default=0),
+    Column("created_at", Float, nullable=False),
+)
+
+fault_firings = Table(
+    "fault_firings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule_id", Integer, nullable=False, index=True),
+    Column("at", Float, nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("service", String(16), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("effect", String(160), nullable=False),
+)
