@@ -143,6 +143,16 @@ def settle(endpoint: str) -> None:
     _call(endpoint, "POST", "/settle", {})
 
 
+@admin.command()
+@click.option("--account", default=None, help="only this account's resources")
+@click.option("--region", default=None, help="only this region's resources")
+@click.pass_obj
+def reset(endpoint: str, account: str | None, region: str | None) -> None:
+    """Back to a fresh data dir — or remove only one account's or one region's resources."""
+    body = {k: v for k, v in (("account", account), ("region", region)) if v is not None}
+    _call(endpoint, "POST", "/reset", body)
+
+
 @admin.group()
 def clock() -> None:
     """The emulator's clock (API times, transitions, expiry; not signature checks)."""
@@ -178,6 +188,33 @@ def clock_set(endpoint: str, when: str) -> None:
 def clock_mode(endpoint: str, mode: str, rate: float | None) -> None:
     """Run the clock in real time, on from where it is, frozen, or scaled (--rate)."""
     _call(endpoint, "POST", "/clock", {"mode": mode, **({"rate": rate} if rate is not None else {})})
+
+
+@admin.group()
+def config() -> None:
+    """The configuration in force: zones, disk types sold, sizes, limits, stock, instance types."""
+
+
+@config.command("show")
+@click.pass_obj
+def config_show(endpoint: str) -> None:
+    """The whole configuration, as the server uses it now."""
+    _call(endpoint, "GET", "/config")
+
+
+@config.command("set")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def config_set(endpoint: str, file: Path) -> None:
+    """Lay FILE (TOML, or JSON if it ends in .json) over the configuration in force."""
+    import tomllib
+
+    text = file.read_text("utf-8")
+    try:
+        body = json.loads(text) if file.suffix == ".json" else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as failure:
+        raise click.BadParameter(f"{file}: {failure}", param_hint="FILE")
+    _call(endpoint, "POST", "/config", body)
 
 
 @admin.group()

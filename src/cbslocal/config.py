@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
+from cbslocal import config_schema
 from cbslocal.engine.timing import TimingProfile, profile_named
 
 
@@ -81,6 +83,8 @@ class Topology:
     images: dict[str, str] = field(default_factory=dict)  # ImageId → OsName
     # GiB on sale per (zone, disk type), over all accounts; absent: unlimited.
     stock: dict[tuple[str, str], int] = field(default_factory=dict)
+    # The configuration this topology was built from (GET /_cbslocal/config shows it).
+    source: dict = field(default_factory=dict, compare=False)
 
     @cached_property
     def regions(self) -> frozenset[str]:
@@ -92,6 +96,8 @@ class Topology:
 
     @classmethod
     def from_mapping(cls, data: dict) -> "Topology":
+        """Raises ValueError naming every bad key (config_schema)."""
+        config_schema.validate(data)
         disk_types = {name: DiskTypeSpec(name=name, **spec)
                       for name, spec in data["disk_types"].items()}
         default_sold = frozenset(data.get("defaults", {}).get("sold_disk_types", disk_types))
@@ -108,11 +114,8 @@ class Topology:
                           for name, spec in data.get("instance_types", {}).items()}
         stock = {(zone, disk_type): int(gib) for zone, by_type in data.get("stock", {}).items()
                  for disk_type, gib in by_type.items()}
-        for zone, disk_type in stock:
-            if zone not in zones or disk_type not in disk_types:
-                raise ValueError(f"stock: unknown zone or disk type {zone}.{disk_type}")
         return cls(disk_types=disk_types, zones=zones, limits=Limits(**data.get("limits", {})),
-                   stock=stock,
+                   stock=stock, source=copy.deepcopy(data),
                    projects=frozenset(data.get("projects", {}).get("ids", [0])),
                    system_disk=SystemDiskSpec(**data.get("system_disk", {})),
                    instance_families=families, instance_types=instance_types,
@@ -130,19 +133,19 @@ def topology_from_file(path: Path) -> "Topology":
         overrides = tomllib.loads(path.read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as failure:
         raise ValueError(f"{path}: {failure}") from None
-    data = _merged(default_topology_data(), overrides)
     try:
-        return Topology.from_mapping(data)
-    except TypeError as failure:  # an unknown key in a table that becomes a dataclass
+        return Topology.from_mapping(merged(default_topology_data(), overrides))
+    except ValueError as failure:
         raise ValueError(f"{path}: {failure}") from None
 
 
-def _merged(base: dict, overrides: dict) -> dict:
-    merged = dict(base)
+def merged(base: dict, overrides: dict) -> dict:
+    """`overrides` laid over `base`: a table merges into the table, any other value replaces."""
+    result = dict(base)
     for key, value in overrides.items():
-        merged[key] = (_merged(base[key], value) if isinstance(value, dict)
+        result[key] = (merged(base[key], value) if isinstance(value, dict)
                        and isinstance(base.get(key), dict) else value)
-    return merged
+    return result
 
 
 @dataclass

@@ -16,6 +16,8 @@ from cbslocal.gateway.http import CallRecord
 request_log = logging.getLogger("cbslocal.requests")
 
 CALLS = Counter("cbslocal_api_calls_total", "API calls answered", ["service", "action", "code"])
+INJECTED = Counter("cbslocal_injected_faults_total", "API calls answered by a fault rule",
+                   ["service", "action", "code"])
 LATENCY = Histogram("cbslocal_api_call_seconds", "API call latency", ["service", "action"],
                     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0))
 
@@ -41,12 +43,14 @@ def make_observer(log_requests: bool):
             metrics = children[key] = (CALLS.labels(*key), LATENCY.labels(*key[:2]))
         metrics[0].inc()
         metrics[1].observe(record.latency)
+        if record.injected:
+            INJECTED.labels(*key).inc()
         if log_requests and request_log.isEnabledFor(logging.INFO):
             request_log.info(orjson.dumps({
                 "event": "api_call", "request_id": record.request_id, "service": record.service,
                 "action": record.action[:64], "account": record.account_id, "region": record.region[:64],
                 "code": record.code or "OK", "latency_ms": round(record.latency * 1000, 3),
-                "client": record.client}).decode())
+                "client": record.client, **({"injected": True} if record.injected else {})}).decode())
     return observe
 
 
@@ -64,7 +68,8 @@ class RecentCalls:
         return [{"time": datetime.fromtimestamp(r.at, timezone.utc).isoformat(timespec="milliseconds"),
                  "request_id": r.request_id, "service": r.service, "action": r.action[:64],
                  "account": r.account_id, "region": r.region[:64], "code": r.code or "OK",
-                 "latency_ms": round(r.latency * 1000, 3), "client": r.client}
+                 "latency_ms": round(r.latency * 1000, 3), "client": r.client,
+                 "injected": r.injected}
                 for r in records]
 
     def clear(self) -> None:

@@ -38,3 +38,39 @@ def postgres_url():
     yield f"postgresql://postgres@127.0.0.1:5432/{name}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """When the whole e2e suite ran, every seed code must have been provoked (code_coverage.py)."""
+    from pathlib import Path
+
+    from cbslocal.api import errors
+    from tests.e2e.code_coverage import PENDING
+    from tests.e2e.server import PROVOKED
+
+    config = session.config
+    here = Path(__file__).parent
+    ran = {Path(str(item.fspath)).name for item in session.items}
+    everything = {p.name for p in here.glob("test_*.py")}
+    if config.option.keyword or config.option.markexpr or not everything <= ran:
+        return  # a partial run proves nothing either way
+    seed = set(errors.all_codes())
+    missing = sorted(seed - PROVOKED - set(PENDING))
+    stale = sorted(set(PENDING) & PROVOKED)
+    unknown = sorted(set(PENDING) - seed)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    problems = []
+    if missing:
+        problems.append(f"seed codes no e2e test provoked: {', '.join(missing)}")
+    if stale:
+        problems.append(f"provoked now, so no longer pending (tests/e2e/code_coverage.py): "
+                        f"{', '.join(stale)}")
+    if unknown:
+        problems.append(f"pending codes that are not seed codes: {', '.join(unknown)}")
+    if reporter is not None:
+        reporter.write_line(f"error-code coverage: {len(seed & PROVOKED)} of {len(seed)} seed codes "
+                            f"provoked, {len(PENDING)} pending")
+        for problem in problems:
+            reporter.write_line("error-code coverage FAILED: " + problem, red=True)
+    if problems:
+        session.exitstatus = 1

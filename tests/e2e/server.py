@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -83,6 +84,8 @@ class Server:
         return None
 
     def stop(self) -> None:
+        if self.alive():
+            record_codes(self)
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -100,6 +103,28 @@ class Server:
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+# Error codes the servers of this test session answered on their own (not through a fault rule),
+# read from each server's metrics when it stops; tests/e2e/conftest.py holds them against the seed.
+PROVOKED: set[str] = set()
+_METRIC = re.compile(r'^(cbslocal_api_calls_total|cbslocal_injected_faults_total)\{([^}]*)\} ([0-9.e+]+)$')
+
+
+def record_codes(server: Server) -> None:
+    try:
+        text = server.control("GET", "/metrics").text
+    except requests.RequestException:
+        return
+    counts: dict[tuple, float] = {}
+    for line in text.splitlines():
+        match = _METRIC.match(line)
+        if match:
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', match[2]))
+            key = (labels.get("service"), labels.get("action"), labels.get("code"))
+            sign = 1 if match[1] == "cbslocal_api_calls_total" else -1
+            counts[key] = counts.get(key, 0) + sign * float(match[3])
+    PROVOKED.update(code for (_, _, code), n in counts.items() if n > 0)
 
 
 def client_profile(server: Server, *, method: str = "POST", sign_method: str | None = None,

@@ -13,7 +13,7 @@ import pytest
 from tencentcloud.cbs.v20170312 import models
 from tencentcloud.cvm.v20170312 import models as cvm_models
 
-from tests.e2e.server import Server, clean_env
+from tests.e2e.server import Server, cbs_client, clean_env
 from tests.e2e.test_lifecycle import World, code_of, request
 
 DAY = 86400
@@ -274,3 +274,109 @@ def test_admin_cli_mirrors_the_control_plane(world):
             assert proc.returncode == 0, proc.stderr
             continue
         assert proc.returncode == 1 and words in proc.stderr, (args, proc.stderr)
+
+
+# --- reset -------------------------------------------------------------------------------------------
+def test_reset_one_region_one_account_then_everything(world):
+    other = ok(world, "POST", "/accounts", {"name": "other"})
+    theirs = World(world.server)
+    theirs.cbs = cbs_client(world.server, other["SecretId"], other["SecretKey"])
+    shanghai = World(world.server)
+    shanghai.cbs = cbs_client(world.server, region="ap-shanghai")
+    world.run()
+    mine, in_shanghai = world.create(), shanghai.create(zone="ap-shanghai-2")
+    their_disk = theirs.create()
+
+    removed = ok(world, "POST", "/reset", {"region": "ap-shanghai"})["removed"]
+    assert removed["disks"] == 1 and shanghai.disk(in_shanghai) is None
+    assert world.disk(mine) is not None and theirs.disk(their_disk) is not None
+
+    ok(world, "POST", "/reset", {"account": other["AccountId"]})
+    assert theirs.disk(their_disk) is None and world.disk(mine) is not None
+    assert theirs.disks() == []  # the account and its key are still there
+
+    ok(world, "POST", "/clock", {"advance": "5d"})
+    ok(world, "POST", "/timing", {"profile": "realistic"})
+    ok(world, "POST", "/faults", {"action": "CreateDisks", "code": "InternalError"})
+    removed = ok(world, "POST", "/reset")["removed"]
+    assert removed["instances"] == 1 and removed["disks"] >= 2
+    assert ok(world, "GET", "/calls?limit=5") == {"calls": []}
+    assert world.disks() == [] and world.cvm.DescribeInstances(
+        request(cvm_models.DescribeInstancesRequest)).TotalCount == 0
+    assert ok(world, "GET", "/clock")["mode"] == "real"
+    assert ok(world, "GET", "/timing")["profile"] == "instant"
+    assert ok(world, "GET", "/faults") == {"faults": []}
+    assert [a["AccountId"] for a in ok(world, "GET", "/accounts")["accounts"]] == ["100000000001"]
+    assert code_of(theirs.cbs.DescribeDisks, request(models.DescribeDisksRequest)) == \
+        "AuthFailure.SecretIdNotFound"
+    world.create()  # and it works as on a fresh data dir
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"region": "ap-mars"}, 400, ["ap-mars"]),
+    ({"account": "999999999999"}, 404, ["999999999999"]),
+    ({"account": 5}, 404, ["5"]),
+    ({"everything": True}, 400, ["everything"]),
+])
+def test_reset_bad_input(world, body, status, words):
+    world.create()
+    refused(world, "POST", "/reset", body, status, *words)
+    assert len(world.disks()) == 1  # nothing went
+
+
+def test_admin_reset(world):
+    world.create()
+    proc = admin(world, "reset", "--region", "ap-guangzhou")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["removed"]["disks"] == 1, proc.stderr
+    proc = admin(world, "reset", "--account", "123")
+    assert proc.returncode == 1 and "123" in proc.stderr
+
+
+# --- configuration at run time ---------------------------------------------------------------------
+def test_configuration_changes_at_run_time(world, tmp_path):
+    config = ok(world, "GET", "/config")["config"]
+    assert config["limits"]["create_disks_max_count"] == 50 and "ap-guangzhou" in config["regions"]
+    ok(world, "POST", "/config", {"limits": {"create_disks_max_count": 2},
+                                  "stock": {"ap-guangzhou-4": {"CLOUD_SSD": 100}},
+                                  "regions": {"ap-guangzhou": {"sold_disk_types": {
+                                      "ap-guangzhou-6": ["CLOUD_PREMIUM"]}}}})
+    assert code_of(world.create, wait=False, DiskCount=3) == "InvalidParameterValue"
+    world.create(zone="ap-guangzhou-4", DiskType="CLOUD_SSD", DiskSize=100)
+    assert code_of(world.create, wait=False, zone="ap-guangzhou-4", DiskType="CLOUD_SSD",
+                   DiskSize=20) == "ResourceInsufficient"
+    assert code_of(world.create, wait=False, zone="ap-guangzhou-6",
+                   DiskType="CLOUD_SSD") == "InvalidParameter.DiskConfigNotSupported"
+    rows = world.cbs.DescribeDiskConfigQuota(request(
+        models.DescribeDiskConfigQuotaRequest, InquiryType="INQUIRY_CBS_CONFIG",
+        Zones=["ap-guangzhou-6"])).DiskConfigSet
+    assert {r.DiskType for r in rows} == {"CLOUD_PREMIUM"}  # the same table, reported
+    assert ok(world, "GET", "/config")["config"]["limits"]["create_disks_max_count"] == 2
+    ok(world, "POST", "/reset")
+    assert ok(world, "GET", "/config")["config"]["limits"]["create_disks_max_count"] == 50
+
+    toml = tmp_path / "more.toml"
+    toml.write_text("[limits]\ntags_per_resource = 1\n")
+    proc = admin(world, "config", "set", str(toml))
+    assert proc.returncode == 0 and json.loads(proc.stdout)["config"]["limits"]["tags_per_resource"] == 1
+    assert json.loads(admin(world, "config", "show").stdout)["config"]["limits"]["tags_per_resource"] == 1
+    toml.write_text("[limits]\ntags_per_resource = -1\n")
+    proc = admin(world, "config", "set", str(toml))
+    assert proc.returncode == 1 and "limits.tags_per_resource" in proc.stderr
+
+
+@pytest.mark.parametrize("body, words", [
+    ({}, ["tables"]),
+    ({"limits": {"attach_limit": 5}}, ["limits.attach_limit"]),
+    ({"limits": {"describe_max_limit": "many"}}, ["limits.describe_max_limit"]),
+    ({"limits": {"describe_max_limit": 0}}, ["limits.describe_max_limit"]),
+    ({"disk_types": {"CLOUD_SSD": {"min_size": 500, "max_size": 100}}}, ["disk_types.CLOUD_SSD"]),
+    ({"stock": {"ap-guangzhou-9": {"CLOUD_SSD": 1}}}, ["stock.ap-guangzhou-9"]),
+    ({"stock": {"ap-guangzhou-3": {"CLOUD_GOLD": 1}}}, ["CLOUD_GOLD"]),
+    ({"regions": {"ap-guangzhou": {"sold_out_zones": ["ap-beijing-3"]}}}, ["ap-beijing-3"]),
+    ({"system_disk": {"default_type": "FLOPPY"}}, ["FLOPPY"]),
+    ({"color": "red"}, ["color"]),
+])
+def test_configuration_bad_input(world, body, words):
+    before = ok(world, "GET", "/config")
+    refused(world, "POST", "/config", body, 400, *words)
+    assert ok(world, "GET", "/config") == before  # nothing half-applied

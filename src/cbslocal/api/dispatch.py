@@ -37,6 +37,7 @@ class Runtime:
             self.store, lambda conn: transitions.apply_due(conn, self.clock.now()))
         self.timing = self.settings.timing_profile
         self.faults = FaultInjector(self.store)
+        self.initial_topology = self.settings.topology  # what a reset goes back to
 
     def set_clock(self, state: ClockState) -> None:
         """Move the clock (the store keeps it, so a restart or another process agrees)."""

@@ -254,6 +254,7 @@ class ApiError(Exception):
                  *, message: str | None = None):
         super().__init__(f"{error.code}: {message or detail or error.en}")
         self.error = error
+        self.injected = False  # True when a fault rule answered with it
         self.detail = detail
         self.detail_zh = detail_zh
         self.override = message

@@ -101,6 +101,7 @@ def _fault_of(row) -> Fault:
     error = None
     if row.code is not None:
         error = ApiError(catalog_entry(row.code), message=row.message)
+        error.injected = True  # told apart in the metrics: not the emulator's own answer
     return Fault(rule_id=row.id, latency=row.latency or 0.0, error=error, close=bool(row.close))
 
 
@@ -131,6 +132,10 @@ def delete_rules(conn, rule_id: int | None = None) -> int:
     if rule_id is not None:
         statement = statement.where(fault_rules.c.id == rule_id)
     return conn.execute(statement).rowcount
+
+
+def clear_firings(conn) -> None:
+    conn.execute(delete(fault_firings))
 
 
 def firings(conn, limit: int) -> list[dict]:

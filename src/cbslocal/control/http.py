@@ -5,6 +5,7 @@ Errors are 4xx with `{"error": "..."}` naming what was wrong.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from urllib.parse import parse_qsl
@@ -16,12 +17,15 @@ from cbslocal import __version__
 from cbslocal.api import faults
 from cbslocal.api.dispatch import Runtime
 from cbslocal.cbs.disk_state import poke_disk
+from cbslocal.config import Topology, merged
 from cbslocal.cvm.model import INSTANCE_STATES, poke_instance
 from cbslocal.engine.clock import CHINA_TZ, format_time
 from cbslocal.engine.timing import PROFILES, with_durations
 from cbslocal.iam import accounts
 from cbslocal.observe import RecentCalls
+from cbslocal.store.reset import delete_resources
 
+log = logging.getLogger("cbslocal.control")
 PREFIX = "/_cbslocal"
 MAX_BODY = 64 * 1024
 
@@ -43,8 +47,11 @@ class ControlPlane:
             ("POST", re.compile(r"/accounts"), self.create_account),
             ("POST", re.compile(r"/accounts/(?P<account_id>[0-9]+)/keys"), self.create_key),
             ("POST", re.compile(r"/settle"), self.settle),
+            ("POST", re.compile(r"/reset"), self.reset),
             ("GET", re.compile(r"/clock"), self.read_clock),
             ("POST", re.compile(r"/clock"), self.move_clock),
+            ("GET", re.compile(r"/config"), self.read_config),
+            ("POST", re.compile(r"/config"), self.change_config),
             ("GET", re.compile(r"/timing"), self.read_timing),
             ("POST", re.compile(r"/timing"), self.set_timing),
             ("GET", re.compile(r"/calls"), self.calls),
@@ -67,6 +74,10 @@ class ControlPlane:
             result = handler(body, **params)
         except ControlError as failure:
             await _reply(send, failure.status, {"error": str(failure)})
+            return
+        except Exception as failure:  # a bug of ours: logged, answered as JSON
+            log.exception("control plane failure on %s %s", scope["method"], path)
+            await _reply(send, 500, {"error": f"internal error: {type(failure).__name__}"})
             return
         if isinstance(result, tuple):  # (content type, raw bytes)
             await _reply_raw(send, 200, *result)
@@ -117,6 +128,33 @@ class ControlPlane:
                 return accounts.create_key(conn, account_id, self.runtime.clock.now(), ttl).as_json()
             except LookupError:
                 raise ControlError(404, f"account {account_id} does not exist") from None
+
+    def reset(self, body: dict) -> dict:
+        """No keys: everything back to a fresh data dir (the default account only, the real
+        clock, the --timing profile, no fault rules, no recent calls). `account` and/or `region`:
+        only those resources go (accounts, keys, clock and rules stay)."""
+        _only_keys(body, {"account", "region"})
+        account, region = body.get("account"), body.get("region")
+        if region is not None and region not in self.runtime.settings.topology.regions:
+            raise ControlError(400, f"unknown `region` {region!r}")
+        runtime = self.runtime
+        with runtime.store.write() as conn:
+            if account is not None and not (isinstance(account, str)
+                                            and accounts.account_exists(conn, account)):
+                raise ControlError(404, f"account {account!r} does not exist")
+            removed = delete_resources(conn, account, region)
+            if account is None and region is None:
+                faults.delete_rules(conn)
+                faults.clear_firings(conn)
+                accounts.forget_accounts(conn)
+                accounts.ensure_default_account(conn, runtime.clock.wall())
+        if account is None and region is None:
+            runtime.set_clock(runtime.clock.real())
+            runtime.timing = runtime.settings.timing_profile
+            runtime.settings.topology = runtime.initial_topology
+            runtime.faults.forget()
+            self.recent.clear()
+        return {"removed": removed}
 
     def settle(self, body: dict) -> dict:
         _only_keys(body, set())
@@ -171,6 +209,24 @@ class ControlPlane:
                                    "back to real time would move it backwards (use `running`)")
             return clock.real()
         raise ControlError(400, f"unknown `mode` {mode!r}; use real, running, frozen or scaled")
+
+    # --- configuration -------------------------------------------------------------------------
+    def read_config(self, body: dict) -> dict:
+        _only_keys(body, set())
+        return {"config": self.runtime.settings.topology.source}
+
+    def change_config(self, body: dict) -> dict:
+        """The body is laid over the current configuration like a --config file (a table merges,
+        a value replaces); the result is checked as a whole and takes effect for the next call."""
+        if not body:
+            raise ControlError(400, "give the tables to change, e.g. {\"limits\": {…}}")
+        settings = self.runtime.settings
+        try:
+            topology = Topology.from_mapping(merged(settings.topology.source, body))
+        except ValueError as failure:
+            raise ControlError(400, str(failure)) from None
+        settings.topology = topology
+        return {"config": topology.source}
 
     # --- timing --------------------------------------------------------------------------------
     def read_timing(self, body: dict) -> dict:

@@ -36,6 +36,7 @@ class CallRecord:
     latency: float
     client: str
     at: float = 0.0  # wall-clock time the call arrived
+    injected: bool = False  # the answer came from a fault rule
 
 
 Handler = Callable[[ApiCall, str, str], Awaitable[dict]]
@@ -64,6 +65,7 @@ class ApiEndpoint:
                          headers=headers, body=body, client=_client(scope))
         language = _language(headers.get("x-tc-language"), self.default_language)
         call = None
+        injected = False
         try:
             if not complete:
                 raise too_large("the request body", MAX_TC3_BODY)
@@ -72,10 +74,11 @@ class ApiEndpoint:
             payload = envelope.success_body(await self.handle(call, request_id, language), request_id)
             code = ""
         except ApiError as failure:
-            code = failure.code
+            code, injected = failure.code, failure.injected
             payload = envelope.error_body(code, failure.message(language), request_id)
         except errors.CloseConnection:  # an injected fault: no answer at all
-            self._record(call, headers, raw, request_id, "(connection closed)", started, arrived)
+            self._record(call, headers, raw, request_id, "(connection closed)", started, arrived,
+                         injected=True)
             await _drop_connection(receive)
             return
         except Exception:  # a bug of ours: log it, answer like the real service would
@@ -92,18 +95,19 @@ class ApiEndpoint:
         if not complete:
             response_headers.append((b"connection", b"close"))
         # Recorded before the reply leaves: whoever sees the reply finds the call in the log.
-        self._record(call, headers, raw, request_id, code, started, arrived)
+        self._record(call, headers, raw, request_id, code, started, arrived, injected=injected)
         await send({"type": "http.response.start", "status": 200, "headers": response_headers})
         await send({"type": "http.response.body", "body": payload})
 
 
     def _record(self, call, headers: dict, raw: RawRequest, request_id: str, code: str,
-                started: float, arrived: float) -> None:
+                started: float, arrived: float, *, injected: bool = False) -> None:
         self.observe(CallRecord(
             request_id=request_id, service=call.service if call else "",
             action=(call.action or "") if call else headers.get("x-tc-action", ""),
             account_id=call.account_id if call else "", region=(call.region or "") if call else "",
-            code=code, latency=time.perf_counter() - started, client=raw.client, at=arrived))
+            code=code, latency=time.perf_counter() - started, client=raw.client, at=arrived,
+            injected=injected))
 
 
 async def _drop_connection(receive) -> None:

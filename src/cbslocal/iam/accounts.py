@@ -89,6 +89,18 @@ def find_key(store: Store, secret_id: str) -> KeyRecord | None:
     return key
 
 
+def forget_accounts(conn: Connection) -> None:
+    """Every account and key goes (a reset); the caller brings the default account back."""
+    conn.execute(api_keys.delete())
+    conn.execute(accounts.delete())
+    _keys_changed(conn)
+
+
+def account_exists(conn: Connection, account_id: str) -> bool:
+    return conn.execute(select(accounts.c.account_id).where(
+        accounts.c.account_id == account_id)).first() is not None
+
+
 def _keys_changed(conn: Connection) -> None:
     _KNOWN_KEYS.pop(conn.engine, None)
 

@@ -1,0 +1,128 @@
+"""The configuration's schema: defaults.toml, a --config file laid over it, or a change through
+the control plane must pass here as a whole, and a failure names the key (`limits.x: …`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Positive = Annotated[int, Field(gt=0, strict=True)]
+Count = Annotated[int, Field(ge=0, strict=True)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class DiskTypeConfig(_Strict):
+    min_size: Positive
+    max_size: Positive
+    step: Positive
+    standalone: bool
+
+    @model_validator(mode="after")
+    def _range(self):
+        if self.min_size > self.max_size:
+            raise ValueError("min_size is larger than max_size")
+        return self
+
+
+class LimitsConfig(_Strict):
+    create_disks_max_count: Positive = 50
+    describe_max_limit: Positive = 100
+    disk_name_max_bytes: Positive = 60
+    client_token_max_length: Positive = 64
+    tags_per_resource: Count = 50
+    attach_disks_max_count: Positive = 10
+    terminate_disks_max_count: Positive = 100
+    modify_disks_max_count: Positive = 100
+    initialize_disks_max_count: Positive = 20
+    shareable_max_instances: Positive = 50
+    recycle_retention_days: Count = 7
+    describe_instances_max_limit: Positive = 100
+    run_instances_max_count: Positive = 100
+
+
+class SystemDiskConfig(_Strict):
+    min_size: Positive = 20
+    max_size: Positive = 1024
+    step: Positive = 10
+    default_size: Positive = 50
+    default_type: str = "CLOUD_PREMIUM"
+
+
+class RegionConfig(_Strict):
+    zones: list[str] = Field(min_length=1)
+    sold_out_zones: list[str] = []
+    sold_disk_types: dict[str, list[str]] = {}
+
+
+class FamilyConfig(_Strict):
+    device_class: str
+    tssd: bool
+
+
+class InstanceTypeConfig(_Strict):
+    cpu: Positive
+    memory: Positive
+
+
+class Config(_Strict):
+    disk_types: dict[str, DiskTypeConfig] = Field(min_length=1)
+    limits: LimitsConfig = LimitsConfig()
+    projects: dict[str, list[Count]] = {"ids": [0]}
+    defaults: dict[str, list[str]] = {}
+    system_disk: SystemDiskConfig = SystemDiskConfig()
+    instance_families: dict[str, FamilyConfig] = {}
+    instance_types: dict[str, InstanceTypeConfig] = {}
+    images: dict[str, str] = {}
+    regions: dict[str, RegionConfig] = Field(min_length=1)
+    stock: dict[str, dict[str, Count]] = {}
+
+    @model_validator(mode="after")
+    def _references(self):
+        """Names that must point at something defined elsewhere in the configuration."""
+        types = set(self.disk_types)
+        zones = {z for r in self.regions.values() for z in r.zones}
+        problems = []
+        for name, sold in self.defaults.items():
+            if name != "sold_disk_types":
+                problems.append(f"defaults.{name}: unknown key")
+            problems += [f"defaults.sold_disk_types: unknown disk type {t!r}" for t in sold if t not in types]
+        for region, spec in self.regions.items():
+            problems += [f"regions.{region}.sold_out_zones: {z!r} is not one of its zones"
+                         for z in spec.sold_out_zones if z not in spec.zones]
+            for zone, sold in spec.sold_disk_types.items():
+                if zone not in spec.zones:
+                    problems.append(f"regions.{region}.sold_disk_types: {zone!r} is not one of its zones")
+                problems += [f"regions.{region}.sold_disk_types.{zone}: unknown disk type {t!r}"
+                             for t in sold if t not in types]
+        for zone, by_type in self.stock.items():
+            if zone not in zones:
+                problems.append(f"stock.{zone}: unknown zone")
+            problems += [f"stock.{zone}.{t}: unknown disk type" for t in by_type if t not in types]
+        if self.system_disk.default_type not in types:
+            problems.append(f"system_disk.default_type: unknown disk type {self.system_disk.default_type!r}")
+        for name in self.instance_types:
+            if name.split(".", 1)[0] not in self.instance_families:
+                problems.append(f"instance_types.{name}: no instance family {name.split('.', 1)[0]!r}")
+        if set(self.projects) != {"ids"} or 0 not in self.projects.get("ids", []):
+            problems.append("projects: must be {ids = [0, …]} (project 0 always exists)")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def validate(data: dict) -> None:
+    """Raise ValueError naming every bad key of a whole configuration."""
+    try:
+        Config.model_validate(data)
+    except ValidationError as failure:
+        raise ValueError("; ".join(_describe(e) for e in failure.errors(include_url=False))) from None
+
+
+def _describe(error: dict) -> str:
+    where = ".".join(str(p) for p in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
