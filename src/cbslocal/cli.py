@@ -191,6 +191,34 @@ def clock_mode(endpoint: str, mode: str, rate: float | None) -> None:
 
 
 @admin.group()
+def state() -> None:
+    """Export the whole state (or one account's) as JSON, or import it into an empty cbslocal."""
+
+
+@state.command("export")
+@click.option("--account", default=None, help="only this account's resources and keys")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="write to this file instead of standard output")
+@click.pass_obj
+def state_export(endpoint: str, account: str | None, output: Path | None) -> None:
+    """The state as a versioned JSON document."""
+    path = "/state" + (f"?account={account}" if account else "")
+    _call(endpoint, "GET", path, output=output)
+
+
+@state.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_obj
+def state_import(endpoint: str, file: Path) -> None:
+    """Load FILE (from `state export`) into this cbslocal, which must hold no resources."""
+    try:
+        document = json.loads(file.read_text("utf-8"))
+    except ValueError as failure:
+        raise click.BadParameter(f"{file}: {failure}", param_hint="FILE")
+    _call(endpoint, "POST", "/state", document)
+
+
+@admin.group()
 def config() -> None:
     """The configuration in force: zones, disk types sold, sizes, limits, stock, instance types."""
 
@@ -335,14 +363,19 @@ def disk(endpoint: str, disk_id: str, dumping, returnable, snapshot_ability) -> 
     _call(endpoint, "POST", f"/disks/{disk_id}", body)
 
 
-def _call(endpoint: str, method: str, path: str, body: dict | None = None) -> None:
+def _call(endpoint: str, method: str, path: str, body: dict | None = None,
+          output: Path | None = None) -> None:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(f"{endpoint}/_cbslocal{path}", data=data, method=method,
                                      headers={"Content-Type": "application/json"})
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(request, timeout=30) as response:
-            click.echo(json.dumps(json.loads(response.read()), indent=2, ensure_ascii=False))
+        with opener.open(request, timeout=600) as response:
+            text = json.dumps(json.loads(response.read()), indent=2, ensure_ascii=False)
+        if output is not None:
+            output.write_text(text + "\n", encoding="utf-8")
+        else:
+            click.echo(text)
     except urllib.error.HTTPError as failure:
         detail = failure.read().decode("utf-8", "replace")
         try:

@@ -19,15 +19,17 @@ from cbslocal.api.dispatch import Runtime
 from cbslocal.cbs.disk_state import poke_disk
 from cbslocal.config import Topology, merged
 from cbslocal.cvm.model import INSTANCE_STATES, poke_instance
-from cbslocal.engine.clock import CHINA_TZ, format_time
+from cbslocal.engine.clock import CHINA_TZ, ClockState, format_time
 from cbslocal.engine.timing import PROFILES, with_durations
 from cbslocal.iam import accounts
 from cbslocal.observe import RecentCalls
+from cbslocal.store import state
 from cbslocal.store.reset import delete_resources
 
 log = logging.getLogger("cbslocal.control")
 PREFIX = "/_cbslocal"
 MAX_BODY = 64 * 1024
+MAX_STATE_BODY = 1024 * 1024 * 1024  # an exported state of many disks
 
 
 class ControlError(Exception):
@@ -50,6 +52,8 @@ class ControlPlane:
             ("POST", re.compile(r"/reset"), self.reset),
             ("GET", re.compile(r"/clock"), self.read_clock),
             ("POST", re.compile(r"/clock"), self.move_clock),
+            ("GET", re.compile(r"/state"), self.export_state),
+            ("POST", re.compile(r"/state"), self.import_state),
             ("GET", re.compile(r"/config"), self.read_config),
             ("POST", re.compile(r"/config"), self.change_config),
             ("GET", re.compile(r"/timing"), self.read_timing),
@@ -67,11 +71,14 @@ class ControlPlane:
     async def __call__(self, scope, receive, send) -> None:
         path = scope["path"][len(PREFIX):].rstrip("/") or "/"
         try:
-            body = await _read_json(receive)
+            body = await _read_json(receive, MAX_STATE_BODY if path == "/state" else MAX_BODY)
             if scope["method"] == "GET":  # a GET's parameters are its query string
                 body = dict(parse_qsl(scope["query_string"].decode("utf-8", "replace")))
             handler, params = self._route(scope["method"], path)
             result = handler(body, **params)
+            # (content type, raw bytes), or an object to send as JSON
+            content_type, payload = result if isinstance(result, tuple) else (
+                "application/json", orjson.dumps(result))
         except ControlError as failure:
             await _reply(send, failure.status, {"error": str(failure)})
             return
@@ -79,10 +86,7 @@ class ControlPlane:
             log.exception("control plane failure on %s %s", scope["method"], path)
             await _reply(send, 500, {"error": f"internal error: {type(failure).__name__}"})
             return
-        if isinstance(result, tuple):  # (content type, raw bytes)
-            await _reply_raw(send, 200, *result)
-        else:
-            await _reply(send, 200, result)
+        await _reply_raw(send, 200, content_type, payload)
 
     def _route(self, method: str, path: str):
         allowed = False
@@ -209,6 +213,35 @@ class ControlPlane:
                                    "back to real time would move it backwards (use `running`)")
             return clock.real()
         raise ControlError(400, f"unknown `mode` {mode!r}; use real, running, frozen or scaled")
+
+    # --- state export / import -------------------------------------------------------------------
+    def export_state(self, body: dict) -> dict:
+        """The whole state, or `?account=` one account's, as a versioned document."""
+        _only_keys(body, {"account"})
+        account = body.get("account")
+        runtime = self.runtime
+        with runtime.store.read() as conn:
+            if account is not None and not accounts.account_exists(conn, account):
+                raise ControlError(404, f"account {account!r} does not exist")
+            return state.export(conn, now=runtime.clock.wall(), clock=self.read_clock({}),
+                                account_id=account)
+
+    def import_state(self, body: dict) -> dict:
+        """Into a cbslocal without resources: every row, and the clock as it read at the export
+        (running on from there at the same rate; a real clock stays real)."""
+        runtime = self.runtime
+        with runtime.store.write() as conn:
+            try:
+                inserted = state.import_(conn, body)
+            except state.ImportRefused as failure:
+                raise ControlError(409 if "not empty" in str(failure) else 400, str(failure)) from None
+            accounts.keys_changed(conn)
+        clock = body.get("clock") or {}
+        if clock.get("mode") not in (None, "real") and isinstance(clock.get("now"), (int, float)):
+            runtime.set_clock(ClockState(runtime.clock.wall(), float(clock["now"]),
+                                         float(clock.get("rate", 1.0))))
+        runtime.faults.forget()
+        return {"inserted": inserted, "clock": self.read_clock({})}
 
     # --- configuration -------------------------------------------------------------------------
     def read_config(self, body: dict) -> dict:
@@ -458,14 +491,14 @@ def _only_keys(body: dict, allowed: set[str]) -> None:
         raise ControlError(400, f"unknown key {unknown[0]!r}; allowed: {sorted(allowed)}")
 
 
-async def _read_json(receive) -> dict:
+async def _read_json(receive, limit: int) -> dict:
     chunks, size = [], 0
     while True:
         message = await receive()
         chunk = message.get("body", b"")
         size += len(chunk)
-        if size > MAX_BODY:
-            raise ControlError(413, f"the body exceeds {MAX_BODY} bytes")
+        if size > limit:
+            raise ControlError(413, f"the body exceeds {limit} bytes")
         chunks.append(chunk)
         if not message.get("more_body", False):
             break

@@ -101,6 +101,11 @@ def account_exists(conn: Connection, account_id: str) -> bool:
         accounts.c.account_id == account_id)).first() is not None
 
 
+def keys_changed(conn: Connection) -> None:
+    """Keys were written behind this module's back (a state import): forget what was found."""
+    _keys_changed(conn)
+
+
 def _keys_changed(conn: Connection) -> None:
     _KNOWN_KEYS.pop(conn.engine, None)
 

@@ -1,0 +1,101 @@
+"""State export and import: the whole store (or one account's part of it) as a versioned JSON
+document, and back into an empty cbslocal — resources, states, pending moves, accounts and keys,
+fault rules and the clock (the control plane's `/_cbslocal/state`).
+
+Census tables are not exported: the triggers rebuild them as the rows go in.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from cbslocal.store.migrations import HEAD_REVISION
+from cbslocal.store.tables import (accounts, api_keys, client_tokens, disk_attachments, disk_tags,
+                                   disks, fault_rules, instances, transitions)
+
+FORMAT, VERSION = "cbslocal-state", 1
+# In the order they go back in (what a row refers to comes first).
+TABLES = (accounts, api_keys, instances, disks, disk_tags, disk_attachments, client_tokens,
+          transitions, fault_rules)
+ACCOUNT_TABLES = (instances, disks, disk_tags, disk_attachments, client_tokens, transitions)
+RESOURCE_TABLES = ACCOUNT_TABLES  # what must be empty before an import
+# Autoincrement keys kept as they were (they order listings) — PostgreSQL's sequences follow.
+_SEQUENCES = {disks: "seq", instances: "seq", transitions: "id", fault_rules: "id"}
+
+
+class ImportRefused(ValueError):
+    pass
+
+
+def export(conn, *, now: float, clock: dict, account_id: str | None = None) -> dict:
+    tables = {}
+    for table in TABLES:
+        statement = select(table)
+        if account_id is not None:
+            if table is accounts or table is api_keys or table in ACCOUNT_TABLES:
+                statement = statement.where(table.c.account_id == account_id)
+            else:
+                continue  # fault rules are the operator's, not an account's
+        order = [c for c in table.primary_key.columns]
+        rows = conn.execute(statement.order_by(*order)).mappings().all()
+        tables[str(table.name)] = [{str(k): v for k, v in row.items()} for row in rows]
+    return {"format": FORMAT, "version": VERSION, "schema": HEAD_REVISION, "exported_at": now,
+            "account": account_id, "clock": clock, "tables": tables}
+
+
+def import_(conn, document: dict) -> dict:
+    """Insert a document's rows into a store without resources. Accounts and keys that already
+    exist (the default account) are kept. Returns the rows inserted per table."""
+    _check(document)
+    for table in RESOURCE_TABLES:
+        if conn.execute(select(func.count()).select_from(table)).scalar_one():
+            raise ImportRefused(f"this cbslocal is not empty ({table.name}); reset it first")
+    inserted = {}
+    for table in TABLES:
+        rows = document["tables"].get(table.name, [])
+        if table in (accounts, api_keys):
+            key = table.primary_key.columns[0]
+            have = set(conn.execute(select(key)).scalars())
+            rows = [r for r in rows if r[key.name] not in have]
+        if rows:
+            try:
+                conn.execute(insert(table), [_only_columns(table, r) for r in rows])
+            except SQLAlchemyError as failure:  # the whole import rolls back
+                raise ImportRefused(f"tables.{table.name}: a row does not fit the table "
+                                    f"({type(failure.orig or failure).__name__}: "
+                                    f"{str(failure.orig or failure).splitlines()[0][:200]})") from None
+        inserted[str(table.name)] = len(rows)
+    if conn.dialect.name == "postgresql":
+        for table, column in _SEQUENCES.items():
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column}'), "
+                              f"COALESCE((SELECT MAX({column}) FROM {table.name}), 0) + 1, false)"))
+    return inserted
+
+
+def _check(document: dict) -> None:
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ImportRefused(f"`format` must be {FORMAT!r}: this is not a state document of cbslocal")
+    if document.get("version") != VERSION:
+        raise ImportRefused(f"document version {document.get('version')!r}; this cbslocal reads "
+                            f"version {VERSION}")
+    if document.get("schema") != HEAD_REVISION:
+        raise ImportRefused(f"exported with schema {document.get('schema')!r}; this cbslocal has "
+                            f"{HEAD_REVISION}: export and import with the same cbslocal version")
+    tables = document.get("tables")
+    if not isinstance(tables, dict) or not all(isinstance(v, list) for v in tables.values()):
+        raise ImportRefused("`tables` must map table names to lists of rows")
+    known = {t.name for t in TABLES}
+    unknown = sorted(set(tables) - known)
+    if unknown:
+        raise ImportRefused(f"unknown table {unknown[0]!r}")
+    for name, rows in tables.items():
+        columns = set(next(t for t in TABLES if t.name == name).c.keys())
+        for position, row in enumerate(rows):
+            if not isinstance(row, dict) or set(row) != columns:
+                raise ImportRefused(f"tables.{name}.{position}: a row must have exactly the "
+                                    f"columns {sorted(columns)}")
+
+
+def _only_columns(table, row: dict) -> dict:
+    return {name: row[name] for name in table.c.keys()}
