@@ -102,3 +102,22 @@ class App:
                     self.runtime.settle(now)
             except Exception:
                 log.exception("engine loop iteration failed")
+
+
+def make_server(settings: Settings, *, log_level: str = "warning"):
+    """The uvicorn server of cbslocal (uvloop, httptools) and its listening socket, bound before
+    anything is served: a client may connect as soon as this returns, and is queued. Signal
+    handlers are installed only when run in the main thread."""
+    import socket
+
+    import uvicorn
+
+    runtime = build_runtime(settings)
+    host = settings.host
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, settings.port))
+    sock.listen(2048)
+    config = uvicorn.Config(App(runtime), log_level=log_level, access_log=False, loop="uvloop",
+                            http="httptools", lifespan="on", server_header=False)
+    return uvicorn.Server(config), sock

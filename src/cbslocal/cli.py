@@ -42,11 +42,7 @@ def main() -> None:
 def serve(host: str, port: int, data_dir: Path, database_url: str | None, timing: str,
           log_level: str, config_file: Path | None) -> None:
     """Start the emulator."""
-    import socket
-
-    import uvicorn
-
-    from cbslocal.app import App, build_runtime
+    from cbslocal.app import make_server
     from cbslocal.config import Settings, topology_from_file
     from cbslocal.iam.accounts import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
     from cbslocal.observe import configure_logging
@@ -61,13 +57,9 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, timing
         except ValueError as failure:
             raise click.ClickException(str(failure)) from None
     try:
-        runtime = build_runtime(settings)
+        server, sock = make_server(settings)
     except DataDirInUse as failure:
         raise click.ClickException(f"{failure}; stop it or choose another --data-dir") from None
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(2048)  # before the ready line: a client may connect at once, and is queued
     bound_port = sock.getsockname()[1]
     where = database_url or str(data_dir.resolve() / "cbslocal.db")
     click.echo(json.dumps({
@@ -75,9 +67,7 @@ def serve(host: str, port: int, data_dir: Path, database_url: str | None, timing
         "port": bound_port, "database": _redact(where), "timing": timing,
         "default_credentials": {"SecretId": DEFAULT_SECRET_ID, "SecretKey": DEFAULT_SECRET_KEY},
     }), err=True)
-    config = uvicorn.Config(App(runtime), log_level="warning", access_log=False,
-                            loop="uvloop", http="httptools", lifespan="on", server_header=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    server.run(sockets=[sock])
 
 
 def _redact(url: str) -> str:
