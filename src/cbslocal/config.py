@@ -47,6 +47,15 @@ class Limits:
     run_instances_max_count: int = 100
 
 
+@dataclass(frozen=True)
+class RateLimits:
+    per_second: int
+    actions: dict[str, int]
+
+    def of(self, action: str) -> int:
+        return self.actions.get(action, self.per_second)
+
+
 @dataclass(frozen=True, slots=True)
 class SystemDiskSpec:
     min_size: int = 20
@@ -83,6 +92,8 @@ class Topology:
     images: dict[str, str] = field(default_factory=dict)  # ImageId → OsName
     # GiB on sale per (zone, disk type), over all accounts; absent: unlimited.
     stock: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Calls per second per (account, action, region), when enabled; None: no limit.
+    rate_limits: "RateLimits | None" = None
     # The configuration this topology was built from (GET /_cbslocal/config shows it).
     source: dict = field(default_factory=dict, compare=False)
 
@@ -114,8 +125,11 @@ class Topology:
                           for name, spec in data.get("instance_types", {}).items()}
         stock = {(zone, disk_type): int(gib) for zone, by_type in data.get("stock", {}).items()
                  for disk_type, gib in by_type.items()}
+        rates = data.get("rate_limits", {})
+        rate_limits = (RateLimits(rates.get("per_second", 20), dict(rates.get("actions", {})))
+                       if rates.get("enabled") else None)
         return cls(disk_types=disk_types, zones=zones, limits=Limits(**data.get("limits", {})),
-                   stock=stock, source=copy.deepcopy(data),
+                   stock=stock, source=copy.deepcopy(data), rate_limits=rate_limits,
                    projects=frozenset(data.get("projects", {}).get("ids", [0])),
                    system_disk=SystemDiskSpec(**data.get("system_disk", {})),
                    instance_families=families, instance_types=instance_types,

@@ -68,6 +68,12 @@ class InstanceTypeConfig(_Strict):
     memory: Positive
 
 
+class RateLimitsConfig(_Strict):
+    enabled: bool = False
+    per_second: Positive = 20  # calls per account, action and region each second
+    actions: dict[str, Positive] = {}  # per-action exceptions, e.g. DescribeDisks = 100
+
+
 class Config(_Strict):
     disk_types: dict[str, DiskTypeConfig] = Field(min_length=1)
     limits: LimitsConfig = LimitsConfig()
@@ -79,6 +85,7 @@ class Config(_Strict):
     images: dict[str, str] = {}
     regions: dict[str, RegionConfig] = Field(min_length=1)
     stock: dict[str, dict[str, Count]] = {}
+    rate_limits: RateLimitsConfig = RateLimitsConfig()
 
     @model_validator(mode="after")
     def _references(self):

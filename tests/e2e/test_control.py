@@ -380,3 +380,26 @@ def test_configuration_bad_input(world, body, words):
     before = ok(world, "GET", "/config")
     refused(world, "POST", "/config", body, 400, *words)
     assert ok(world, "GET", "/config") == before  # nothing half-applied
+
+
+def test_rate_limits_when_switched_on(world):
+    ok(world, "POST", "/config", {"rate_limits": {"enabled": True, "per_second": 3,
+                                                  "actions": {"DescribeDisks": 5}}})
+    started = time.monotonic()
+    for _ in range(5):
+        world.disks()
+    assert code_of(world.disks) == "RequestLimitExceeded"
+    shanghai = cbs_client(world.server, region="ap-shanghai")
+    shanghai.DescribeDisks(request(models.DescribeDisksRequest))  # per region
+    for _ in range(3):
+        code_of(world.cbs.InitializeDisks, request(models.InitializeDisksRequest,
+                                                   DiskIds=["disk-00000000"]))
+    assert code_of(world.cbs.InitializeDisks, request(
+        models.InitializeDisksRequest, DiskIds=["disk-00000000"])) == "RequestLimitExceeded"
+    time.sleep(max(0.0, 1.05 - (time.monotonic() - started)))
+    world.disks()  # a second later the window has moved on
+    refused(world, "POST", "/config", {"rate_limits": {"per_second": 0}}, 400,
+            "rate_limits.per_second")
+    ok(world, "POST", "/config", {"rate_limits": {"enabled": False}})
+    for _ in range(10):
+        world.disks()

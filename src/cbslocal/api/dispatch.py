@@ -10,6 +10,7 @@ from cbslocal.api import errors, schema
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError, CloseConnection
 from cbslocal.api.faults import FaultInjector
+from cbslocal.iam.throttle import Throttle
 from cbslocal.api.registry import Registry
 from cbslocal.config import Settings
 from cbslocal.engine import transitions
@@ -37,6 +38,7 @@ class Runtime:
             self.store, lambda conn: transitions.apply_due(conn, self.clock.now()))
         self.timing = self.settings.timing_profile
         self.faults = FaultInjector(self.store)
+        self.throttle = Throttle()
         self.initial_topology = self.settings.topology  # what a reset goes back to
 
     def set_clock(self, state: ClockState) -> None:
@@ -79,6 +81,10 @@ async def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: s
         raise ApiError(errors.UNSUPPORTED_REGION, f"Region {call.region!r} is not supported.",
                        f"不支持地域 {call.region!r}。")
     await _inject_faults(call, runtime, request_id)
+    rates = runtime.settings.topology.rate_limits
+    if rates is not None:  # protocol.md §9: the rate limit comes before the parameters
+        runtime.throttle.admit(call.account_id, call.action, call.region, rates.of(call.action),
+                               runtime.clock.wall())
     action = service.actions.get(call.action)
     if action is None:
         raise ApiError(errors.UNSUPPORTED_OPERATION,
