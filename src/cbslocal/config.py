@@ -45,6 +45,7 @@ class Limits:
     recycle_retention_days: int = 7
     describe_instances_max_limit: int = 100
     run_instances_max_count: int = 100
+    elastic_disks_per_region: int = 0
 
 
 @dataclass(frozen=True)

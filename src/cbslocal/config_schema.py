@@ -42,6 +42,7 @@ class LimitsConfig(_Strict):
     recycle_retention_days: Count = 7
     describe_instances_max_limit: Positive = 100
     run_instances_max_count: Positive = 100
+    elastic_disks_per_region: Count = 0  # per account; 0: no limit
 
 
 class SystemDiskConfig(_Strict):

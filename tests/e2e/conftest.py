@@ -45,8 +45,8 @@ def pytest_sessionfinish(session, exitstatus):
     from pathlib import Path
 
     from cbslocal.api import errors
-    from tests.e2e.code_coverage import PENDING
-    from tests.e2e.server import PROVOKED
+    from tests.e2e.code_coverage import FAULT_ONLY, PENDING
+    from tests.e2e.server import INJECTED, PROVOKED
 
     config = session.config
     here = Path(__file__).parent
@@ -55,8 +55,9 @@ def pytest_sessionfinish(session, exitstatus):
     if config.option.keyword or config.option.markexpr or not everything <= ran:
         return  # a partial run proves nothing either way
     seed = set(errors.all_codes())
-    missing = sorted(seed - PROVOKED - set(PENDING))
-    stale = sorted(set(PENDING) & PROVOKED)
+    provoked = PROVOKED | (INJECTED & FAULT_ONLY)
+    missing = sorted(seed - provoked - set(PENDING))
+    stale = sorted(set(PENDING) & provoked)
     unknown = sorted(set(PENDING) - seed)
     reporter = config.pluginmanager.get_plugin("terminalreporter")
     problems = []
@@ -68,8 +69,8 @@ def pytest_sessionfinish(session, exitstatus):
     if unknown:
         problems.append(f"pending codes that are not seed codes: {', '.join(unknown)}")
     if reporter is not None:
-        reporter.write_line(f"error-code coverage: {len(seed & PROVOKED)} of {len(seed)} seed codes "
-                            f"provoked, {len(PENDING)} pending")
+        reporter.write_line(f"error-code coverage: {len(seed & provoked)} of {len(seed)} seed codes "
+                            f"provoked ({len(seed & PROVOKED)} naturally), {len(PENDING)} pending")
         for problem in problems:
             reporter.write_line("error-code coverage FAILED: " + problem, red=True)
     if problems:

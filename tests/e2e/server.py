@@ -108,6 +108,7 @@ class Server:
 # Error codes the servers of this test session answered on their own (not through a fault rule),
 # read from each server's metrics when it stops; tests/e2e/conftest.py holds them against the seed.
 PROVOKED: set[str] = set()
+INJECTED: set[str] = set()  # answered through a fault rule
 _METRIC = re.compile(r'^(cbslocal_api_calls_total|cbslocal_injected_faults_total)\{([^}]*)\} ([0-9.e+]+)$')
 
 
@@ -122,8 +123,10 @@ def record_codes(server: Server) -> None:
         if match:
             labels = dict(re.findall(r'(\w+)="([^"]*)"', match[2]))
             key = (labels.get("service"), labels.get("action"), labels.get("code"))
-            sign = 1 if match[1] == "cbslocal_api_calls_total" else -1
-            counts[key] = counts.get(key, 0) + sign * float(match[3])
+            injected = match[1] == "cbslocal_injected_faults_total"
+            if injected and float(match[3]) > 0:
+                INJECTED.add(key[2])
+            counts[key] = counts.get(key, 0) + (-1 if injected else 1) * float(match[3])
     PROVOKED.update(code for (_, _, code), n in counts.items() if n > 0)
 
 

@@ -403,3 +403,16 @@ def test_rate_limits_when_switched_on(world):
     ok(world, "POST", "/config", {"rate_limits": {"enabled": False}})
     for _ in range(10):
         world.disks()
+
+
+def test_elastic_disk_quota_per_region(world):
+    ok(world, "POST", "/config", {"limits": {"elastic_disks_per_region": 3}})
+    world.run(DataDisks=[{"DiskSize": 20}])  # an instance's own disks are not elastic
+    world.create(DiskCount=2)
+    assert code_of(world.create, wait=False, DiskCount=2) == "LimitExceeded"
+    world.create()
+    assert code_of(world.create, wait=False) == "LimitExceeded"
+    shanghai = cbs_client(world.server, region="ap-shanghai")
+    shanghai.CreateDisks(request(models.CreateDisksRequest, Placement={"Zone": "ap-shanghai-2"},
+                                 DiskChargeType="POSTPAID_BY_HOUR", DiskType="CLOUD_PREMIUM",
+                                 DiskSize=50))  # per region

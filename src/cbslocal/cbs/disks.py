@@ -145,9 +145,25 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> tuple[int, list[s
     mount_on = []
     if req.AutoMountConfiguration is not None:
         mount_on = _mount_instances(ctx, req, count)
+    _check_disk_quota(ctx, count)
     # 10. stock
     check_stock(ctx, zone.name, req.DiskType, (req.DiskSize or 0) * count)
     return count, mount_on
+
+
+def _check_disk_quota(ctx: Context, count: int) -> None:
+    """The account's elastic disks in the region, when the configuration caps them [inf: the
+    generic LimitExceeded, cbs-behavior.md §7.2]."""
+    quota = ctx.topology.limits.elastic_disks_per_region
+    if not quota:
+        return
+    have = ctx.conn.execute(select(func.coalesce(func.sum(disk_census.c.n), 0)).where(
+        owned_by(disk_census, ctx.account_id, ctx.region), disk_census.c.portable.is_(True))
+    ).scalar_one()
+    if have + count > quota:
+        raise ApiError(errors.LIMIT_EXCEEDED,
+                       f"The account has {have} elastic disks in {ctx.region}; the quota is {quota}.",
+                       f"账号在 {ctx.region} 已有 {have} 块弹性云硬盘，配额为 {quota} 块。")
 
 
 def _validate_performance(req: CreateDisksRequest) -> None:
