@@ -158,3 +158,21 @@ def test_admin_state_commands(tmp_path):
     finally:
         source.stop()
         target.stop()
+
+
+def test_imported_pending_moves_complete_on_their_own(tmp_path):
+    source = Server(tmp_path / "source", timing="realistic").start()
+    target = Server(tmp_path / "target", timing="instant").start()
+    try:
+        world = World(source)
+        ins = world.run()[0]
+        control(source, "POST", "/timing", {"durations": {"disk.attach": 2}})
+        disk_id = world.create()
+        world.cbs.AttachDisks(request(models.AttachDisksRequest, InstanceId=ins, DiskIds=[disk_id]))
+        control(target, "POST", "/state", control(source, "GET", "/state"))
+        moved = World(target)
+        assert moved.disk(disk_id).DiskState == "ATTACHING"
+        moved.wait_disk(disk_id, "ATTACHED")  # no clock move, no settle: due on the clock
+    finally:
+        source.stop()
+        target.stop()

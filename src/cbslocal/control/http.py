@@ -20,6 +20,7 @@ from cbslocal.cbs.disk_state import poke_disk
 from cbslocal.config import Topology, merged
 from cbslocal.cvm.model import INSTANCE_STATES, poke_instance
 from cbslocal.engine.clock import CHINA_TZ, ClockState, format_time
+from cbslocal.engine import transitions
 from cbslocal.engine.timing import PROFILES, with_durations
 from cbslocal.iam import accounts
 from cbslocal.observe import RecentCalls
@@ -147,6 +148,7 @@ class ControlPlane:
                                             and accounts.account_exists(conn, account)):
                 raise ControlError(404, f"account {account!r} does not exist")
             removed = delete_resources(conn, account, region)
+            transitions.rows_changed(conn)
             if account is None and region is None:
                 faults.delete_rules(conn)
                 faults.clear_firings(conn)
@@ -236,6 +238,7 @@ class ControlPlane:
             except state.ImportRefused as failure:
                 raise ControlError(409 if "not empty" in str(failure) else 400, str(failure)) from None
             accounts.keys_changed(conn)
+            transitions.rows_changed(conn)
         clock = body.get("clock") or {}
         if clock.get("mode") not in (None, "real") and isinstance(clock.get("now"), (int, float)):
             runtime.set_clock(ClockState(runtime.clock.wall(), float(clock["now"]),

@@ -78,6 +78,11 @@ def _watch(conn: Connection) -> _DueWatch:
     return watch
 
 
+def rows_changed(conn: Connection) -> None:
+    """Moves were written without `schedule` (a state import, a reset): read the earliest again."""
+    _watch(conn).known = False
+
+
 def may_be_due(conn: Connection, now: float) -> bool:
     return _watch(conn).may_be_due(conn, now)
 
