@@ -44,11 +44,7 @@ class App:
         self.runtime = runtime
         settings = runtime.settings
         self.recent = RecentCalls()
-        record = make_observer(settings.log_requests)
-
-        def observe(call) -> None:
-            record(call)
-            self.recent.add(call)
+        observe = make_observer(settings.log_requests, self.recent)
 
         self.api = ApiEndpoint(
             resolve_key=lambda secret_id: accounts.find_key(runtime.store, secret_id),

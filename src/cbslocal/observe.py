@@ -31,7 +31,7 @@ def configure_logging(level: str = "INFO") -> None:
     root.propagate = False
 
 
-def make_observer(log_requests: bool):
+def make_observer(log_requests: bool, recent: "RecentCalls | None" = None):
     children: dict[tuple[str, str, str], tuple] = {}  # labels() costs more than the increment
 
     def observe(record: CallRecord) -> None:
@@ -43,6 +43,8 @@ def make_observer(log_requests: bool):
             metrics = children[key] = (CALLS.labels(*key), LATENCY.labels(*key[:2]))
         metrics[0].inc()
         metrics[1].observe(record.latency)
+        if recent is not None:
+            recent.add(record)
         if record.injected:
             INJECTED.labels(*key).inc()
         if log_requests and request_log.isEnabledFor(logging.INFO):

@@ -80,7 +80,8 @@ async def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: s
     if call.region not in runtime.settings.topology.regions:
         raise ApiError(errors.UNSUPPORTED_REGION, f"Region {call.region!r} is not supported.",
                        f"不支持地域 {call.region!r}。")
-    await _inject_faults(call, runtime, request_id)
+    if runtime.faults.may_fire():
+        await _inject_faults(call, runtime, request_id)
     rates = runtime.settings.topology.rate_limits
     if rates is not None:  # protocol.md §9: the rate limit comes before the parameters
         runtime.throttle.admit(call.account_id, call.action, call.region, rates.of(call.action),

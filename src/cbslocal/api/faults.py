@@ -61,6 +61,10 @@ class FaultInjector:
     def forget(self) -> None:
         self._rules = None
 
+    def may_fire(self) -> bool:
+        """False when there is no rule: the common case costs one attribute test per call."""
+        return self._rules is None or bool(self._rules)
+
     def check(self, *, service: str, action: str, account_id: str, region: str, request_id: str,
               now: float) -> Fault | None:
         """The fault of the first rule that matches and fires, recorded; None if none does."""
