@@ -416,3 +416,17 @@ def test_elastic_disk_quota_per_region(world):
     shanghai.CreateDisks(request(models.CreateDisksRequest, Placement={"Zone": "ap-shanghai-2"},
                                  DiskChargeType="POSTPAID_BY_HOUR", DiskType="CLOUD_PREMIUM",
                                  DiskSize=50))  # per region
+
+
+def test_a_returned_prepaid_instance_leaves_the_recycle_bin_for_good(world):
+    ins = world.run(InstanceChargeType="PREPAID", InstanceChargePrepaid={"Period": 1},
+                    DataDisks=[{"DiskSize": 20}])[0]
+    elastic = world.create()
+    world.attach(ins, elastic)
+    world.cvm.TerminateInstances(request(cvm_models.TerminateInstancesRequest, InstanceIds=[ins]))
+    assert world.instance(ins).InstanceState == "SHUTDOWN"
+    ok(world, "POST", "/clock", {"advance": "6d"})
+    assert world.instance(ins).InstanceState == "SHUTDOWN"
+    assert ok(world, "POST", "/clock", {"advance": "1d1h"})["applied"] == 1  # 7 days
+    assert world.instance(ins) is None
+    assert world.disk(elastic).DiskState == "UNATTACHED"  # detached, not destroyed

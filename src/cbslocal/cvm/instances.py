@@ -344,13 +344,18 @@ def terminate_instances(ctx: Context, req: TerminateInstancesRequest) -> dict:
             raise ApiError(errors.UNSUPPORTED_OPERATION,
                            f"{row.instance_id} has termination protection (DisableApiTermination).",
                            f"实例 {row.instance_id} 开启了销毁保护。")
-    # A prepaid instance goes to the recycle bin first (SHUTDOWN); a second call destroys it.
+    # A prepaid instance goes to the recycle bin first (SHUTDOWN); a second call destroys it, or
+    # the end of the recycle bin's retention does.
     to_recycle = [r.instance_id for r in rows if r.charge_type == "PREPAID" and r.instance_state != SHUTDOWN]
     to_destroy = [r.instance_id for r in rows if r.instance_id not in to_recycle]
     if to_recycle:
         _cas(ctx, to_recycle, (RUNNING, STOPPED), "TerminateInstances", instance_state=SHUTDOWN)
         ctx.conn.execute(update(instances).where(instances.c.instance_id.in_(to_recycle))
                          .values(latest_operation_state="SUCCESS"))
+        retention = ctx.topology.limits.recycle_retention_days * 86400.0
+        for instance_id in to_recycle:
+            engine.schedule(ctx.conn, "instance.recycle", resource_id=instance_id,
+                            account_id=ctx.account_id, region=ctx.region, due_at=ctx.now + retention)
     if to_destroy:
         _cas(ctx, to_destroy, (RUNNING, STOPPED, SHUTDOWN, "LAUNCH_FAILED"), "TerminateInstances",
              instance_state=TERMINATING)
@@ -363,6 +368,15 @@ def terminate_instances(ctx: Context, req: TerminateInstancesRequest) -> dict:
             else:
                 _terminated(ctx.conn, instance_id, {}, ctx.now)
     return {}
+
+
+@engine.on("instance.recycle")
+def _recycled(conn, instance_id: str, payload: dict, due_at: float) -> None:
+    """The recycle bin's retention is over: an instance still SHUTDOWN is destroyed."""
+    still = conn.execute(select(instances.c.instance_id).where(
+        instances.c.instance_id == instance_id, instances.c.instance_state == SHUTDOWN)).first()
+    if still is not None:
+        _terminated(conn, instance_id, payload, due_at)
 
 
 @engine.on("instance.terminate")
