@@ -543,3 +543,10 @@ def test_describe_disks_instance_filters(world):
         {"Name": "instance-id", "Values": [ins, "ins-00000000"]}]))
     assert counted.TotalCount == 2 and len(counted.DiskSet) == 1
     assert code_of(world.disks, Filters=[{"Name": "instance", "Values": [ins]}]) == "InvalidFilter"
+
+
+def test_run_instances_client_token(world):
+    first = world.run(wait=False, ClientToken="deploy-42")
+    assert world.run(wait=False, ClientToken="deploy-42") == first  # a retry creates nothing
+    assert code_of(world.run, wait=False, ClientToken="x" * 65) == "InvalidParameterValue"
+    assert code_of(world.run, wait=False, ClientToken="déploiement") == "InvalidParameterValue"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from cbslocal.api.schema import Bool, Request, UInt
+from cbslocal.api.schema import Request, UInt
 
 RenewFlagName = Literal["NOTIFY_AND_AUTO_RENEW", "NOTIFY_AND_MANUAL_RENEW",
                     "DISABLE_NOTIFY_AND_MANUAL_RENEW"]

@@ -26,9 +26,9 @@ class ErrorCode:
 _CATALOG: dict[str, ErrorCode] = {}
 
 
-def _code(code: str, zh: str, en: str) -> ErrorCode:
+def _code(code: str, zh: str, en: str, catalog: dict[str, ErrorCode] = _CATALOG) -> ErrorCode:
     entry = ErrorCode(code, zh, en)
-    _CATALOG[code] = entry
+    catalog[code] = entry
     return entry
 
 
@@ -195,9 +195,7 @@ _CVM_CATALOG: dict[str, ErrorCode] = {}
 
 
 def _cvm_code(code: str, zh: str, en: str) -> ErrorCode:
-    entry = ErrorCode(code, zh, en)
-    _CVM_CATALOG[code] = entry
-    return entry
+    return _code(code, zh, en, _CVM_CATALOG)
 
 
 CVM_INVALID_INSTANCE_ID_MALFORMED = _cvm_code(

@@ -107,14 +107,10 @@ def begin_attach(ctx: Context, disk, instance_id: str, **values) -> None:
         disk_id=disk.disk_id, instance_id=instance_id, account_id=disk.account_id,
         region=disk.region, disk_usage=disk.disk_usage, attached_at=None))
     expected = {ds.UNATTACHED, ds.ATTACHED} if disk.shareable else {ds.UNATTACHED}
-    duration = ctx.timing.duration(ATTACH)
     ds.move(ctx.conn, [disk.disk_id], expected, disk_state=ds.ATTACHING, error_prompt="", **values)
-    if duration > 0:
-        engine.schedule(ctx.conn, ATTACH, resource_id=disk.disk_id, account_id=disk.account_id,
-                        region=disk.region, due_at=ctx.now + duration,
-                        payload={"instance_id": instance_id})
-    else:
-        _attached(ctx.conn, disk.disk_id, {"instance_id": instance_id}, ctx.now)
+    engine.later(ctx.conn, ATTACH, resource_id=disk.disk_id, account_id=disk.account_id,
+                 region=disk.region, now=ctx.now, duration=ctx.timing.duration(ATTACH),
+                 payload={"instance_id": instance_id})
 
 
 @engine.on(ATTACH)
@@ -163,15 +159,11 @@ def detach_disks(ctx: Context, req: DetachDisksRequest) -> dict:
     instance = cvm.find_instances(ctx, [instance_id])[instance_id]
     cvm.check_takes_disks(instance)
     cvm.lock_instance(ctx.conn, instance_id)
-    duration = ctx.timing.duration(DETACH)
     for disk in targets:
         ds.move(ctx.conn, [disk.disk_id], {ds.ATTACHED}, disk_state=ds.DETACHING)
-        if duration > 0:
-            engine.schedule(ctx.conn, DETACH, resource_id=disk.disk_id, account_id=ctx.account_id,
-                            region=ctx.region, due_at=ctx.now + duration,
-                            payload={"instance_id": instance_id})
-        else:
-            _detached(ctx.conn, disk.disk_id, {"instance_id": instance_id}, ctx.now)
+        engine.later(ctx.conn, DETACH, resource_id=disk.disk_id, account_id=ctx.account_id,
+                     region=ctx.region, now=ctx.now, duration=ctx.timing.duration(DETACH),
+                     payload={"instance_id": instance_id})
     return {}
 
 

@@ -9,7 +9,7 @@ import orjson
 from sqlalchemy import bindparam, func, insert, select, update
 
 from cbslocal import ids
-from cbslocal.api import errors
+from cbslocal.api import errors, idempotency
 from cbslocal.api.cbs_schema import CreateDisksRequest, DescribeDisksRequest, disk_json
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
@@ -21,8 +21,8 @@ from cbslocal.engine import transitions
 from cbslocal.engine.clock import CHINA_TZ
 from cbslocal.store.scope import owned_by
 from cbslocal.store.prepared import Prepared
-from cbslocal.store.tables import (client_tokens, disk_attachments, disk_census, disk_tag_census,
-                                   disk_tags, disks)
+from cbslocal.store.tables import (disk_attachments, disk_census, disk_tag_census, disk_tags,
+                                   disks)
 
 PREPAID_PERIODS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36})
 DEFAULT_RENEW_FLAG = "NOTIFY_AND_MANUAL_RENEW"
@@ -37,8 +37,7 @@ MAX_DESCRIBE_IDS = 100
 def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
     token = req.ClientToken
     if token is not None:
-        _check_client_token(ctx, token)
-        earlier = _earlier_answer(ctx, token)
+        earlier = idempotency.earlier_answer(ctx, "CreateDisks", token)
         if earlier is not None:
             return earlier
     count, mount_on = _validate_create(ctx, req)
@@ -55,9 +54,7 @@ def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
                                  due_at=ctx.now + duration)
     answer = {"DiskIdSet": disk_ids}
     if token is not None:
-        ctx.conn.execute(insert(client_tokens).values(
-            account_id=ctx.account_id, region=ctx.region, action="CreateDisks", token=token,
-            result=orjson.dumps(answer).decode(), created_at=ctx.now))
+        idempotency.remember(ctx, "CreateDisks", token, answer)
     return answer
 
 
@@ -77,21 +74,6 @@ def attach_at_once(ctx: Context, disk_id: str, usage: str, instance_id: str) -> 
     ctx.conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(
         last_attach_ins_id=instance_id, instance_type="CVM"))
     attachments.show_attachments(ctx.conn, disk_id)
-
-
-def _check_client_token(ctx: Context, token: str) -> None:
-    limit = ctx.topology.limits.client_token_max_length
-    if not token or len(token) > limit or not token.isascii():
-        raise ApiError(errors.INVALID_PARAMETER_VALUE,
-                       f"`ClientToken` must be 1 to {limit} ASCII characters.",
-                       f"`ClientToken` 必须是 1 到 {limit} 个 ASCII 字符。")
-
-
-def _earlier_answer(ctx: Context, token: str) -> dict | None:
-    row = ctx.conn.execute(select(client_tokens.c.result).where(
-        owned_by(client_tokens, ctx.account_id, ctx.region),
-        client_tokens.c.action == "CreateDisks", client_tokens.c.token == token)).first()
-    return orjson.loads(row.result) if row else None
 
 
 def _validate_create(ctx: Context, req: CreateDisksRequest) -> tuple[int, list[str]]:

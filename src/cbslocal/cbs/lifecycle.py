@@ -52,12 +52,8 @@ def _transition_window(ctx: Context, kind: str) -> tuple[float, dict]:
 
 
 def _later(ctx: Context, kind: str, disk_id: str, duration: float, payload: dict) -> None:
-    """Schedule the end of an operation, or end it now (instant timing)."""
-    if duration > 0:
-        engine.schedule(ctx.conn, kind, resource_id=disk_id, account_id=ctx.account_id,
-                        region=ctx.region, due_at=ctx.now + duration, payload=payload)
-    else:
-        engine.apply_now(ctx.conn, kind, disk_id, payload, ctx.now)
+    engine.later(ctx.conn, kind, resource_id=disk_id, account_id=ctx.account_id,
+                 region=ctx.region, now=ctx.now, duration=duration, payload=payload)
 
 
 def _settled_state(disk_instance_ids: str) -> str:

@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import delete, func, insert, select, update
 
 from cbslocal import ids
-from cbslocal.api import errors
+from cbslocal.api import errors, idempotency
 from cbslocal.api.context import Context
 from cbslocal.api.cvm_schema import (DescribeInstancesRequest, RebootInstancesRequest,
                                      RunInstancesRequest, StartInstancesRequest,
@@ -28,7 +28,7 @@ from cbslocal.cvm.model import (PENDING, REBOOTING, RUNNING, SHUTDOWN, STARTING,
                                 STOPPING, TERMINATING)
 from cbslocal.engine import transitions as engine
 from cbslocal.store.scope import owned_by
-from cbslocal.store.tables import client_tokens, disk_attachments, disks, instances, transitions
+from cbslocal.store.tables import disk_attachments, disks, instances, transitions
 
 INSTANCE_PERIODS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36, 48, 60})
 INSTANCE_NAME_MAX = 128
@@ -40,11 +40,9 @@ _NAME_PATTERN = re.compile(r"\{R:(\d+)\}")
 def run_instances(ctx: Context, req: RunInstancesRequest) -> dict:
     token = req.ClientToken
     if token is not None:
-        earlier = ctx.conn.execute(select(client_tokens.c.result).where(
-            owned_by(client_tokens, ctx.account_id, ctx.region),
-            client_tokens.c.action == "RunInstances", client_tokens.c.token == token)).first()
+        earlier = idempotency.earlier_answer(ctx, "RunInstances", token)
         if earlier is not None:
-            return orjson.loads(earlier.result)
+            return earlier
     plan = _validate_run(ctx, req)
     if req.DryRun:
         raise ApiError(errors.DRY_RUN_OPERATION, "The request would have succeeded (DryRun).",
@@ -59,9 +57,7 @@ def run_instances(ctx: Context, req: RunInstancesRequest) -> dict:
         _begin(ctx, instance_id, "instance.launch", duration)
     answer = {"InstanceIdSet": instance_ids}
     if token is not None:
-        ctx.conn.execute(insert(client_tokens).values(
-            account_id=ctx.account_id, region=ctx.region, action="RunInstances", token=token,
-            result=orjson.dumps(answer).decode(), created_at=ctx.now))
+        idempotency.remember(ctx, "RunInstances", token, answer)
     return answer
 
 
@@ -310,11 +306,8 @@ def _cas(ctx: Context, instance_ids: list[str], allowed, action: str, **values) 
 
 
 def _begin(ctx: Context, instance_id: str, kind: str, duration: float) -> None:
-    if duration > 0:
-        engine.schedule(ctx.conn, kind, resource_id=instance_id, account_id=ctx.account_id,
-                        region=ctx.region, due_at=ctx.now + duration)
-    else:
-        _APPLY[kind](ctx.conn, instance_id, {}, ctx.now)
+    engine.later(ctx.conn, kind, resource_id=instance_id, account_id=ctx.account_id,
+                 region=ctx.region, now=ctx.now, duration=duration)
 
 
 def _finish(conn, instance_id: str, kind: str) -> None:
@@ -332,7 +325,8 @@ def _finisher(kind: str):
     return engine.on(kind)(apply)
 
 
-_APPLY = {kind: _finisher(kind) for kind in _ENDS}
+for _kind in _ENDS:
+    _finisher(_kind)
 
 
 # --- TerminateInstances ----------------------------------------------------------------------------
@@ -359,14 +353,8 @@ def terminate_instances(ctx: Context, req: TerminateInstancesRequest) -> dict:
     if to_destroy:
         _cas(ctx, to_destroy, (RUNNING, STOPPED, SHUTDOWN, "LAUNCH_FAILED"), "TerminateInstances",
              instance_state=TERMINATING)
-        duration = ctx.timing.duration("instance.terminate")
         for instance_id in to_destroy:
-            if duration > 0:
-                engine.schedule(ctx.conn, "instance.terminate", resource_id=instance_id,
-                                account_id=ctx.account_id, region=ctx.region,
-                                due_at=ctx.now + duration)
-            else:
-                _terminated(ctx.conn, instance_id, {}, ctx.now)
+            _begin(ctx, instance_id, "instance.terminate", ctx.timing.duration("instance.terminate"))
     return {}
 
 

@@ -40,9 +40,15 @@ def schedule(conn: Connection, kind: str, *, resource_id: str, account_id: str, 
     _watch(conn).lower(due_at)
 
 
-def apply_now(conn: Connection, kind: str, resource_id: str, payload: dict, now: float) -> None:
-    """Apply a move at once instead of scheduling it (a zero duration: instant timing)."""
-    _APPLIERS[kind](conn, resource_id, payload, now)
+def later(conn: Connection, kind: str, *, resource_id: str, account_id: str, region: str,
+          now: float, duration: float, payload: dict | None = None) -> None:
+    """A move `duration` seconds from `now`: scheduled, or applied at once when the duration is
+    zero (instant timing)."""
+    if duration > 0:
+        schedule(conn, kind, resource_id=resource_id, account_id=account_id, region=region,
+                 due_at=now + duration, payload=payload)
+    else:
+        _APPLIERS[kind](conn, resource_id, payload or {}, now)
 
 
 class _DueWatch:

@@ -1,0 +1,33 @@
+"""ClientToken idempotency, for every action that takes one (CreateDisks, RunInstances): the first
+answer given to a token is stored with what it created, in the same transaction, and is the
+answer to every retry."""
+
+from __future__ import annotations
+
+import orjson
+from sqlalchemy import insert, select
+
+from cbslocal.api import errors
+from cbslocal.api.context import Context
+from cbslocal.api.errors import ApiError
+from cbslocal.store.scope import owned_by
+from cbslocal.store.tables import client_tokens
+
+
+def earlier_answer(ctx: Context, action: str, token: str) -> dict | None:
+    """The answer already given to `token` (checked: 1 to 64 ASCII characters), or None."""
+    limit = ctx.topology.limits.client_token_max_length
+    if not token or len(token) > limit or not token.isascii():
+        raise ApiError(errors.INVALID_PARAMETER_VALUE,
+                       f"`ClientToken` must be 1 to {limit} ASCII characters.",
+                       f"`ClientToken` 必须是 1 到 {limit} 个 ASCII 字符。")
+    row = ctx.conn.execute(select(client_tokens.c.result).where(
+        owned_by(client_tokens, ctx.account_id, ctx.region),
+        client_tokens.c.action == action, client_tokens.c.token == token)).first()
+    return orjson.loads(row.result) if row else None
+
+
+def remember(ctx: Context, action: str, token: str, answer: dict) -> None:
+    ctx.conn.execute(insert(client_tokens).values(
+        account_id=ctx.account_id, region=ctx.region, action=action, token=token,
+        result=orjson.dumps(answer).decode(), created_at=ctx.now))
