@@ -46,6 +46,18 @@ class Limits:
     describe_instances_max_limit: int = 100
     run_instances_max_count: int = 100
     elastic_disks_per_region: int = 0
+    snapshots_per_disk: int = 64
+    snapshots_per_region: int = 0
+    snapshot_capacity_gib: int = 0
+    snapshot_free_quota_gib: int = 50
+    creating_snapshots_max: int = 0
+    snapshot_share_accounts_max: int = 50
+    encrypted_snapshots: bool = True
+    auto_snapshot_policies_per_region: int = 100
+    policies_per_disk: int = 1
+    disks_per_policy: int = 0
+    bind_disks_max_count: int = 80
+    delete_policies_max_count: int = 100
 
 
 @dataclass(frozen=True)

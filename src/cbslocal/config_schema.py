@@ -43,6 +43,18 @@ class LimitsConfig(_Strict):
     describe_instances_max_limit: Positive = 100
     run_instances_max_count: Positive = 100
     elastic_disks_per_region: Count = 0  # per account; 0: no limit
+    snapshots_per_disk: Positive = 64
+    snapshots_per_region: Count = 0
+    snapshot_capacity_gib: Count = 0
+    snapshot_free_quota_gib: Count = 50
+    creating_snapshots_max: Count = 0
+    snapshot_share_accounts_max: Positive = 50
+    encrypted_snapshots: bool = True
+    auto_snapshot_policies_per_region: Positive = 100
+    policies_per_disk: Positive = 1
+    disks_per_policy: Count = 0
+    bind_disks_max_count: Positive = 80
+    delete_policies_max_count: Positive = 100
 
 
 class SystemDiskConfig(_Strict):

@@ -41,3 +41,12 @@ class AutoMountConfiguration(Request):
     InstanceId: list[str]
     MountPoint: list[str] | None = None
     FileSystemType: Literal["ext4", "xfs"] | None = None
+
+
+class Policy(Request):
+    """An automatic snapshot policy's schedule: Hour, and one of DayOfWeek, DayOfMonth,
+    IntervalDays."""
+    Hour: list[UInt]
+    DayOfWeek: list[UInt] | None = None
+    DayOfMonth: list[UInt] | None = None
+    IntervalDays: UInt | None = None

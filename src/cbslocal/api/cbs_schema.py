@@ -134,6 +134,7 @@ def disk_json(disk, *, now: float, language: str, policy_ids: list[str] | None) 
     prepaid = disk.charge_type == "PREPAID"
     return_fail_code = refund_refusal(disk)
     migrating = disk.migrate_to is not None
+    rollbacking = disk.disk_state == "ROLLBACKING"
     return {
         "DiskId": disk.disk_id,
         "DiskUsage": disk.disk_usage,
@@ -164,16 +165,18 @@ def disk_json(disk, *, now: float, language: str, policy_ids: list[str] | None) 
         "DeadlineError": False,
         "IsReturnable": return_fail_code == 0,
         "ReturnFailCode": return_fail_code,
-        "Rollbacking": False,
-        "RollbackPercent": 0,
+        "Rollbacking": rollbacking,
+        # 0 before any rollback, running during one, 100 after (cbs-behavior.md §4.1).
+        "RollbackPercent": (progress(disk.op_started_at, disk.op_due_at, now) if rollbacking
+                            else 100 if disk.rolled_back else 0),
         "Migrating": migrating,
         "MigratePercent": progress(disk.op_started_at, disk.op_due_at, now) if migrating else 0,
         "Encrypt": bool(disk.encrypt),
         "EncryptType": disk.encrypt_type,
         "KmsKeyId": disk.kms_key_id,
         "Shareable": bool(disk.shareable),
-        "SnapshotCount": 0,
-        "SnapshotSize": 0,
+        "SnapshotCount": disk.snapshot_count,
+        "SnapshotSize": disk.snapshot_size,
         "AutoSnapshotPolicyIds": policy_ids,
         "DeleteWithInstance": bool(disk.delete_with_instance),
         "DeleteSnapshot": disk.delete_snapshot,

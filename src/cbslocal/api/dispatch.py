@@ -40,6 +40,8 @@ class Runtime:
         self.faults = FaultInjector(self.store)
         self.throttle = Throttle()
         self.initial_topology = self.settings.topology  # what a reset goes back to
+        transitions.provide_environment(self.store.engine, lambda: transitions.Environment(
+            self.settings.topology, self.timing))
 
     def set_clock(self, state: ClockState) -> None:
         """Move the clock (the store keeps it, so a restart or another process agrees)."""

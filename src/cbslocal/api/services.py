@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from cbslocal.api import cbs_schema as cbs_api
 from cbslocal.api import cvm_schema as cvm_api
+from cbslocal.api import snapshot_schema as snap_api
 from cbslocal.api.registry import Registry, Service
-from cbslocal.cbs import attachments, config_quota, disks, lifecycle
+from cbslocal.cbs import attachments, config_quota, disks, lifecycle, policies, snapshots
 from cbslocal.cvm import instances
 
 
@@ -25,6 +26,36 @@ def build_registry() -> Registry:
         ("InitializeDisks", cbs_api.InitializeDisksRequest, lifecycle.initialize_disks, True),
         ("DescribeDiskConfigQuota", cbs_api.DescribeDiskConfigQuotaRequest,
          config_quota.describe_disk_config_quota, False),
+        ("CreateSnapshot", snap_api.CreateSnapshotRequest, snapshots.create_snapshot, True),
+        ("DescribeSnapshots", snap_api.DescribeSnapshotsRequest, snapshots.describe_snapshots, False),
+        ("DeleteSnapshots", snap_api.DeleteSnapshotsRequest, snapshots.delete_snapshots, True),
+        ("ApplySnapshot", snap_api.ApplySnapshotRequest, snapshots.apply_snapshot, True),
+        ("ModifySnapshotAttribute", snap_api.ModifySnapshotAttributeRequest,
+         snapshots.modify_snapshot_attribute, True),
+        ("ModifySnapshotsSharePermission", snap_api.ModifySnapshotsSharePermissionRequest,
+         snapshots.modify_snapshots_share_permission, True),
+        ("DescribeSnapshotSharePermission", snap_api.DescribeSnapshotSharePermissionRequest,
+         snapshots.describe_snapshot_share_permission, False),
+        ("CopySnapshotCrossRegions", snap_api.CopySnapshotCrossRegionsRequest,
+         snapshots.copy_snapshot_cross_regions, True),
+        ("DescribeSnapshotOverview", snap_api.NoParametersRequest,
+         snapshots.describe_snapshot_overview, False),
+        ("GetSnapOverview", snap_api.NoParametersRequest, snapshots.describe_snapshot_overview, False),
+        ("CreateAutoSnapshotPolicy", snap_api.CreateAutoSnapshotPolicyRequest,
+         policies.create_auto_snapshot_policy, True),
+        ("DescribeAutoSnapshotPolicies", snap_api.DescribeAutoSnapshotPoliciesRequest,
+         policies.describe_auto_snapshot_policies, False),
+        ("ModifyAutoSnapshotPolicyAttribute", snap_api.ModifyAutoSnapshotPolicyAttributeRequest,
+         policies.modify_auto_snapshot_policy_attribute, True),
+        ("DeleteAutoSnapshotPolicies", snap_api.DeleteAutoSnapshotPoliciesRequest,
+         policies.delete_auto_snapshot_policies, True),
+        ("BindAutoSnapshotPolicy", snap_api.BindAutoSnapshotPolicyRequest,
+         policies.bind_auto_snapshot_policy, True),
+        ("UnbindAutoSnapshotPolicy", snap_api.UnbindAutoSnapshotPolicyRequest,
+         policies.unbind_auto_snapshot_policy, True),
+        ("DescribeDiskAssociatedAutoSnapshotPolicy",
+         snap_api.DescribeDiskAssociatedAutoSnapshotPolicyRequest,
+         policies.describe_disk_associated_auto_snapshot_policy, False),
     ):
         cbs.action(name, request, mutating=mutating)(handler)
     cvm = Service("cvm", cvm_api.CVM_VERSION, cvm_api.CVM_ACTIONS)

@@ -11,7 +11,7 @@ from cbslocal.api import errors
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.store.scope import owned_by
-from cbslocal.store.tables import disks, transitions
+from cbslocal.store.tables import disks, snapshots, transitions
 
 # Internal: the disk is being created and is not listed yet (there is no CREATING DiskState).
 PROVISIONING = "PROVISIONING"
@@ -85,10 +85,17 @@ def move(conn, disk_ids: list[str], expected: frozenset[str] | set[str], **value
 
 
 def destroy(conn, disk_ids: list[str]) -> None:
-    """Delete disks for good, with whatever was pending for them (tags and attachments go with
-    the row: triggers and foreign keys)."""
+    """Delete disks for good, with whatever was pending for them (tags, attachments and policy
+    bindings go with the row: triggers and foreign keys). The non-permanent snapshots of a disk
+    set to DeleteSnapshot=1 go too; the others outlive it (cbs-behavior.md §3.5)."""
     if disk_ids:
-        conn.execute(delete(transitions).where(transitions.c.resource_id.in_(disk_ids)))
+        doomed = select(snapshots.c.snapshot_id).where(
+            snapshots.c.disk_id.in_(select(disks.c.disk_id).where(
+                disks.c.disk_id.in_(disk_ids), disks.c.delete_snapshot == 1)),
+            snapshots.c.deadline_at.is_not(None), snapshots.c.images == "[]")
+        snapshot_ids = list(conn.execute(doomed).scalars())
+        conn.execute(delete(transitions).where(transitions.c.resource_id.in_(disk_ids + snapshot_ids)))
+        conn.execute(delete(snapshots).where(snapshots.c.snapshot_id.in_(snapshot_ids)))
         conn.execute(delete(disks).where(disks.c.disk_id.in_(disk_ids)))
 
 

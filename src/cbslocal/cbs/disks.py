@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from calendar import monthrange
+from typing import NamedTuple
 from datetime import datetime, timezone
 
 import orjson
@@ -40,13 +41,13 @@ def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
         earlier = idempotency.earlier_answer(ctx, "CreateDisks", token)
         if earlier is not None:
             return earlier
-    count, mount_on = _validate_create(ctx, req)
-    disk_ids = new_disk_ids(ctx, count)
+    plan = _validate_create(ctx, req)
+    disk_ids = new_disk_ids(ctx, plan.count)
     duration = ctx.timing.duration("disk.create")
-    state = PROVISIONING if duration > 0 else (ATTACHED if mount_on else UNATTACHED)
-    _insert_disks(ctx, req, disk_ids, state)
+    state = PROVISIONING if duration > 0 else (ATTACHED if plan.mount_on else UNATTACHED)
+    _insert_disks(ctx, req, plan, disk_ids, state)
     for disk_id in disk_ids:
-        for instance_id in mount_on:
+        for instance_id in plan.mount_on:
             attach_at_once(ctx, disk_id, "DATA_DISK", instance_id)
         if duration > 0:
             transitions.schedule(ctx.conn, "disk.create", resource_id=disk_id,
@@ -76,9 +77,8 @@ def attach_at_once(ctx: Context, disk_id: str, usage: str, instance_id: str) -> 
     attachments.show_attachments(ctx.conn, disk_id)
 
 
-def _validate_create(ctx: Context, req: CreateDisksRequest) -> tuple[int, list[str]]:
-    """The checks of cbs-behavior.md §3.1, in its order; returns the number of disks and the
-    instances to mount them on."""
+def _validate_create(ctx: Context, req: CreateDisksRequest) -> "_Plan":
+    """The checks of cbs-behavior.md §3.1, in its order; returns what to make."""
     limits = ctx.topology.limits
     # 1. conditional requirements
     if req.DiskSize is None and req.SnapshotId is None:
@@ -102,7 +102,7 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> tuple[int, list[s
         raise errors.invalid_value("KmsKeyId" if req.KmsKeyId is not None else "EncryptType",
                          "is only allowed together with Encrypt=ENCRYPT")
     _validate_performance(req)
-    _validate_tags(req.Tags or [], limits.tags_per_resource)
+    validate_tags(req.Tags or [], limits.tags_per_resource)
     if req.Encrypt and req.AutoMountConfiguration is not None:
         raise ApiError(errors.UNSUPPORTED_OPERATION_DISK_ENCRYPT,
                        "An encrypted disk cannot be mounted automatically (AutoMountConfiguration).",
@@ -112,25 +112,44 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> tuple[int, list[s
         raise errors.invalid_value("Placement.ProjectId", f"project {req.Placement.ProjectId} does not exist")
     # 4. what the zone sells
     _check_sold(ctx, req, zone)
-    # 5. size
-    if req.DiskSize is not None:
-        spec = ctx.topology.disk_types[req.DiskType]
-        if not spec.min_size <= req.DiskSize <= spec.max_size or req.DiskSize % spec.step:
-            raise errors.invalid_value("DiskSize", f"{req.DiskType} disks are {spec.min_size}-{spec.max_size} "
-                             f"GiB in steps of {spec.step} GiB")
-    # 6. snapshot: snapshots arrive with issue 5.
-    if req.SnapshotId is not None:
-        if not ids.is_resource_id(ids.SNAPSHOT, req.SnapshotId):
-            raise errors.invalid_value("SnapshotId", f"{req.SnapshotId!r} is not a snapshot ID")
-        raise ApiError(errors.INVALID_SNAPSHOT_ID_NOT_FOUND, f"{req.SnapshotId} does not exist.",
-                       f"{req.SnapshotId} 不存在。")
+    # 5. size, 6. snapshot
+    source = _source_snapshot(ctx, req) if req.SnapshotId is not None else None
+    size = req.DiskSize if req.DiskSize is not None else source.disk_size
+    spec = ctx.topology.disk_types[req.DiskType]
+    if not spec.min_size <= size <= spec.max_size or size % spec.step:
+        raise errors.invalid_value("DiskSize", f"{req.DiskType} disks are {spec.min_size}-{spec.max_size} "
+                         f"GiB in steps of {spec.step} GiB")
+    if source is not None and size < source.disk_size:
+        raise ApiError(errors.INVALID_PARAMETER_DISK_SIZE_NOT_MATCH,
+                       f"The snapshot {source.snapshot_id} holds {source.disk_size} GiB; the disk "
+                       f"must be at least that large, not {size} GiB.",
+                       f"快照 {source.snapshot_id} 大小为 {source.disk_size} GiB，云硬盘不能小于该大小。")
     mount_on = []
     if req.AutoMountConfiguration is not None:
         mount_on = _mount_instances(ctx, req, count)
     _check_disk_quota(ctx, count)
     # 10. stock
-    check_stock(ctx, zone.name, req.DiskType, (req.DiskSize or 0) * count)
-    return count, mount_on
+    check_stock(ctx, zone.name, req.DiskType, size * count)
+    return _Plan(count, mount_on, size, source)
+
+
+class _Plan(NamedTuple):
+    count: int
+    mount_on: list[str]
+    size: int
+    source: object  # the snapshot row the disks are made from, or None
+
+
+def _source_snapshot(ctx: Context, req: CreateDisksRequest):
+    """§3.1 step 6: a NORMAL data-disk snapshot the caller owns or is shared."""
+    from cbslocal.cbs import snapshots as snaps  # snapshots build on disks
+    snaps.checked_snapshot_id(req.SnapshotId)
+    source = snaps.load_snapshots(ctx, [req.SnapshotId])[0]
+    snaps.require_normal(source)
+    if source.disk_usage != "DATA_DISK":
+        raise snaps.not_supported(source.snapshot_id, "disks can only be made from data-disk "
+                                  "snapshots.", "仅数据盘快照可用于创建云硬盘。")
+    return source
 
 
 def _check_disk_quota(ctx: Context, count: int) -> None:
@@ -159,7 +178,7 @@ def _validate_performance(req: CreateDisksRequest) -> None:
         raise errors.invalid_value("BurstPerformance", f"needs a disk of at least {BURST_MIN_SIZE} GiB")
 
 
-def _validate_tags(tags, max_tags: int) -> None:
+def validate_tags(tags, max_tags: int) -> None:
     if len(tags) > max_tags:
         raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
                        f"At most {max_tags} tags per resource.", f"每个资源最多 {max_tags} 个标签。")
@@ -235,15 +254,18 @@ def disk_row(ctx: Context, **values) -> dict:
     return row
 
 
-def _insert_disks(ctx: Context, req: CreateDisksRequest, disk_ids: list[str], state: str) -> None:
+def _insert_disks(ctx: Context, req: CreateDisksRequest, plan: "_Plan", disk_ids: list[str],
+                  state: str) -> None:
     prepaid = req.DiskChargeType == "PREPAID"
+    # A disk made from an encrypted snapshot is encrypted too.
+    encrypt = req.Encrypt is not None or bool(plan.source is not None and plan.source.encrypt)
     common = disk_row(
         ctx, zone=req.Placement.Zone, project_id=req.Placement.ProjectId or 0,
         disk_name=req.DiskName if req.DiskName is not None else unnamed(ctx),
-        disk_type=req.DiskType, disk_size=req.DiskSize, disk_state=state,
-        charge_type=req.DiskChargeType, shareable=bool(req.Shareable),
-        encrypt=req.Encrypt is not None,
-        encrypt_type=(req.EncryptType or "ENCRYPT_V2") if req.Encrypt else "",
+        disk_type=req.DiskType, disk_size=plan.size, disk_state=state,
+        charge_type=req.DiskChargeType, shareable=bool(req.Shareable), encrypt=encrypt,
+        source_snapshot_id=plan.source.snapshot_id if plan.source is not None else None,
+        encrypt_type=(req.EncryptType or "ENCRYPT_V2") if encrypt else "",
         kms_key_id=req.KmsKeyId or "", delete_snapshot=req.DeleteSnapshot or 0,
         renew_flag=(req.DiskChargePrepaid.RenewFlag or DEFAULT_RENEW_FLAG) if prepaid else "",
         deadline_at=add_months(ctx.now, req.DiskChargePrepaid.Period) if prepaid else None,
@@ -275,7 +297,7 @@ _MAX_SHAPES = 2048
 
 
 def describe_disks(ctx: Context, req: DescribeDisksRequest) -> dict:
-    limit, offset = _page(ctx, req)
+    limit, offset = page_of(ctx, req)
     if req.DiskIds is not None and req.Filters is not None:
         raise ApiError(errors.INVALID_PARAMETER_VALUE,
                        "`DiskIds` and `Filters` cannot be given together.",
@@ -295,10 +317,13 @@ def describe_disks(ctx: Context, req: DescribeDisksRequest) -> dict:
         total = offset + len(rows)
     else:
         total = count.scalar(ctx.conn, **params)
-    policies = [] if req.ReturnBindAutoSnapshotPolicy else None
+    bound = {}
+    if req.ReturnBindAutoSnapshotPolicy:
+        from cbslocal.cbs.policies import policies_of_disks  # policies build on disks
+        bound = policies_of_disks(ctx.conn, [r.disk_id for r in rows])
     return {"TotalCount": total,
-            "DiskSet": [disk_json(r, now=ctx.now, language=ctx.language, policy_ids=policies)
-                        for r in rows]}
+            "DiskSet": [disk_json(r, now=ctx.now, language=ctx.language,
+                                  policy_ids=bound.get(r.disk_id)) for r in rows]}
 
 
 _DESCRIBE_QUERIES: dict[tuple, tuple[Prepared, Prepared]] = {}
@@ -349,7 +374,7 @@ def _describe_queries(id_count: int | None, filter_shape: tuple, order_field: st
 _OFFSET_CEILING = 2**62
 
 
-def _page(ctx: Context, req: DescribeDisksRequest) -> tuple[int, int]:
+def page_of(ctx: Context, req) -> tuple[int, int]:
     max_limit = ctx.topology.limits.describe_max_limit
     limit = 20 if req.Limit is None else req.Limit
     if limit > max_limit:

@@ -97,9 +97,13 @@ DISK_FILTERS: dict[str, FilterSpec] = {
 TAG_PREFIX = "tag:"
 
 
-def compile_filters(filters) -> tuple[tuple, dict]:
-    """Validate the request's filters; returns their shape (what the SQL looks like: names and
-    value counts) and the values to bind. Statements are built and compiled once per shape."""
+def compile_filters(filters, specs: dict[str, FilterSpec] | None = None,
+                    action: str = "DescribeDisks") -> tuple[tuple, dict]:
+    """Validate the request's filters (DescribeDisks' unless `specs` says otherwise; only disks
+    have `tag:<key>`); returns their shape (what the SQL looks like: names and value counts) and
+    the values to bind. Statements are built and compiled once per shape."""
+    tags_allowed = specs is None
+    specs = DISK_FILTERS if specs is None else specs
     if not filters:
         return (), {}
     if len(filters) > MAX_FILTERS:
@@ -117,15 +121,15 @@ def compile_filters(filters) -> tuple[tuple, dict]:
             raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
                            f"`{field}.Values` has more than {MAX_FILTER_VALUES} values.",
                            f"`{field}.Values` 的取值超过 {MAX_FILTER_VALUES} 个。")
-        if flt.Name.startswith(TAG_PREFIX) and len(flt.Name) > len(TAG_PREFIX):
+        if tags_allowed and flt.Name.startswith(TAG_PREFIX) and len(flt.Name) > len(TAG_PREFIX):
             name, values = TAG_PREFIX, list(flt.Values)
             params[f"f{position}_key"] = flt.Name[len(TAG_PREFIX):]
         else:
-            spec = DISK_FILTERS.get(flt.Name)
+            spec = specs.get(flt.Name)
             if spec is None:
                 raise ApiError(errors.INVALID_FILTER,
-                               f"Filter {flt.Name!r} is not supported by DescribeDisks.",
-                               f"DescribeDisks 不支持过滤条件 {flt.Name!r}。")
+                               f"Filter {flt.Name!r} is not supported by {action}.",
+                               f"{action} 不支持过滤条件 {flt.Name!r}。")
             name, values = flt.Name, _values(spec, flt, field)
         shape.append((name, len(values)))
         params.update({f"f{position}_{i}": value for i, value in enumerate(values)})
@@ -138,19 +142,20 @@ def drives(shape: tuple) -> bool:
                for spec in (DISK_FILTERS.get(name) for name, _ in shape))
 
 
-def filter_conditions(shape: tuple, table: Table = disks) -> list[ColumnElement] | None:
+def filter_conditions(shape: tuple, table: Table = disks,
+                      specs: dict[str, FilterSpec] | None = None) -> list[ColumnElement] | None:
     """The SQL conditions of a filter shape on `table` (`disks`, or a table with some of its
-    columns such as `disk_census`), with bind parameters named as compile_filters does; None if
-    `table` cannot express one of the filters."""
+    columns such as `disk_census`; or the table `specs` filter), with bind parameters named as
+    compile_filters does; None if `table` cannot express one of the filters."""
     conditions = []
     for position, (name, count) in enumerate(shape):
         values = [bindparam(f"f{position}_{i}") for i in range(count)]
-        spec = DISK_FILTERS.get(name)
+        spec = (specs or DISK_FILTERS).get(name)
         if spec is not None and spec.column is not None:
             if spec.column not in table.c:
                 return None
             conditions.append(table.c[spec.column].in_(values))
-        elif table is not disks:
+        elif table is not disks or specs is not None:
             return None
         elif name == TAG_PREFIX:
             conditions.append(_tag_exists(disk_tags.c.tag_key == bindparam(f"f{position}_key"),

@@ -27,13 +27,13 @@ TYPE_CHANGE_TARGETS = ("CLOUD_PREMIUM", "CLOUD_SSD")
 DAY = 86400.0
 
 
-def _not_expired(disk) -> None:
+def not_expired(disk, code=errors.INVALID_DISK_EXPIRE) -> None:
     if disk.recycle_reason == "EXPIRED":
-        raise refuse(errors.INVALID_DISK_EXPIRE, disk.disk_id, "the prepaid disk has expired.",
+        raise refuse(code, disk.disk_id, "the prepaid disk has expired.",
                      "包年包月云硬盘已过期。")
 
 
-def _not_recycled(disk, code=errors.INVALID_DISK_NOT_SUPPORTED) -> None:
+def not_recycled(disk, code=errors.INVALID_DISK_NOT_SUPPORTED) -> None:
     if disk.disk_state == ds.TORECYCLE:
         raise refuse(code, disk.disk_id, "the disk is in the recycle bin (TORECYCLE).",
                      "云硬盘已在回收站（TORECYCLE）。")
@@ -56,7 +56,7 @@ def _later(ctx: Context, kind: str, disk_id: str, duration: float, payload: dict
                  region=ctx.region, now=ctx.now, duration=duration, payload=payload)
 
 
-def _settled_state(disk_instance_ids: str) -> str:
+def settled_state(disk_instance_ids: str) -> str:
     return ds.ATTACHED if disk_instance_ids != "[]" else ds.UNATTACHED
 
 
@@ -67,9 +67,9 @@ def resize_disk(ctx: Context, req: ResizeDiskRequest) -> dict:
     if not ids.is_resource_id(ids.DISK, req.DiskId):
         raise errors.invalid_value("DiskId", f"{req.DiskId!r} is not a disk ID")
     disk = load_disks(ctx, [req.DiskId])[0]
-    _not_expired(disk)
+    not_expired(disk)
     _elastic_data_disk(disk)
-    _not_recycled(disk)
+    not_recycled(disk)
     if ds.is_busy(disk):
         raise ds.busy(disk, errors.INVALID_DISK_BUSY)
     spec = ctx.topology.disk_types[disk.disk_type]
@@ -105,7 +105,7 @@ def _resized(conn, disk_id: str, payload: dict, _due_at: float) -> None:
                                             disks.c.disk_state == ds.EXPANDING)).first()
     if row is not None:
         conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(
-            disk_size=payload["size"], disk_state=_settled_state(row.instance_ids),
+            disk_size=payload["size"], disk_state=settled_state(row.instance_ids),
             op_started_at=None, op_due_at=None))
 
 
@@ -162,7 +162,7 @@ def _check_modify_values(ctx: Context, req: ModifyDiskAttributesRequest, changes
 
 def _check_modify_disk(ctx: Context, req: ModifyDiskAttributesRequest, disk) -> None:
     """§3.7 steps 5-6: what this disk allows."""
-    _not_recycled(disk)
+    not_recycled(disk)
     if req.ProjectId is not None and not disk.portable:
         raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
                      "a disk bought with an instance follows the instance's project.",
@@ -225,7 +225,7 @@ def initialize_disks(ctx: Context, req: InitializeDisksRequest) -> dict:
                          "detach the disk before initializing it.", "请先卸载云硬盘再初始化。")
     for disk in targets:
         _elastic_data_disk(disk)
-        _not_recycled(disk)
+        not_recycled(disk)
         if disk.shareable:
             raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
                          "a shareable disk cannot be initialized.", "共享云硬盘不支持初始化。")
@@ -243,15 +243,17 @@ def terminate_disks(ctx: Context, req: TerminateDisksRequest) -> dict:
     for disk in targets:
         _elastic_data_disk(disk, errors.INVALID_DISK_NOT_SUPPORT_REFUND)
     live = [d for d in targets if not (d.disk_state == ds.TORECYCLE and d.recycle_reason == "RETURNED")]
-    for check in (_not_expired, _detached, _not_busy_to_terminate, _refundable):
+    for check in (not_expired, _detached, _not_busy_to_terminate, _refundable):
         for disk in live:
             check(disk)
     prepaid = [d.disk_id for d in live if d.charge_type == ds.PREPAID]
+    if req.DeleteSnapshot is not None:
+        ctx.conn.execute(update(disks).where(disks.c.disk_id.in_(disk_ids))
+                         .values(delete_snapshot=req.DeleteSnapshot))
     ds.destroy(ctx.conn, [d.disk_id for d in targets if d.disk_id not in prepaid])
     if prepaid:
         ds.move(ctx.conn, prepaid, {ds.UNATTACHED}, disk_state=ds.TORECYCLE,
-                recycle_reason="RETURNED", refunded_before=True,
-                **({"delete_snapshot": req.DeleteSnapshot} if req.DeleteSnapshot is not None else {}))
+                recycle_reason="RETURNED", refunded_before=True)
         retention = ctx.topology.limits.recycle_retention_days * DAY
         for disk_id in prepaid:
             engine.schedule(ctx.conn, RECYCLE, resource_id=disk_id, account_id=ctx.account_id,
@@ -281,7 +283,7 @@ def _refundable(disk) -> None:
         raise refuse(errors.INVALID_DISK_REPEAT_REFUND, disk.disk_id,
                      "the disk was refunded once already.", "该云硬盘已退还过一次。")
     if code == RETURN_EXPIRED:
-        _not_expired(disk)
+        not_expired(disk)
 
 
 @engine.on(RECYCLE)

@@ -17,6 +17,7 @@ from cbslocal import __version__
 from cbslocal.api import faults
 from cbslocal.api.dispatch import Runtime
 from cbslocal.cbs.disk_state import poke_disk
+from cbslocal.cbs.policies import ISOLATED, NORMAL, poke_policy
 from cbslocal.config import Topology, merged
 from cbslocal.cvm.model import INSTANCE_STATES, poke_instance
 from cbslocal.engine.clock import CHINA_TZ, ClockState, format_time
@@ -25,6 +26,8 @@ from cbslocal.engine.timing import PROFILES, with_durations
 from cbslocal.iam import accounts
 from cbslocal.observe import RecentCalls
 from cbslocal.store import state
+
+POLICY_STATES = (NORMAL, ISOLATED)
 from cbslocal.store.reset import delete_resources
 
 log = logging.getLogger("cbslocal.control")
@@ -67,6 +70,7 @@ class ControlPlane:
             ("GET", re.compile(r"/faults/firings"), self.fault_firings),
             ("POST", re.compile(r"/instances/(?P<instance_id>[^/]+)"), self.poke_instance),
             ("POST", re.compile(r"/disks/(?P<disk_id>[^/]+)"), self.poke_disk),
+            ("POST", re.compile(r"/policies/(?P<policy_id>[^/]+)"), self.poke_policy),
         ]
 
     async def __call__(self, scope, receive, send) -> None:
@@ -417,6 +421,17 @@ class ControlPlane:
             raise ControlError(404, f"disk {disk_id} does not exist")
         return {"disk_id": row.disk_id, "state": row.disk_state, "returnable": bool(row.returnable),
                 "snapshot_ability": bool(row.snapshot_ability)}
+
+    def poke_policy(self, body: dict, policy_id: str) -> dict:
+        _only_keys(body, {"state"})
+        state = body.get("state")
+        if state is not None and state not in POLICY_STATES:
+            raise ControlError(400, f"unknown `state` {state!r}; use one of {list(POLICY_STATES)}")
+        with self.runtime.store.write() as conn:
+            row = poke_policy(conn, policy_id, state=state)
+        if row is None:
+            raise ControlError(404, f"automatic snapshot policy {policy_id} does not exist")
+        return {"policy_id": row.policy_id, "state": row.policy_state}
 
 
 def _limit(query: dict) -> int:

@@ -9,6 +9,7 @@ from cbslocal import ids
 from cbslocal.api import errors
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
+from cbslocal.engine import transitions
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import disk_attachments, instances
 
@@ -79,6 +80,23 @@ def check_room(conn, instance, adding: int) -> None:
                        f"at most {instance.max_attach_count}.",
                        f"实例 {instance.instance_id} 已挂载 {attached} 块数据盘，最多 "
                        f"{instance.max_attach_count} 块。")
+
+
+def begin_move(ctx: Context, instance_id: str, from_state: str, via_state: str, action: str,
+               kind: str, duration: float) -> None:
+    """Move one instance from `from_state` into `via_state` (compare-and-swap) and schedule the
+    move of `kind` that ends it — what another service does on the user's behalf (ApplySnapshot
+    stopping and starting the instance)."""
+    changed = ctx.conn.execute(update(instances).where(
+        instances.c.instance_id == instance_id, instances.c.instance_state == from_state)
+        .values(instance_state=via_state, latest_operation=action,
+                latest_operation_state="OPERATING", latest_operation_request_id=ctx.request_id)
+    ).rowcount
+    if changed != 1:
+        raise ApiError(errors.RESOURCE_BUSY, f"The instance {instance_id} changed meanwhile.",
+                       f"实例 {instance_id} 正在被其他操作修改。")
+    transitions.later(ctx.conn, kind, resource_id=instance_id, account_id=ctx.account_id,
+                      region=ctx.region, now=ctx.now, duration=duration)
 
 
 def poke_instance(conn, instance_id: str, **values):

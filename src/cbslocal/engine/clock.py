@@ -77,3 +77,18 @@ def format_time(epoch: float | None) -> str:
 def _format_second(second: int) -> str:
     # Disks made together share their second: listing twenty of them formats it once.
     return datetime.fromtimestamp(second, CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_iso(epoch: float) -> str:
+    """ISO-8601 in China local time (`2026-12-02T17:00:00+08:00`), for the fields the API gives
+    in that form."""
+    return datetime.fromtimestamp(int(epoch // 1), CHINA_TZ).isoformat()
+
+
+def parse_iso(text: str) -> float:
+    """An ISO-8601 time as the API takes it (`2022-01-08T09:47:55+00:00`, `...Z`); without an
+    offset it is UTC. Raises ValueError."""
+    parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()

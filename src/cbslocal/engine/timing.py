@@ -16,6 +16,10 @@ REALISTIC = {
     "instance.stop": 1.5,
     "instance.reboot": 1.5,
     "instance.terminate": 1.5,
+    "snapshot.create": 3.0,
+    "snapshot.rollback": 3.0,
+    "snapshot.copy": 4.0,       # COPYING_FROM_REMOTE in the destination region
+    "snapshot.check": 1.0,      # then CHECKING_COPIED
 }
 
 

@@ -8,6 +8,8 @@ only knows when. A move is applied in the same transaction that deletes it, so i
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import orjson
 import weakref
@@ -49,6 +51,27 @@ def later(conn: Connection, kind: str, *, resource_id: str, account_id: str, reg
                  due_at=now + duration, payload=payload)
     else:
         _APPLIERS[kind](conn, resource_id, payload or {}, now)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What a move may need to know besides the database: the configuration in force (quotas)
+    and the timing profile (how long the moves it starts take)."""
+    topology: Any
+    timing: Any
+
+
+_ENVIRONMENTS: "weakref.WeakKeyDictionary[Engine, Callable[[], Environment]]" = \
+    weakref.WeakKeyDictionary()
+
+
+def provide_environment(engine: Engine, provider: Callable[[], Environment]) -> None:
+    """The runtime that owns `engine` says where its moves find the configuration in force."""
+    _ENVIRONMENTS[engine] = provider
+
+
+def environment(conn: Connection) -> Environment:
+    return _ENVIRONMENTS[conn.engine]()
 
 
 class _DueWatch:
@@ -102,7 +125,8 @@ def next_due(conn: Connection) -> float | None:
 
 
 def apply_due(conn: Connection, now: float) -> int:
-    """Apply every move due at `now`, oldest first; returns how many."""
+    """Apply every move due at `now`, oldest first, including those that applying schedules
+    (a policy that fired daily over a week of virtual time); returns how many."""
     applied = 0
     while True:
         rows = conn.execute(
@@ -113,7 +137,7 @@ def apply_due(conn: Connection, now: float) -> int:
         if rows:
             conn.execute(delete(transitions).where(transitions.c.id.in_([r.id for r in rows])))
         applied += len(rows)
-        if len(rows) < _DUE_BATCH:
+        if not rows:
             _watch(conn).known = False  # read it again at the next read
             return applied
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from sqlalchemy import and_, delete, true
 
-from cbslocal.store.tables import (client_tokens, disk_attachments, disk_census, disk_tag_census,
-                                   disks, instances, transitions)
+from cbslocal.store.tables import (auto_snapshot_policies, client_tokens, disk_attachments,
+                                   disk_census, disk_tag_census, disks, image_snapshots, images,
+                                   instances, policy_disks, snapshot_shares, snapshots, transitions)
 
 # Dependents first.
-RESOURCE_TABLES = (transitions, client_tokens, disk_attachments, disks, instances)
+RESOURCE_TABLES = (transitions, client_tokens, disk_attachments, policy_disks,
+                   auto_snapshot_policies, snapshot_shares, image_snapshots, images, snapshots,
+                   disks, instances)
 
 
 def delete_resources(conn, account_id: str | None = None, region: str | None = None) -> dict:

@@ -11,17 +11,22 @@ from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from cbslocal.store.migrations import HEAD_REVISION
-from cbslocal.store.tables import (accounts, api_keys, client_tokens, disk_attachments, disk_tags,
-                                   disks, fault_rules, instances, transitions)
+from cbslocal.store.tables import (accounts, api_keys, auto_snapshot_policies, client_tokens,
+                                   disk_attachments, disk_tags, disks, fault_rules, image_snapshots,
+                                   images, instances, policy_disks, snapshot_shares, snapshots,
+                                   transitions)
 
 FORMAT, VERSION = "cbslocal-state", 1
 # In the order they go back in (what a row refers to comes first).
-TABLES = (accounts, api_keys, instances, disks, disk_tags, disk_attachments, client_tokens,
-          transitions, fault_rules)
-ACCOUNT_TABLES = (instances, disks, disk_tags, disk_attachments, client_tokens, transitions)
+TABLES = (accounts, api_keys, instances, disks, disk_tags, disk_attachments, snapshots,
+          snapshot_shares, images, image_snapshots, auto_snapshot_policies, policy_disks,
+          client_tokens, transitions, fault_rules)
+ACCOUNT_TABLES = (instances, disks, disk_tags, disk_attachments, snapshots, snapshot_shares, images,
+                  image_snapshots, auto_snapshot_policies, policy_disks, client_tokens, transitions)
 RESOURCE_TABLES = ACCOUNT_TABLES  # what must be empty before an import
 # Autoincrement keys kept as they were (they order listings) — PostgreSQL's sequences follow.
-_SEQUENCES = {disks: "seq", instances: "seq", transitions: "id", fault_rules: "id"}
+_SEQUENCES = {disks: "seq", instances: "seq", snapshots: "seq", images: "seq",
+              auto_snapshot_policies: "seq", transitions: "id", fault_rules: "id"}
 
 
 class ImportRefused(ValueError):

@@ -83,6 +83,11 @@ disks = Table(
     Column("migrate_to", String(32), nullable=True),
     Column("op_started_at", Float, nullable=True),
     Column("op_due_at", Float, nullable=True),
+    # Snapshots (cbs.snapshots keeps these with the snapshots it makes and deletes): how many the
+    # disk has, and the MiB of the finished ones; whether it was ever rolled back.
+    Column("snapshot_count", Integer, nullable=False, default=0),
+    Column("snapshot_size", BigInteger, nullable=False, default=0),
+    Column("rolled_back", Boolean, nullable=False, default=False),
     Index("ix_disks_scope_created", "account_id", "region", "created_at", "seq"),
     Index("ix_disks_scope_zone", "account_id", "region", "zone", "created_at", "seq"),
     Index("ix_disks_scope_state", "account_id", "region", "disk_state", "created_at", "seq"),
@@ -255,4 +260,116 @@ fault_firings = Table(
     Column("account_id", String(32), nullable=False),
     Column("region", String(64), nullable=False),
     Column("effect", String(160), nullable=False),
+)
+
+
+# Snapshots (cbs-behavior.md §4.2). A copy from another region has disk_id "".
+snapshots = Table(
+    "snapshots", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("snapshot_id", String(32), nullable=False, unique=True),
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("zone", String(64), nullable=False),
+    Column("project_id", BigInteger, nullable=False, default=0),
+    Column("snapshot_name", String(256), nullable=False),
+    Column("snapshot_state", String(24), nullable=False),
+    Column("disk_id", String(32), nullable=False),
+    Column("disk_size", BigInteger, nullable=False),
+    Column("disk_usage", String(16), nullable=False),
+    Column("encrypt", Boolean, nullable=False, default=False),
+    Column("snapshot_mode", String(24), nullable=False),
+    Column("copy_from_remote", Boolean, nullable=False, default=False),
+    Column("copying_to_regions", Text, nullable=False, default="[]"),  # JSON, as the API shows it
+    Column("share_reference", Integer, nullable=False, default=0),
+    Column("time_start_share", Float, nullable=True),
+    # Custom images built on it, as the API shows them (JSON list of {ImageId, ImageName});
+    # image_snapshots holds the same pairs for lookups. Both written by cvm.images.
+    Column("images", Text, nullable=False, default="[]"),
+    Column("tags", Text, nullable=False, default="[]"),
+    Column("auto_snapshot_policy_id", String(32), nullable=True),
+    Column("deadline_at", Float, nullable=True),  # NULL: permanent
+    # The window of the operation in progress (creation, copy, rollback): Percent runs over it.
+    Column("op_started_at", Float, nullable=True),
+    Column("op_due_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("modified_at", Float, nullable=False),
+    Index("ix_snapshots_scope_created", "account_id", "region", "created_at", "seq"),
+    Index("ix_snapshots_scope_disk", "account_id", "region", "disk_id", "created_at", "seq"),
+    Index("ix_snapshots_state", "snapshot_state"),
+)
+
+# Which snapshot is shared with which other account (ModifySnapshotsSharePermission).
+snapshot_shares = Table(
+    "snapshot_shares", metadata,
+    Column("snapshot_id", String(32), ForeignKey("snapshots.snapshot_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("shared_with", String(32), primary_key=True),  # the receiving account
+    Column("account_id", String(32), nullable=False),  # the owner
+    Column("region", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_snapshot_shares_receiver", "shared_with", "region"),
+)
+
+# Custom images (the CVM image calls a user makes on snapshots).
+images = Table(
+    "images", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("image_id", String(32), nullable=False, unique=True),
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("image_name", String(256), nullable=False),
+    Column("image_description", String(256), nullable=False, default=""),
+    Column("image_state", String(24), nullable=False),
+    Column("os_name", String(128), nullable=False),
+    Column("platform", String(64), nullable=False),
+    Column("architecture", String(16), nullable=False),
+    Column("image_size", BigInteger, nullable=False),
+    Column("source_instance_id", String(32), nullable=True),
+    Column("tags", Text, nullable=False, default="[]"),
+    Column("created_at", Float, nullable=False),
+    Index("ix_images_scope_created", "account_id", "region", "created_at", "seq"),
+)
+
+image_snapshots = Table(
+    "image_snapshots", metadata,
+    Column("image_id", String(32), ForeignKey("images.image_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("snapshot_id", String(32), primary_key=True),
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Index("ix_image_snapshots_snapshot", "snapshot_id"),
+)
+
+# Automatic snapshot policies (cbs-behavior.md §4.3, §5.3). `schedule` is the Policy list as
+# the API shows it; the engine fires the policy at next_trigger_at.
+auto_snapshot_policies = Table(
+    "auto_snapshot_policies", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("policy_id", String(32), nullable=False, unique=True),
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("policy_name", String(256), nullable=False),
+    Column("policy_state", String(16), nullable=False),
+    Column("is_activated", Boolean, nullable=False),
+    Column("is_permanent", Boolean, nullable=False),
+    Column("retention_days", Integer, nullable=False),
+    Column("schedule", Text, nullable=False),
+    # IntervalDays count from this moment (creation, or the last change of the schedule).
+    Column("anchor_at", Float, nullable=False),
+    Column("next_trigger_at", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Index("ix_auto_snapshot_policies_scope_created", "account_id", "region", "created_at", "seq"),
+)
+
+policy_disks = Table(
+    "policy_disks", metadata,
+    Column("policy_id", String(32),
+           ForeignKey("auto_snapshot_policies.policy_id", ondelete="CASCADE"), primary_key=True),
+    Column("disk_id", String(32), ForeignKey("disks.disk_id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("bound_at", Float, nullable=False),
+    Index("ix_policy_disks_disk", "disk_id"),
 )

@@ -206,6 +206,10 @@ class CbsLocal:
         """dumping=, returnable=, snapshot_ability=."""
         return self.control("POST", f"/disks/{disk_id}", change)
 
+    def policy(self, policy_id: str, **change) -> dict:
+        """state="ISOLATED" or "NORMAL"."""
+        return self.control("POST", f"/policies/{policy_id}", change)
+
     def configure(self, **tables) -> dict:
         """Lay tables over the configuration: configure(limits={"create_disks_max_count": 2})."""
         return self.control("POST", "/config", tables)

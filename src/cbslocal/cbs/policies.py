@@ -1,0 +1,383 @@
+"""Automatic snapshot policies (cbs-behavior.md §3.25-3.31, §4.3, §5.3): their actions, and the
+engine firing each one on its schedule — a snapshot of every bound disk in use, kept for
+RetentionDays (the snapshot's Deadline), all on the emulator's clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import orjson
+from sqlalchemy import delete, func, insert, outerjoin, select, update
+
+from cbslocal import ids
+from cbslocal.api import errors
+from cbslocal.api.context import Context
+from cbslocal.api.errors import ApiError
+from cbslocal.api.snapshot_schema import (BindAutoSnapshotPolicyRequest,
+                                          CreateAutoSnapshotPolicyRequest,
+                                          DeleteAutoSnapshotPoliciesRequest,
+                                          DescribeAutoSnapshotPoliciesRequest,
+                                          DescribeDiskAssociatedAutoSnapshotPolicyRequest,
+                                          ModifyAutoSnapshotPolicyAttributeRequest,
+                                          UnbindAutoSnapshotPolicyRequest, policy_json)
+from cbslocal.cbs import disk_state as ds
+from cbslocal.cbs import snapshots as snaps
+from cbslocal.cbs.disk_state import checked_ids, load_disks, refuse
+from cbslocal.cbs.disks import page_of, unnamed
+from cbslocal.cbs.filters import FilterSpec, compile_filters, filter_conditions
+from cbslocal.cbs.schedule import next_trigger
+from cbslocal.cvm import model as cvm
+from cbslocal.engine import transitions as engine
+from cbslocal.engine.clock import CHINA_TZ, format_time
+from cbslocal.store.scope import owned_by
+from cbslocal.store.tables import auto_snapshot_policies as policies
+from cbslocal.store.tables import disks, instances, policy_disks, transitions
+
+NORMAL, ISOLATED = "NORMAL", "ISOLATED"
+FIRE = "policy.fire"
+DAY = 86400.0
+DEFAULT_RETENTION_DAYS = 7
+MAX_HOURS, MAX_ENTRIES = 24, 10  # [inf]: cbs-behavior.md §3.25 step 3
+_RANGES = {"Hour": (0, 23), "DayOfWeek": (0, 6), "DayOfMonth": (1, 31)}
+INTERVAL_RANGE = (1, 365)
+MAX_IDS = 100
+
+
+def policy_not_found(policy_id: str) -> ApiError:
+    return ApiError(errors.INVALID_AUTO_SNAPSHOT_POLICY_ID_NOT_FOUND,
+                    f"The automatic snapshot policy {policy_id} does not exist.",
+                    f"定期快照策略 {policy_id} 不存在。")
+
+
+def _load_policies(ctx: Context, policy_ids: list[str]) -> list:
+    rows = {row.policy_id: row for row in ctx.conn.execute(select(policies).where(
+        owned_by(policies, ctx.account_id, ctx.region), policies.c.policy_id.in_(policy_ids)))}
+    for policy_id in policy_ids:
+        if policy_id not in rows:
+            raise policy_not_found(policy_id)
+    return [rows[p] for p in policy_ids]
+
+
+def _policy_id(value: str, bad) -> str:
+    if not ids.is_resource_id(ids.POLICY, value):
+        raise bad("AutoSnapshotPolicyId", f"{value!r} is not a policy ID")
+    return value
+
+
+def _invalid_parameter(field: str, why: str) -> ApiError:
+    """ModifyAutoSnapshotPolicyAttribute's list has InvalidParameter, not InvalidParameterValue."""
+    return ApiError(errors.INVALID_PARAMETER, f"The value of `{field}` is invalid: {why}.",
+                    f"参数 `{field}` 取值错误：{why}。")
+
+
+# --- the schedule as the request gives it ----------------------------------------------------------
+def _schedule(entries, bad) -> list[dict]:
+    """Validate a Policy list (cbs-behavior.md §3.25 steps 1-3); returns it as stored and shown."""
+    if not entries:
+        raise errors.missing_parameter("Policy")
+    if len(entries) > MAX_ENTRIES:
+        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+                       f"At most {MAX_ENTRIES} `Policy` entries.", f"`Policy` 最多 {MAX_ENTRIES} 项。")
+    stored = []
+    for position, entry in enumerate(entries):
+        field = f"Policy.{position}"
+        if not entry.Hour:
+            raise errors.missing_parameter(f"{field}.Hour")
+        if not (entry.DayOfWeek or entry.DayOfMonth or entry.IntervalDays is not None):
+            raise errors.missing_parameter(f"{field}.DayOfWeek")
+        if len(entry.Hour) > MAX_HOURS:
+            raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+                           f"`{field}.Hour` has more than {MAX_HOURS} values.",
+                           f"`{field}.Hour` 超过 {MAX_HOURS} 个取值。")
+        for name, (low, high) in _RANGES.items():
+            for value in getattr(entry, name) or ():
+                if not low <= value <= high:
+                    raise bad(f"{field}.{name}", f"{value} is not within {low}-{high}")
+        if entry.IntervalDays is not None and not INTERVAL_RANGE[0] <= entry.IntervalDays <= INTERVAL_RANGE[1]:
+            raise bad(f"{field}.IntervalDays", f"must be within {INTERVAL_RANGE[0]}-{INTERVAL_RANGE[1]}")
+        stored.append({"Hour": sorted(set(entry.Hour)),
+                       "DayOfWeek": sorted(set(entry.DayOfWeek or ())),
+                       "DayOfMonth": sorted(set(entry.DayOfMonth or ())),
+                       "IntervalDays": entry.IntervalDays or 0})
+    return stored
+
+
+def _retention(is_permanent: bool, days: int | None, bad) -> int:
+    if is_permanent and days is not None:
+        raise bad("RetentionDays", "cannot be given for a permanent policy (IsPermanent=true)")
+    if days is not None and days < 1:
+        raise bad("RetentionDays", "must be at least 1")
+    return DEFAULT_RETENTION_DAYS if days is None else days
+
+
+def _name(ctx: Context, value: str | None, bad) -> str:
+    limit = ctx.topology.limits.disk_name_max_bytes
+    if value is not None and len(value.encode()) > limit:
+        raise bad("AutoSnapshotPolicyName", f"must be at most {limit} bytes")
+    return unnamed(ctx) if value is None else value
+
+
+# --- CreateAutoSnapshotPolicy ----------------------------------------------------------------------
+def create_auto_snapshot_policy(ctx: Context, req: CreateAutoSnapshotPolicyRequest) -> dict:
+    bad = errors.invalid_value
+    schedule = _schedule(req.Policy, bad)
+    retention = _retention(bool(req.IsPermanent), req.RetentionDays, bad)
+    name = _name(ctx, req.AutoSnapshotPolicyName, bad)
+    upcoming = next_trigger(schedule, ctx.now, ctx.now)
+    if req.DryRun:
+        return {"AutoSnapshotPolicyId": "", "NextTriggerTime": format_time(upcoming)}
+    quota = ctx.topology.limits.auto_snapshot_policies_per_region
+    have = ctx.conn.execute(select(func.count()).select_from(policies).where(
+        owned_by(policies, ctx.account_id, ctx.region))).scalar_one()
+    if have >= quota:
+        raise ApiError(errors.AUTO_SNAPSHOT_POLICY_OUT_OF_QUOTA,
+                       f"The account has {have} automatic snapshot policies in {ctx.region}; the "
+                       f"quota is {quota}.", f"账号在 {ctx.region} 已有 {have} 个定期快照策略，配额为 {quota} 个。")
+    policy_id = ids.unique_ids(ids.POLICY, 1, lambda candidates: ctx.conn.execute(
+        select(policies.c.policy_id).where(policies.c.policy_id.in_(candidates))).scalars())[0]
+    ctx.conn.execute(insert(policies).values(
+        policy_id=policy_id, account_id=ctx.account_id, region=ctx.region, policy_name=name,
+        policy_state=NORMAL, is_activated=req.IsActivated is not False,
+        is_permanent=bool(req.IsPermanent), retention_days=retention,
+        schedule=orjson.dumps(schedule).decode(), anchor_at=ctx.now, next_trigger_at=upcoming,
+        created_at=ctx.now))
+    _fire_at(ctx.conn, policy_id, ctx.account_id, ctx.region, upcoming)
+    return {"AutoSnapshotPolicyId": policy_id, "NextTriggerTime": format_time(upcoming)}
+
+
+def _fire_at(conn, policy_id: str, account_id: str, region: str, when: float | None) -> None:
+    conn.execute(delete(transitions).where(transitions.c.resource_id == policy_id,
+                                           transitions.c.kind == FIRE))
+    if when is not None:
+        engine.schedule(conn, FIRE, resource_id=policy_id, account_id=account_id, region=region,
+                        due_at=when)
+
+
+# --- the engine fires a policy ---------------------------------------------------------------------
+@engine.on(FIRE)
+def _fire(conn, policy_id: str, _payload: dict, due_at: float) -> None:
+    policy = conn.execute(select(policies).where(policies.c.policy_id == policy_id)).first()
+    if policy is None:
+        return
+    if policy.is_activated and policy.policy_state == NORMAL:
+        ctx = snaps.engine_context(conn, policy.account_id, policy.region, due_at)
+        _snapshot_bound_disks(ctx, policy)
+    upcoming = next_trigger(orjson.loads(policy.schedule), due_at, policy.anchor_at)
+    conn.execute(update(policies).where(policies.c.policy_id == policy_id)
+                 .values(next_trigger_at=upcoming))
+    _fire_at(conn, policy_id, policy.account_id, policy.region, upcoming)
+
+
+def _snapshot_bound_disks(ctx: Context, policy) -> None:
+    """One snapshot of every bound disk in use (an elastic disk attached; a disk bought with its
+    instance while that instance runs); a disk that cannot take one now is skipped silently."""
+    moment = datetime.fromtimestamp(ctx.now, CHINA_TZ)
+    name = moment.strftime("snap_%Y%m%d_%H")  # the vendor's naming of scheduled snapshots
+    deadline = None if policy.is_permanent else ctx.now + policy.retention_days * DAY
+    bound = ctx.conn.execute(
+        select(disks, instances.c.instance_state)
+        .select_from(outerjoin(disks, instances, instances.c.instance_id == disks.c.instance_id))
+        .where(disks.c.disk_id.in_(select(policy_disks.c.disk_id).where(
+            policy_disks.c.policy_id == policy.policy_id).scalar_subquery()))
+        .order_by(disks.c.seq)).all()
+    for disk in bound:
+        in_use = disk.instance_ids != "[]" and (disk.portable or disk.instance_state == cvm.RUNNING)
+        if in_use and snaps.snapshot_refusal(ctx, disk) is None:
+            snaps.take_snapshot(ctx, disk, name=name, deadline_at=deadline, usage=disk.disk_usage,
+                                policy_id=policy.policy_id)
+
+
+# --- DescribeAutoSnapshotPolicies ------------------------------------------------------------------
+POLICY_FILTERS: dict[str, FilterSpec] = {
+    "auto-snapshot-policy-id": FilterSpec("policy_id"),
+    "auto-snapshot-policy-state": FilterSpec("policy_state", allowed=frozenset({NORMAL, ISOLATED})),
+    "auto-snapshot-policy-name": FilterSpec("policy_name"),
+}
+
+
+def describe_auto_snapshot_policies(ctx: Context, req: DescribeAutoSnapshotPoliciesRequest) -> dict:
+    limit, offset = page_of(ctx, req)
+    if req.AutoSnapshotPolicyIds is not None and req.Filters is not None:
+        raise errors.invalid_value("AutoSnapshotPolicyIds", "cannot be given together with `Filters`")
+    where = [owned_by(policies, ctx.account_id, ctx.region)]
+    if req.AutoSnapshotPolicyIds is not None:
+        if len(req.AutoSnapshotPolicyIds) > MAX_IDS:
+            raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+                           f"At most {MAX_IDS} `AutoSnapshotPolicyIds` per request.",
+                           f"每次请求最多 {MAX_IDS} 个 `AutoSnapshotPolicyIds`。")
+        for position, value in enumerate(req.AutoSnapshotPolicyIds):
+            _policy_id(value, lambda _f, why: errors.invalid_value(
+                f"AutoSnapshotPolicyIds.{position}", why))
+        where.append(policies.c.policy_id.in_(req.AutoSnapshotPolicyIds))
+    shape, params = compile_filters(req.Filters or (), POLICY_FILTERS, "DescribeAutoSnapshotPolicies")
+    where.extend(condition.params(params) for condition in
+                 filter_conditions(shape, policies, POLICY_FILTERS))
+    order = ([policies.c.created_at.desc(), policies.c.seq.desc()] if req.Order == "DESC"
+             else [policies.c.created_at.asc(), policies.c.seq.asc()])
+    total = ctx.conn.execute(select(func.count()).select_from(policies).where(*where)).scalar_one()
+    rows = ctx.conn.execute(select(policies).where(*where).order_by(*order)
+                            .limit(limit).offset(offset)).all()
+    bound = _bound_disks(ctx.conn, [r.policy_id for r in rows])
+    return {"TotalCount": total,
+            "AutoSnapshotPolicySet": [_shown(r, bound.get(r.policy_id, [])) for r in rows]}
+
+
+def _shown(policy, disk_ids: list[str]) -> dict:
+    return policy_json(policy, disk_ids=disk_ids, next_trigger=format_time(policy.next_trigger_at))
+
+
+def _bound_disks(conn, policy_ids: list[str]) -> dict[str, list[str]]:
+    bound: dict[str, list[str]] = {}
+    if policy_ids:
+        for row in conn.execute(select(policy_disks.c.policy_id, policy_disks.c.disk_id).where(
+                policy_disks.c.policy_id.in_(policy_ids))
+                .order_by(policy_disks.c.bound_at, policy_disks.c.disk_id)):
+            bound.setdefault(row.policy_id, []).append(row.disk_id)
+    return bound
+
+
+def policies_of_disks(conn, disk_ids: list[str]) -> dict[str, list[str]]:
+    """The policies each disk is bound to (DescribeDisks' ReturnBindAutoSnapshotPolicy)."""
+    bound: dict[str, list[str]] = {d: [] for d in disk_ids}
+    if disk_ids:
+        for row in conn.execute(select(policy_disks.c.disk_id, policy_disks.c.policy_id).where(
+                policy_disks.c.disk_id.in_(disk_ids))
+                .order_by(policy_disks.c.bound_at, policy_disks.c.policy_id)):
+            bound[row.disk_id].append(row.policy_id)
+    return bound
+
+
+# --- ModifyAutoSnapshotPolicyAttribute -------------------------------------------------------------
+def modify_auto_snapshot_policy_attribute(ctx: Context,
+                                          req: ModifyAutoSnapshotPolicyAttributeRequest) -> dict:
+    bad = _invalid_parameter
+    _policy_id(req.AutoSnapshotPolicyId, bad)
+    values = {}
+    if req.Policy is not None:
+        values["schedule"] = orjson.dumps(_schedule(req.Policy, bad)).decode()
+    if req.IsPermanent is not None or req.RetentionDays is not None:
+        if req.IsPermanent is not None:
+            values["is_permanent"] = req.IsPermanent
+        if req.RetentionDays is not None or req.IsPermanent:
+            values["retention_days"] = _retention(bool(req.IsPermanent), req.RetentionDays, bad)
+    if req.AutoSnapshotPolicyName is not None:
+        values["policy_name"] = _name(ctx, req.AutoSnapshotPolicyName, bad)
+    if req.IsActivated is not None:
+        values["is_activated"] = req.IsActivated
+    policy = _load_policies(ctx, [req.AutoSnapshotPolicyId])[0]
+    if policy.policy_state == ISOLATED:
+        raise ApiError(errors.UNSUPPORTED_OPERATION_STATE_ERROR,
+                       f"The policy {policy.policy_id} is ISOLATED and cannot be changed.",
+                       f"定期快照策略 {policy.policy_id} 已隔离，不能修改。")
+    if req.RetentionDays is not None and req.IsPermanent is None and policy.is_permanent:
+        raise bad("RetentionDays", "cannot be given for a permanent policy (IsPermanent=true)")
+    if "schedule" in values:
+        values["anchor_at"] = ctx.now
+        values["next_trigger_at"] = next_trigger(orjson.loads(values["schedule"]), ctx.now, ctx.now)
+        _fire_at(ctx.conn, policy.policy_id, ctx.account_id, ctx.region, values["next_trigger_at"])
+    if values:
+        ctx.conn.execute(update(policies).where(policies.c.policy_id == policy.policy_id)
+                         .values(**values))
+    return {}
+
+
+# --- DeleteAutoSnapshotPolicies --------------------------------------------------------------------
+def delete_auto_snapshot_policies(ctx: Context, req: DeleteAutoSnapshotPoliciesRequest) -> dict:
+    policy_ids = checked_ids(req.AutoSnapshotPolicyIds, "AutoSnapshotPolicyIds",
+                             ctx.topology.limits.delete_policies_max_count, prefix=ids.POLICY)
+    _load_policies(ctx, policy_ids)
+    ctx.conn.execute(delete(transitions).where(transitions.c.resource_id.in_(policy_ids)))
+    ctx.conn.execute(delete(policies).where(policies.c.policy_id.in_(policy_ids)))  # bindings too
+    return {}
+
+
+# --- BindAutoSnapshotPolicy / UnbindAutoSnapshotPolicy ---------------------------------------------
+def bind_auto_snapshot_policy(ctx: Context, req: BindAutoSnapshotPolicyRequest) -> dict:
+    limits = ctx.topology.limits
+    if not req.DiskIds:
+        raise errors.missing_parameter("DiskIds")
+    if len(req.DiskIds) > limits.bind_disks_max_count:
+        raise ApiError(errors.INVALID_PARAMETER_VALUE_BIND_DISK_LIMIT_EXCEEDED,
+                       f"At most {limits.bind_disks_max_count} `DiskIds` per request.",
+                       f"每次最多绑定 {limits.bind_disks_max_count} 块云硬盘。")
+    disk_ids = checked_ids(req.DiskIds, "DiskIds", limits.bind_disks_max_count)
+    policy = _load_policies(ctx, [_policy_id(req.AutoSnapshotPolicyId, errors.invalid_value)])[0]
+    targets = load_disks(ctx, disk_ids)
+    bound = policies_of_disks(ctx.conn, disk_ids)
+    for disk in targets:
+        _check_bindable(ctx, disk, bound[disk.disk_id], policy.policy_id)
+    _check_policy_room(ctx, policy.policy_id, len(disk_ids))
+    ctx.conn.execute(insert(policy_disks), [
+        dict(policy_id=policy.policy_id, disk_id=d, account_id=ctx.account_id, region=ctx.region,
+             bound_at=ctx.now) for d in disk_ids])
+    return {}
+
+
+def _check_bindable(ctx: Context, disk, policy_ids: list[str], policy_id: str) -> None:
+    if not disk.snapshot_ability or disk.disk_state == ds.TORECYCLE:
+        why = "is in the recycle bin" if disk.snapshot_ability else "cannot take snapshots"
+        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id, f"the disk {why}.",
+                     "该云硬盘不支持绑定定期快照策略。")
+    if policy_id in policy_ids:
+        raise refuse(errors.INVALID_DISK_ALREADY_BOUND, disk.disk_id,
+                     f"the disk is already bound to {policy_id}.", f"云硬盘已绑定 {policy_id}。")
+    if len(policy_ids) >= ctx.topology.limits.policies_per_disk:
+        raise refuse(errors.INVALID_DISK_ALREADY_BOUND, disk.disk_id,
+                     f"the disk is already bound to {', '.join(policy_ids)}; unbind it first.",
+                     f"云硬盘已绑定 {', '.join(policy_ids)}，请先解绑。")
+
+
+def _check_policy_room(ctx: Context, policy_id: str, adding: int) -> None:
+    cap = ctx.topology.limits.disks_per_policy
+    if not cap:
+        return
+    have = ctx.conn.execute(select(func.count()).select_from(policy_disks).where(
+        policy_disks.c.policy_id == policy_id)).scalar_one()
+    if have + adding > cap:
+        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
+                       f"The policy {policy_id} has {have} disks; it takes at most {cap}.",
+                       f"定期快照策略 {policy_id} 已绑定 {have} 块云硬盘，最多 {cap} 块。")
+
+
+def unbind_auto_snapshot_policy(ctx: Context, req: UnbindAutoSnapshotPolicyRequest) -> dict:
+    if not req.DiskIds and not req.InstanceIds:
+        raise errors.missing_parameter("DiskIds")
+    policy = _load_policies(ctx, [_policy_id(req.AutoSnapshotPolicyId, errors.invalid_value)])[0]
+    disk_ids = []
+    if req.DiskIds:
+        disk_ids = [d.disk_id for d in load_disks(ctx, checked_ids(
+            req.DiskIds, "DiskIds", ctx.topology.limits.bind_disks_max_count))]
+    for position, instance_id in enumerate(req.InstanceIds or ()):
+        cvm.require_instance(ctx, instance_id, f"InstanceIds.{position}")
+        disk_ids.extend(ctx.conn.execute(select(disks.c.disk_id).where(
+            owned_by(disks, ctx.account_id, ctx.region), disks.c.instance_id == instance_id))
+            .scalars())
+    if disk_ids:  # disks not bound to the policy are skipped, as documented
+        ctx.conn.execute(delete(policy_disks).where(policy_disks.c.policy_id == policy.policy_id,
+                                                    policy_disks.c.disk_id.in_(disk_ids)))
+    return {}
+
+
+# --- DescribeDiskAssociatedAutoSnapshotPolicy ------------------------------------------------------
+def describe_disk_associated_auto_snapshot_policy(
+        ctx: Context, req: DescribeDiskAssociatedAutoSnapshotPolicyRequest) -> dict:
+    if not ids.is_resource_id(ids.DISK, req.DiskId):
+        raise errors.invalid_value("DiskId", f"{req.DiskId!r} is not a disk ID")
+    disk = load_disks(ctx, [req.DiskId])[0]
+    rows = ctx.conn.execute(select(policies).join(
+        policy_disks, policy_disks.c.policy_id == policies.c.policy_id)
+        .where(policy_disks.c.disk_id == disk.disk_id)
+        .order_by(policies.c.created_at, policies.c.seq)).all()
+    # In this action each policy's DiskIdSet is empty (the SDK model says so).
+    return {"TotalCount": len(rows), "AutoSnapshotPolicySet": [_shown(r, []) for r in rows]}
+
+
+def poke_policy(conn, policy_id: str, *, state: str | None = None):
+    """What no API call can do to a policy (the control plane, cbs-behavior.md §9): isolate it
+    (an account in arrears) or bring it back. The updated row, or None if there is none."""
+    if state is not None:
+        conn.execute(update(policies).where(policies.c.policy_id == policy_id)
+                     .values(policy_state=state))
+    return conn.execute(select(policies).where(policies.c.policy_id == policy_id)).first()
+
