@@ -195,6 +195,33 @@ class TerminateInstancesRequest(Request):
     ReleasePrepaidDataDisks: Bool | None = None
 
 
+class CreateImageRequest(Request):
+    ImageName: str
+    InstanceId: str | None = None
+    ImageDescription: str | None = None
+    ForcePoweroff: str | None = None
+    Sysprep: str | None = None
+    DataDiskIds: list[str] | None = None
+    SnapshotIds: list[str] | None = None
+    DryRun: Bool | None = None
+    TagSpecification: list[TagSpecificationObject] | None = None
+    ImageFamily: str | None = None
+
+
+class DescribeImagesRequest(Request):
+    ImageIds: list[str] | None = None
+    Filters: list[Filter] | None = None
+    Offset: UInt | None = None
+    Limit: UInt | None = None
+    InstanceType: str | None = None
+
+
+class DeleteImagesRequest(Request):
+    ImageIds: RequiredList
+    DeleteBindedSnap: Bool | None = None
+    DryRun: Bool | None = None
+
+
 # --- responses -----------------------------------------------------------------------------------
 def iso_time(epoch: float | None) -> str | None:
     """CVM's times: ISO 8601 in UTC, e.g. 2020-03-10T02:43:51Z."""
@@ -282,3 +309,30 @@ def _disk_spec(disk, *, system: bool) -> dict:
                      "ThroughputPerformance": disk.throughput_performance,
                      "BurstPerformance": bool(disk.burst_performance)})
     return spec
+
+
+def image_json(image, *, snapshot_set: list[dict], public: bool = False) -> dict:
+    """The complete Image object (20 fields of the SDK model): a custom image (an `images` row) or
+    one of the configured public images."""
+    return {
+        "ImageId": image.image_id,
+        "OsName": image.os_name,
+        "ImageType": "PUBLIC_IMAGE" if public else "PRIVATE_IMAGE",
+        "CreatedTime": iso_time(image.created_at),
+        "ImageName": image.image_name,
+        "ImageDescription": image.image_description,
+        "ImageSize": image.image_size,
+        "Architecture": image.architecture,
+        "ImageState": image.image_state,
+        "Platform": image.platform,
+        "ImageCreator": "" if public else image.account_id,
+        "ImageSource": "OFFICIAL" if public else "CREATE_IMAGE",
+        "SyncPercent": 100 if image.image_state == "NORMAL" else 0,
+        "IsSupportCloudinit": True,
+        "SnapshotSet": snapshot_set,
+        "Tags": orjson.Fragment(image.tags),
+        "LicenseType": "TencentCloud",
+        "ImageFamily": "",
+        "ImageDeprecated": False,
+        "CdcCacheStatus": "",
+    }

@@ -219,6 +219,28 @@ CVM_INVALID_PERIOD = _cvm_code(
 CVM_INSTANCE_OPERATION_IN_PROGRESS = _cvm_code(
     "OperationDenied.InstanceOperationInProgress", "实例正在执行其他操作，请稍后再试。",
     "An operation is in progress on the instance. Please try again later.")
+CVM_INVALID_IMAGE_NAME_DUPLICATE = _cvm_code(
+    "InvalidImageName.Duplicate", "镜像名称与原有镜像重复。", "The image name duplicates an existing one.")
+CVM_INVALID_IMAGE_ID_INCORRECT_STATE = _cvm_code(
+    "InvalidImageId.IncorrectState", "镜像状态不合法。", "The image is not in a state that allows this.")
+CVM_IMAGE_NOT_BELONG_TO_ACCOUNT = _cvm_code(
+    "UnauthorizedOperation.ImageNotBelongToAccount", "请确认镜像是否属于当前账号。",
+    "The image does not belong to this account.")
+CVM_SNAPSHOT_ID_MALFORMED = _cvm_code(
+    "InvalidParameterValue.SnapshotIdMalformed", "快照ID格式错误。", "The snapshot ID is malformed.")
+CVM_SNAPSHOT_NOT_FOUND = _cvm_code(
+    "InvalidParameter.SnapshotNotFound", "指定的快照不存在。", "The specified snapshot does not exist.")
+CVM_SYSTEM_SNAPSHOT_NOT_FOUND = _cvm_code(
+    "InvalidParameter.SystemSnapshotNotFound", "缺少系统盘快照。",
+    "The snapshots include no system-disk snapshot.")
+CVM_DUPLICATE_SYSTEM_SNAPSHOTS = _cvm_code(
+    "InvalidParameter.DuplicateSystemSnapshots", "系统盘快照重复。",
+    "The snapshots include more than one system-disk snapshot.")
+CVM_SNAPSHOT_CREATING = _cvm_code(
+    "ResourceUnavailable.SnapshotCreating", "快照正在创建中。", "The snapshot is being created.")
+CVM_IMAGE_IDS_AND_FILTERS = _cvm_code(
+    "InvalidParameter.InvalidParameterCoexistImageIdsFilters", "ImageIds和Filters不能同时指定。",
+    "ImageIds and Filters cannot be given together.")
 # "The request does not support instances in state X", per state.
 CVM_INSTANCE_STATE_CODES = {state: _cvm_code(
     f"UnsupportedOperation.InstanceState{name}", f"请求不支持{zh}状态的实例。",

@@ -7,7 +7,7 @@ from cbslocal.api import cvm_schema as cvm_api
 from cbslocal.api import snapshot_schema as snap_api
 from cbslocal.api.registry import Registry, Service
 from cbslocal.cbs import attachments, config_quota, disks, lifecycle, policies, snapshots
-from cbslocal.cvm import instances
+from cbslocal.cvm import images, instances
 
 
 def build_registry() -> Registry:
@@ -66,6 +66,9 @@ def build_registry() -> Registry:
         ("StopInstances", cvm_api.StopInstancesRequest, instances.stop_instances, True),
         ("RebootInstances", cvm_api.RebootInstancesRequest, instances.reboot_instances, True),
         ("TerminateInstances", cvm_api.TerminateInstancesRequest, instances.terminate_instances, True),
+        ("CreateImage", cvm_api.CreateImageRequest, images.create_image, True),
+        ("DescribeImages", cvm_api.DescribeImagesRequest, images.describe_images, False),
+        ("DeleteImages", cvm_api.DeleteImagesRequest, images.delete_images, True),
     ):
         cvm.action(name, request, mutating=mutating)(handler)
     return Registry([cbs, cvm])

@@ -37,13 +37,13 @@ def _tag_exists(*conditions) -> ColumnElement:
     return exists(select(1).where(disk_tags.c.disk_id == disks.c.disk_id, *conditions))
 
 
-def _parse_project_id(value: str) -> int:
+def parse_project_id(value: str) -> int:
     if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise ValueError("must be a project ID")
     return int(value)
 
 
-def _parse_bool(value: str) -> bool:
+def parse_bool(value: str) -> bool:
     folded = value.upper()
     if folded not in ("TRUE", "FALSE"):
         raise ValueError("must be TRUE or FALSE")
@@ -74,8 +74,8 @@ DISK_FILTERS: dict[str, FilterSpec] = {
                              allowed=frozenset({"SYSTEM_DISK", "DATA_DISK"})),
     "disk-charge-type": FilterSpec("charge_type",
                                    allowed=frozenset({"PREPAID", "POSTPAID_BY_HOUR", "CDCPAID"})),
-    "portable": FilterSpec("portable", parse=_parse_bool),
-    "project-id": FilterSpec("project_id", parse=_parse_project_id),
+    "portable": FilterSpec("portable", parse=parse_bool),
+    "project-id": FilterSpec("project_id", parse=parse_project_id),
     "disk-id": FilterSpec("disk_id"),
     "disk-name": FilterSpec("disk_name"),
     "disk-type": FilterSpec("disk_type", allowed=frozenset({

@@ -24,16 +24,17 @@ from cbslocal.api.snapshot_schema import (SNAPSHOT_STATES, ApplySnapshotRequest,
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import checked_ids, load_disks, refuse
 from cbslocal.cbs.disks import page_of, validate_tags
-from cbslocal.cbs.filters import FilterSpec, compile_filters, filter_conditions
+from cbslocal.cbs.filters import (FilterSpec, compile_filters, filter_conditions, parse_bool,
+                                  parse_project_id)
 from cbslocal.cbs.lifecycle import not_expired, not_recycled, settled_state
-from cbslocal.cvm import images as cvm_images
 from cbslocal.cvm import model as cvm
 from cbslocal.api.cbs_schema import progress
 from cbslocal.engine import transitions as engine
 from cbslocal.engine.clock import format_time, parse_iso
 from cbslocal.store.prepared import Prepared
 from cbslocal.store.scope import owned_by
-from cbslocal.store.tables import disks, instances, snapshot_shares, snapshots, transitions
+from cbslocal.store.tables import (disks, image_snapshots, images, instances, snapshot_shares,
+                                   snapshots, transitions)
 
 NORMAL, CREATING, ROLLBACKING = "NORMAL", "CREATING", "ROLLBACKING"
 COPYING, CHECKING = "COPYING_FROM_REMOTE", "CHECKING_COPIED"
@@ -314,28 +315,15 @@ def remove_snapshots(conn, rows: list) -> None:
 
 
 # --- DescribeSnapshots -----------------------------------------------------------------------------
-def _parse_encrypt(value: str) -> bool:
-    folded = value.upper()
-    if folded not in ("TRUE", "FALSE"):
-        raise ValueError("must be TRUE or FALSE")
-    return folded == "TRUE"
-
-
-def _parse_project_id(value: str) -> int:
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:
-        raise ValueError("must be a project ID")
-    return int(value)
-
-
 SNAPSHOT_FILTERS: dict[str, FilterSpec] = {
     "snapshot-id": FilterSpec("snapshot_id"),
     "snapshot-name": FilterSpec("snapshot_name"),
     "snapshot-state": FilterSpec("snapshot_state", allowed=frozenset(SNAPSHOT_STATES)),
     "disk-usage": FilterSpec("disk_usage", allowed=frozenset({ds.SYSTEM_DISK, ds.DATA_DISK})),
-    "project-id": FilterSpec("project_id", parse=_parse_project_id),
+    "project-id": FilterSpec("project_id", parse=parse_project_id),
     "disk-id": FilterSpec("disk_id"),
     "zone": FilterSpec("zone"),
-    "encrypt": FilterSpec("encrypt", parse=_parse_encrypt),
+    "encrypt": FilterSpec("encrypt", parse=parse_bool),
 }
 _TYPE_FILTER = "snapshot-type"
 _ORDERS = {False: [snapshots.c.created_at.asc(), snapshots.c.seq.asc()],
@@ -439,13 +427,13 @@ def delete_snapshots(ctx: Context, req: DeleteSnapshotsRequest) -> dict:
         if snap.share_reference:
             raise not_supported(snap.snapshot_id, "the snapshot is shared with other accounts; "
                                 "cancel the sharing first.", "快照已共享给其他账号，请先取消共享。")
-    bound_images = cvm_images.images_of_snapshots(ctx.conn, snapshot_ids)
+    bound_images = images_of_snapshots(ctx.conn, snapshot_ids)
     if bound_images and not req.DeleteBindImages:
         snapshot_id = next(s.snapshot_id for s in targets if s.images != "[]")
         raise refuse(errors.UNSUPPORTED_OPERATION_SNAPSHOT_HAS_BINDED_IMAGE, snapshot_id,
                      "custom images are built on the snapshot; delete them first or set "
                      "DeleteBindImages.", "快照已关联自定义镜像，请先删除镜像或指定 DeleteBindImages。")
-    cvm_images.delete_images(ctx.conn, bound_images)
+    delete_images(ctx.conn, bound_images)
     remove_snapshots(ctx.conn, targets)
     return {}
 
@@ -738,3 +726,36 @@ def describe_snapshot_overview(ctx: Context, _req) -> dict:
     free = float(ctx.topology.limits.snapshot_free_quota_gib)
     return {"TotalNums": count, "TotalSize": float(size), "FreeQuota": free,
             "RealTradeSize": max(0.0, float(size) - free)}
+
+
+# --- images built on snapshots (the CVM image calls, cvm/images.py) --------------------------------
+def images_of_snapshots(conn, snapshot_ids: list[str]) -> list[str]:
+    """The images built on any of the snapshots."""
+    if not snapshot_ids:
+        return []
+    return list(dict.fromkeys(conn.execute(select(image_snapshots.c.image_id).where(
+        image_snapshots.c.snapshot_id.in_(snapshot_ids)).order_by(image_snapshots.c.image_id))
+        .scalars()))
+
+
+def delete_images(conn, image_ids: list[str]) -> None:
+    """Delete images; the snapshots they were built on list them no more."""
+    if not image_ids:
+        return
+    touched = list(conn.execute(select(image_snapshots.c.snapshot_id).where(
+        image_snapshots.c.image_id.in_(image_ids))).scalars())
+    conn.execute(delete(transitions).where(transitions.c.resource_id.in_(image_ids)))
+    conn.execute(delete(images).where(images.c.image_id.in_(image_ids)))  # links go with them
+    refresh_snapshot_images(conn, touched)
+
+
+def refresh_snapshot_images(conn, snapshot_ids: list[str]) -> None:
+    """Write each snapshot's Images list again from the links (snapshots.images shows them)."""
+    for snapshot_id in dict.fromkeys(snapshot_ids):
+        rows = conn.execute(select(images.c.image_id, images.c.image_name)
+                            .join(image_snapshots, image_snapshots.c.image_id == images.c.image_id)
+                            .where(image_snapshots.c.snapshot_id == snapshot_id)
+                            .order_by(images.c.seq)).all()
+        listed = [{"ImageId": r.image_id, "ImageName": r.image_name} for r in rows]
+        conn.execute(update(snapshots).where(snapshots.c.snapshot_id == snapshot_id)
+                     .values(images=orjson.dumps(listed).decode()))

@@ -23,6 +23,7 @@ from cbslocal.api.errors import ApiError
 from cbslocal.cbs import attachments
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disks import DEFAULT_RENEW_FLAG, add_months, attach_at_once, disk_row, new_disk_ids
+from cbslocal.cvm import images
 from cbslocal.cvm import model as cvm
 from cbslocal.cvm.model import (PENDING, REBOOTING, RUNNING, SHUTDOWN, STARTING, STOPPED,
                                 STOPPING, TERMINATING)
@@ -95,7 +96,8 @@ def _validate_run(ctx: Context, req: RunInstancesRequest) -> _Plan:
                        f"机型 {req.InstanceType!r} 不存在。")
     if not ids.is_resource_id(ids.IMAGE, req.ImageId):
         raise ApiError(errors.CVM_INVALID_IMAGE_ID_MALFORMED, f"{req.ImageId!r}.")
-    if req.ImageId not in ctx.topology.images:
+    os_name = images.os_of_image(ctx, req.ImageId)
+    if os_name is None:
         raise ApiError(errors.CVM_INVALID_IMAGE_ID_NOT_FOUND, f"{req.ImageId}.")
     count = 1 if req.InstanceCount is None else req.InstanceCount
     if not 1 <= count <= ctx.topology.limits.run_instances_max_count:
@@ -136,7 +138,7 @@ def _validate_run(ctx: Context, req: RunInstancesRequest) -> _Plan:
             if not re.fullmatch(rf"{prefix}-[a-z0-9]{{8}}", value):
                 raise errors.invalid_value(f"VirtualPrivateCloud.{field}", f"{value!r} is malformed")
     return _Plan(zone=zone, instance_type=instance_type, charge=charge, system_type=system_type,
-                 system_size=system_size)
+                 system_size=system_size, os_name=os_name)
 
 
 def _default_type(ctx: Context) -> str:
@@ -176,7 +178,7 @@ def _insert_instance(ctx: Context, req: RunInstancesRequest, plan: _Plan, instan
     private_ip = ids.private_ip()
     vpc = req.VirtualPrivateCloud
     prepaid = plan.charge == "PREPAID"
-    os_name = ctx.topology.images[req.ImageId]
+    os_name = plan.os_name
     tags = [{"Key": t.Key, "Value": t.Value} for spec in req.TagSpecification or ()
             if spec.ResourceType == "instance" for t in spec.Tags]
     ctx.conn.execute(insert(instances).values(

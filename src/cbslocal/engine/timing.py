@@ -20,6 +20,7 @@ REALISTIC = {
     "snapshot.rollback": 3.0,
     "snapshot.copy": 4.0,       # COPYING_FROM_REMOTE in the destination region
     "snapshot.check": 1.0,      # then CHECKING_COPIED
+    "image.create": 3.0,        # a custom image (CVM CreateImage) is CREATING
 }
 
 
