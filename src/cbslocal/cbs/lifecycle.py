@@ -3,7 +3,7 @@ the recycle bin (cbs-behavior.md §3.5-3.7, §3.32, §5.1, §6.9)."""
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from cbslocal import ids
 from cbslocal.api import errors
@@ -17,9 +17,10 @@ from cbslocal.cbs.disk_state import checked_ids, load_disks, refuse
 from cbslocal.cbs.disks import BURST_MIN_SIZE, PERFORMANCE_TYPES
 from cbslocal.cvm import model as cvm
 from cbslocal.engine import transitions as engine
-from cbslocal.store.tables import disks
+from cbslocal.store.tables import disks, snapshots
 
 RESIZE, MIGRATE, RECYCLE = "disk.resize", "disk.migrate", "disk.recycle"
+ROLLBACK = "snapshot.rollback"
 # Type changes go up this ladder only (cbs-behavior.md §3.7: BASIC < PREMIUM < SSD).
 TYPE_TIERS = {"CLOUD_BASIC": 0, "CLOUD_PREMIUM": 1, "CLOUD_BSSD": 1.5, "CLOUD_SSD": 2,
               "CLOUD_HSSD": 3, "CLOUD_TSSD": 4}
@@ -215,8 +216,8 @@ def _migrated(conn, disk_id: str, _payload: dict, _due_at: float) -> None:
 
 # --- InitializeDisks -------------------------------------------------------------------------------
 def initialize_disks(ctx: Context, req: InitializeDisksRequest) -> dict:
-    """Wipe data disks back to empty (or to their source snapshot). cbslocal keeps no disk bytes
-    yet, so nothing visible changes for a disk that was not made from a snapshot."""
+    """Wipe data disks back to empty, or roll a disk made from a snapshot back to it (briefly
+    ROLLBACKING). cbslocal keeps no disk bytes yet, so nothing visible changes for the others."""
     disk_ids = checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.initialize_disks_max_count)
     targets = load_disks(ctx, disk_ids)
     for disk in targets:
@@ -229,11 +230,30 @@ def initialize_disks(ctx: Context, req: InitializeDisksRequest) -> dict:
         if disk.shareable:
             raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
                          "a shareable disk cannot be initialized.", "共享云硬盘不支持初始化。")
+        if disk.source_snapshot_id is not None and not _snapshot_exists(ctx, disk.source_snapshot_id):
+            raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
+                         f"its source snapshot {disk.source_snapshot_id} has been deleted.",
+                         f"源快照 {disk.source_snapshot_id} 已删除。")
     for disk in targets:
         if ds.is_busy(disk):
             raise ds.busy(disk)
     ds.move(ctx.conn, disk_ids, {ds.UNATTACHED}, error_prompt="")
+    for disk in targets:
+        if disk.source_snapshot_id is not None:
+            _roll_back_to_source(ctx, disk)
     return {}
+
+
+def _snapshot_exists(ctx: Context, snapshot_id: str) -> bool:
+    return ctx.conn.execute(select(snapshots.c.snapshot_id).where(
+        snapshots.c.snapshot_id == snapshot_id)).first() is not None
+
+
+def _roll_back_to_source(ctx: Context, disk) -> None:
+    """The rollback ApplySnapshot does, without holding the snapshot (cbs/snapshots.py ends it)."""
+    duration, window = _transition_window(ctx, ROLLBACK)
+    ds.move(ctx.conn, [disk.disk_id], {ds.UNATTACHED}, disk_state=ds.ROLLBACKING, **window)
+    _later(ctx, ROLLBACK, disk.disk_id, duration, {"snapshot": None, "start": None})
 
 
 # --- TerminateDisks --------------------------------------------------------------------------------

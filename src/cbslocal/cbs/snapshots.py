@@ -26,7 +26,7 @@ from cbslocal.cbs.disk_state import checked_ids, load_disks, refuse
 from cbslocal.cbs.disks import page_of, validate_tags
 from cbslocal.cbs.filters import (FilterSpec, compile_filters, filter_conditions, parse_bool,
                                   parse_project_id)
-from cbslocal.cbs.lifecycle import not_expired, not_recycled, settled_state
+from cbslocal.cbs.lifecycle import ROLLBACK, not_expired, not_recycled, settled_state
 from cbslocal.cvm import model as cvm
 from cbslocal.api.cbs_schema import progress
 from cbslocal.engine import transitions as engine
@@ -39,8 +39,7 @@ from cbslocal.store.tables import (disks, image_snapshots, images, instances, sn
 NORMAL, CREATING, ROLLBACKING = "NORMAL", "CREATING", "ROLLBACKING"
 COPYING, CHECKING = "COPYING_FROM_REMOTE", "CHECKING_COPIED"
 PRIVATE, SHARED = "PRIVATE_SNAPSHOT", "SHARED_SNAPSHOT"
-CREATE, ROLLBACK, COPY, CHECK, EXPIRE = ("snapshot.create", "snapshot.rollback", "snapshot.copy",
-                                         "snapshot.check", "snapshot.expire")
+CREATE, COPY, CHECK, EXPIRE = "snapshot.create", "snapshot.copy", "snapshot.check", "snapshot.expire"
 NAME_MAX = 60
 DAY = 86400.0
 MIB_PER_GIB = 1024
@@ -541,9 +540,10 @@ def _rolled_back(conn, disk_id: str, payload: dict, due_at: float) -> None:
         conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(
             disk_state=settled_state(disk.instance_ids), rolled_back=True, op_started_at=None,
             op_due_at=None))
-    conn.execute(update(snapshots).where(snapshots.c.snapshot_id == payload["snapshot"],
-                                         snapshots.c.snapshot_state == ROLLBACKING)
-                 .values(snapshot_state=NORMAL))
+    if payload.get("snapshot"):  # none when InitializeDisks rolls a disk back to its source
+        conn.execute(update(snapshots).where(snapshots.c.snapshot_id == payload["snapshot"],
+                                             snapshots.c.snapshot_state == ROLLBACKING)
+                     .values(snapshot_state=NORMAL))
     if payload.get("start") and disk is not None:
         ctx = engine_context(conn, disk.account_id, disk.region, due_at)
         instance = conn.execute(select(instances).where(
