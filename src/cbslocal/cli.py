@@ -353,6 +353,16 @@ def disk(endpoint: str, disk_id: str, dumping, returnable, snapshot_ability) -> 
     _call(endpoint, "POST", f"/disks/{disk_id}", body)
 
 
+@admin.command()
+@click.argument("policy_id")
+@click.option("--state", type=click.Choice(["ISOLATED", "NORMAL"]), default=None,
+              help="Isolate the automatic snapshot policy (as for an account in arrears), or restore it.")
+@click.pass_obj
+def policy(endpoint: str, policy_id: str, state) -> None:
+    """Set what no API call can on an automatic snapshot policy: its state."""
+    _call(endpoint, "POST", f"/policies/{policy_id}", {"state": state} if state else {})
+
+
 def _call(endpoint: str, method: str, path: str, body: dict | None = None,
           output: Path | None = None) -> None:
     data = json.dumps(body).encode() if body is not None else None

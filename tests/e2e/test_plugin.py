@@ -80,6 +80,11 @@ def test_the_readme_example(tmp_path, mode):
     assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout + proc.stderr
 
 
+def test_the_readme_policy_example(tmp_path):
+    proc = run_pytest(tmp_path, snippets()["pytest-policy"])
+    assert proc.returncode == 0 and "1 passed" in proc.stdout, proc.stdout + proc.stderr
+
+
 @pytest.mark.parametrize("mode", ["thread", "subprocess"])
 def test_the_fixtures_promises(tmp_path, mode):
     proc = run_pytest(tmp_path, PROMISES, "--cbslocal-mode", mode)
