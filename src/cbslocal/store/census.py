@@ -3,16 +3,18 @@ delete, whichever code path (or process) makes it: the counts can never drift.
 
 - `disk_census`: disks per combination of CENSUS_COLUMNS;
 - `disk_tag_census`: disks per (tag key, tag value, disk state). A disk has at most one value per
-  key, so a `tag:<key>` filter's count is a SUM over its values.
+  key, so a `tag:<key>` filter's count is a SUM over its values;
+- `snapshot_census`: snapshots per combination of SNAPSHOT_CENSUS_COLUMNS.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import event
 
-from cbslocal.store.tables import CENSUS_COLUMNS, metadata
+from cbslocal.store.tables import CENSUS_COLUMNS, SNAPSHOT_CENSUS_COLUMNS, metadata
 
 _DISK_KEY = ("account_id", "region", *CENSUS_COLUMNS)
+_SNAPSHOT_KEY = ("account_id", "region", *SNAPSHOT_CENSUS_COLUMNS)
 _TAG_KEY = ("account_id", "region", "tag_key", "tag_value", "disk_state")
 
 
@@ -61,17 +63,28 @@ _TRIGGERS = [
     ("disks_tag_census_state", "AFTER", "UPDATE OF disk_state ON disks",
      [_remove("disk_tag_census", _TAG_KEY, (_tags_of_disk("OLD"))),
       _add("disk_tag_census", _TAG_KEY, _tags_of_disk("NEW"))]),
+    ("snapshots_census_insert", "AFTER", "INSERT ON snapshots",
+     [_add("snapshot_census", _SNAPSHOT_KEY, _row("NEW", _SNAPSHOT_KEY))]),
+    ("snapshots_census_delete", "AFTER", "DELETE ON snapshots",
+     [_remove("snapshot_census", _SNAPSHOT_KEY, _row("OLD", _SNAPSHOT_KEY))]),
+    ("snapshots_census_update", "AFTER", f"UPDATE OF {', '.join(_SNAPSHOT_KEY)} ON snapshots",
+     [_remove("snapshot_census", _SNAPSHOT_KEY, _row("OLD", _SNAPSHOT_KEY)),
+      _add("snapshot_census", _SNAPSHOT_KEY, _row("NEW", _SNAPSHOT_KEY))]),
 ]
 
 
-def sqlite_ddl() -> list[str]:
+def _chosen(names) -> list:
+    return [t for t in _TRIGGERS if names is None or t[0] in names]
+
+
+def sqlite_ddl(names=None) -> list[str]:
     return [f"CREATE TRIGGER {name} {timing} {on} BEGIN {' '.join(body)} END"
-            for name, timing, on, body in _TRIGGERS]
+            for name, timing, on, body in _chosen(names)]
 
 
-def postgresql_ddl() -> list[str]:
+def postgresql_ddl(names=None) -> list[str]:
     statements = []
-    for name, timing, on, body in _TRIGGERS:
+    for name, timing, on, body in _chosen(names):
         returned = "OLD" if timing == "BEFORE" else "NULL"
         statements += [
             f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
@@ -85,8 +98,9 @@ def trigger_names() -> list[str]:
     return [name for name, *_ in _TRIGGERS]
 
 
-def create_triggers(connection) -> None:
-    statements = sqlite_ddl() if connection.dialect.name == "sqlite" else postgresql_ddl()
+def create_triggers(connection, names=None) -> None:
+    """Every trigger, or those `names` (a migration adds its own)."""
+    statements = sqlite_ddl(names) if connection.dialect.name == "sqlite" else postgresql_ddl(names)
     for statement in statements:
         connection.exec_driver_sql(statement)
 

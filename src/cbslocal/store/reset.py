@@ -10,7 +10,8 @@ from sqlalchemy import and_, delete, true
 
 from cbslocal.store.tables import (auto_snapshot_policies, client_tokens, disk_attachments,
                                    disk_census, disk_tag_census, disks, image_snapshots, images,
-                                   instances, policy_disks, snapshot_shares, snapshots, transitions)
+                                   instances, policy_disks, snapshot_census, snapshot_shares,
+                                   snapshots, transitions)
 
 # Dependents first.
 RESOURCE_TABLES = (transitions, client_tokens, disk_attachments, policy_disks,
@@ -27,6 +28,6 @@ def delete_resources(conn, account_id: str | None = None, region: str | None = N
                      *([table.c.region == region] if region else []))
         removed[str(table.name)] = conn.execute(delete(table).where(where)).rowcount
     if account_id is None and region is None:  # the censuses of nothing: empty, as when fresh
-        for census in (disk_census, disk_tag_census):
+        for census in (disk_census, disk_tag_census, snapshot_census):
             conn.execute(delete(census))
     return removed

@@ -296,7 +296,22 @@ snapshots = Table(
     Column("modified_at", Float, nullable=False),
     Index("ix_snapshots_scope_created", "account_id", "region", "created_at", "seq"),
     Index("ix_snapshots_scope_disk", "account_id", "region", "disk_id", "created_at", "seq"),
+    Index("ix_snapshots_scope_state", "account_id", "region", "snapshot_state", "created_at", "seq"),
+    Index("ix_snapshots_scope_name", "account_id", "region", "snapshot_name"),
     Index("ix_snapshots_state", "snapshot_state"),
+)
+
+# Snapshots per combination of their low-cardinality attributes, kept by triggers like
+# disk_census: DescribeSnapshots' TotalCount at 100,000 snapshots is a SUM over a few rows.
+SNAPSHOT_CENSUS_COLUMNS = ("zone", "snapshot_state", "disk_usage", "encrypt", "project_id")
+snapshot_census = Table(
+    "snapshot_census", metadata,
+    Column("account_id", String(32), nullable=False),
+    Column("region", String(64), nullable=False),
+    *(Column(name, snapshots.c[name].type, nullable=False) for name in SNAPSHOT_CENSUS_COLUMNS),
+    Column("n", BigInteger, nullable=False),
+    UniqueConstraint("account_id", "region", *SNAPSHOT_CENSUS_COLUMNS,
+                     name="uq_snapshot_census_key"),
 )
 
 # Which snapshot is shared with which other account (ModifySnapshotsSharePermission).

@@ -7,6 +7,8 @@ Create Date: 2026-12-02
 from alembic import op
 import sqlalchemy as sa
 
+from cbslocal.store import census
+
 
 revision = '0004'
 down_revision = '0003'
@@ -96,6 +98,8 @@ def upgrade() -> None:
     with op.batch_alter_table('snapshots', schema=None) as batch_op:
         batch_op.create_index('ix_snapshots_scope_created', ['account_id', 'region', 'created_at', 'seq'], unique=False)
         batch_op.create_index('ix_snapshots_scope_disk', ['account_id', 'region', 'disk_id', 'created_at', 'seq'], unique=False)
+        batch_op.create_index('ix_snapshots_scope_state', ['account_id', 'region', 'snapshot_state', 'created_at', 'seq'], unique=False)
+        batch_op.create_index('ix_snapshots_scope_name', ['account_id', 'region', 'snapshot_name'], unique=False)
         batch_op.create_index('ix_snapshots_state', ['snapshot_state'], unique=False)
 
     op.create_table('image_snapshots',
@@ -136,10 +140,30 @@ def upgrade() -> None:
 
     for column in _DISK_COLUMNS:
         op.add_column('disks', column)
+    op.create_table('snapshot_census',
+    sa.Column('account_id', sa.String(length=32), nullable=False),
+    sa.Column('region', sa.String(length=64), nullable=False),
+    sa.Column('zone', sa.String(length=64), nullable=False),
+    sa.Column('snapshot_state', sa.String(length=24), nullable=False),
+    sa.Column('disk_usage', sa.String(length=16), nullable=False),
+    sa.Column('encrypt', sa.Boolean(), nullable=False),
+    sa.Column('project_id', sa.BigInteger(), nullable=False),
+    sa.Column('n', sa.BigInteger(), nullable=False),
+    sa.UniqueConstraint('account_id', 'region', 'zone', 'snapshot_state', 'disk_usage', 'encrypt', 'project_id', name='uq_snapshot_census_key')
+    )
+    census.create_triggers(op.get_bind(), TRIGGERS)
+
+
+# The census triggers of this revision.
+TRIGGERS = ("snapshots_census_insert", "snapshots_census_delete", "snapshots_census_update")
 
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for name in TRIGGERS:
+            op.execute(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
+    op.drop_table('snapshot_census')
     for column in reversed(_DISK_COLUMNS):
         op.drop_column('disks', column.name)
 
@@ -157,6 +181,8 @@ def downgrade() -> None:
     op.drop_table('image_snapshots')
     with op.batch_alter_table('snapshots', schema=None) as batch_op:
         batch_op.drop_index('ix_snapshots_state')
+        batch_op.drop_index('ix_snapshots_scope_name')
+        batch_op.drop_index('ix_snapshots_scope_state')
         batch_op.drop_index('ix_snapshots_scope_disk')
         batch_op.drop_index('ix_snapshots_scope_created')
 
