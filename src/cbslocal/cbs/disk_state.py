@@ -4,12 +4,13 @@ can never both win."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 
 from cbslocal import ids
 from cbslocal.api import errors
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
+from cbslocal.store.prepared import sum_or_zero
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import disks, snapshots, transitions
 
@@ -105,7 +106,7 @@ def check_stock(ctx: Context, zone: str, disk_type: str, gib: int) -> None:
     stock = ctx.topology.stock.get((zone, disk_type))
     if stock is None:
         return
-    used = ctx.conn.execute(select(func.coalesce(func.sum(disks.c.disk_size), 0)).where(
+    used = ctx.conn.execute(select(sum_or_zero(disks.c.disk_size)).where(
         disks.c.zone == zone, disks.c.disk_type == disk_type)).scalar_one()
     if used + gib > stock:
         raise ApiError(errors.RESOURCE_INSUFFICIENT,

@@ -21,7 +21,7 @@ from cbslocal.cbs.filters import compile_filters, drives, filter_conditions, tag
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import CHINA_TZ
 from cbslocal.store.scope import owned_by
-from cbslocal.store.prepared import Prepared
+from cbslocal.store.prepared import Prepared, sum_or_zero
 from cbslocal.store.tables import (disk_attachments, disk_census, disk_tag_census, disk_tags,
                                    disks)
 
@@ -158,7 +158,7 @@ def _check_disk_quota(ctx: Context, count: int) -> None:
     quota = ctx.topology.limits.elastic_disks_per_region
     if not quota:
         return
-    have = ctx.conn.execute(select(func.coalesce(func.sum(disk_census.c.n), 0)).where(
+    have = ctx.conn.execute(select(sum_or_zero(disk_census.c.n)).where(
         owned_by(disk_census, ctx.account_id, ctx.region), disk_census.c.portable.is_(True))
     ).scalar_one()
     if have + count > quota:
@@ -334,7 +334,7 @@ def _census_count(filter_shape: tuple):
     for census, conditions in ((disk_census, filter_conditions(filter_shape, disk_census)),
                                (disk_tag_census, tag_census_conditions(filter_shape))):
         if conditions is not None:
-            return (select(func.coalesce(func.sum(census.c.n), 0))
+            return (select(sum_or_zero(census.c.n))
                     .where(*_listed(census), *conditions))
     return None
 

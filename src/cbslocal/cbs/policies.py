@@ -84,7 +84,8 @@ def _schedule(entries, bad) -> list[dict]:
         field = f"Policy.{position}"
         if not entry.Hour:
             raise errors.missing_parameter(f"{field}.Hour")
-        if not (entry.DayOfWeek or entry.DayOfMonth or entry.IntervalDays is not None):
+        # IntervalDays 0 is "none", as a described policy shows it: what we show is valid input.
+        if not (entry.DayOfWeek or entry.DayOfMonth or entry.IntervalDays):
             raise errors.missing_parameter(f"{field}.DayOfWeek")
         if len(entry.Hour) > MAX_HOURS:
             raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
@@ -94,7 +95,7 @@ def _schedule(entries, bad) -> list[dict]:
             for value in getattr(entry, name) or ():
                 if not low <= value <= high:
                     raise bad(f"{field}.{name}", f"{value} is not within {low}-{high}")
-        if entry.IntervalDays is not None and not INTERVAL_RANGE[0] <= entry.IntervalDays <= INTERVAL_RANGE[1]:
+        if entry.IntervalDays and not INTERVAL_RANGE[0] <= entry.IntervalDays <= INTERVAL_RANGE[1]:
             raise bad(f"{field}.IntervalDays", f"must be within {INTERVAL_RANGE[0]}-{INTERVAL_RANGE[1]}")
         stored.append({"Hour": sorted(set(entry.Hour)),
                        "DayOfWeek": sorted(set(entry.DayOfWeek or ())),

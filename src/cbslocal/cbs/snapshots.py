@@ -31,7 +31,7 @@ from cbslocal.cvm import model as cvm
 from cbslocal.api.cbs_schema import progress
 from cbslocal.engine import transitions as engine
 from cbslocal.engine.clock import format_time, parse_iso
-from cbslocal.store.prepared import Prepared
+from cbslocal.store.prepared import Prepared, sum_or_zero
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import (disks, image_snapshots, images, instances, snapshot_census,
                                    snapshot_shares, snapshots, transitions)
@@ -231,7 +231,7 @@ def _quota_refusal(ctx: Context, disk) -> ApiError | None:
                         f"The account has {limits.snapshots_per_region} snapshots in {ctx.region}, "
                         "its quota.", f"账号在 {ctx.region} 的快照数量已达配额 {limits.snapshots_per_region}。")
     if limits.snapshot_capacity_gib:
-        used = ctx.conn.execute(select(func.coalesce(func.sum(snapshots.c.disk_size), 0)).where(
+        used = ctx.conn.execute(select(sum_or_zero(snapshots.c.disk_size)).where(
             owned_by(snapshots, ctx.account_id, ctx.region))).scalar_one()
         if used + disk.disk_size > limits.snapshot_capacity_gib:
             return ApiError(errors.RESOURCE_INSUFFICIENT_OVER_QUOTA,
@@ -410,7 +410,7 @@ def _describe_queries(id_count, shape, kinds: frozenset, descending: bool):
     census = filter_conditions(shape, snapshot_census, SNAPSHOT_FILTERS)
     if id_count is None and kinds == {PRIVATE} and census is not None:
         # TotalCount from the census: a SUM over a few rows, whatever the number of snapshots.
-        count = Prepared(select(func.coalesce(func.sum(snapshot_census.c.n), 0)).where(
+        count = Prepared(select(sum_or_zero(snapshot_census.c.n)).where(
             owned_by(snapshot_census, account, region), *census))
     else:
         count = Prepared(select(func.count()).select_from(snapshots).where(*where))
@@ -729,7 +729,7 @@ def _checked(conn, copy_id: str, _payload: dict, _due_at: float) -> None:
 
 # --- DescribeSnapshotOverview / GetSnapOverview ----------------------------------------------------
 def describe_snapshot_overview(ctx: Context, _req) -> dict:
-    count, size = ctx.conn.execute(select(func.count(), func.coalesce(func.sum(snapshots.c.disk_size), 0))
+    count, size = ctx.conn.execute(select(func.count(), sum_or_zero(snapshots.c.disk_size))
                                    .where(owned_by(snapshots, ctx.account_id, ctx.region))).one()
     free = float(ctx.topology.limits.snapshot_free_quota_gib)
     return {"TotalNums": count, "TotalSize": float(size), "FreeQuota": free,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import BigInteger, Connection, cast, func
 from sqlalchemy.sql import ClauseElement
 
 
@@ -63,3 +63,9 @@ class Prepared:
         finally:
             cursor.close()
         return row[0] if row else None
+
+
+def sum_or_zero(column):
+    """SUM(column), 0 over no rows, as a whole number on every database (PostgreSQL's SUM of a
+    bigint is a numeric, which the driver gives as a Decimal)."""
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)
