@@ -7,32 +7,18 @@ it must leave the list (the check fails on a stale entry too)."""
 from __future__ import annotations
 
 # Answered only through fault rules (cbs-behavior.md §7.3; ResourceNotFound and
-# ResourceUnavailable belong to the disk-backup actions, which cbslocal does not implement).
+# ResourceUnavailable belong to the disk-backup actions, which cbslocal does not implement — but
+# for CreateSnapshot's DiskBackupId, which names a backup point that cannot exist).
 FAULT_ONLY = frozenset({
     "InternalError", "InternalError.ComponentError", "InternalError.FailQueryResource",
     "InternalError.ResourceOpFailed", "FailedOperation", "DryRunOperation", "TradeDealConflict",
     "ResourceNotFound", "ResourceUnavailable",
 })
 
-_SNAPSHOTS = "issue 5 (snapshots and automatic snapshot policies)"
 _BILLING = "billing: balances, refunds, renewals and expiry (no issue filed yet)"
 _IDENTITY = "identity and access: CAM policies, MFA (no issue filed yet)"
 
 PENDING: dict[str, str] = {
-    "AutoSnapshotPolicyOutOfQuota": _SNAPSHOTS,
-    "InsufficientSnapshotQuota": _SNAPSHOTS,
-    "InvalidAutoSnapshotPolicyId.NotFound": _SNAPSHOTS,
-    "InvalidDisk.AlreadyBound": _SNAPSHOTS,
-    "InvalidDisk.NotSupportSnapshot": _SNAPSHOTS,
-    "InvalidDisk.SnapshotCreating": _SNAPSHOTS,
-    "InvalidParameter.DiskSizeNotMatch": _SNAPSHOTS,
-    "InvalidParameterValue.BindDiskLimitExceeded": _SNAPSHOTS,
-    "InvalidSnapshot.NotSupported": _SNAPSHOTS,
-    "ResourceInsufficient.OverQuota": _SNAPSHOTS,
-    "ResourceInUse": _SNAPSHOTS,
-    "ResourceUnavailable.TooManyCreatingSnapshot": _SNAPSHOTS,
-    "UnsupportedOperation.SnapshotHasBindedImage": _SNAPSHOTS,
-    "UnsupportedOperation.StateError": _SNAPSHOTS,
     "InsufficientRefundQuota": _BILLING,
     "InvalidAccount.InsufficientBalance": _BILLING,
     "InvalidDisk.Expire": _BILLING,

@@ -146,7 +146,7 @@ def snapshot_json(snap, *, viewer: str, percent: int) -> dict:
         "CreateTime": format_time(snap.created_at),
         "ImageCount": len(orjson.loads(snap.images)) if snap.images != "[]" else 0,
         "DiskUsage": snap.disk_usage,
-        "TimeStartShare": "" if snap.time_start_share is None else format_time(snap.time_start_share),
+        "TimeStartShare": "" if snap.time_start_share is None else format_time(snap.time_start_share)[:10],
         "Tags": orjson.Fragment(snap.tags),
         "IsLocked": False,
         "LatestModifyTime": format_iso(snap.modified_at),

@@ -100,6 +100,18 @@ def destroy(conn, disk_ids: list[str]) -> None:
         conn.execute(delete(disks).where(disks.c.disk_id.in_(disk_ids)))
 
 
+def snapshot_creating(conn, disk_id: str) -> bool:
+    """Whether a snapshot of the disk is being created (it blocks another, a rollback, a resize)."""
+    return conn.execute(select(snapshots.c.snapshot_id).where(
+        snapshots.c.disk_id == disk_id, snapshots.c.snapshot_state == "CREATING").limit(1)).first() \
+        is not None
+
+
+def snapshot_creating_refusal(disk) -> ApiError:
+    return refuse(errors.INVALID_DISK_SNAPSHOT_CREATING, disk.disk_id,
+                  "a snapshot of the disk is still being created.", "该云硬盘有快照正在创建中。")
+
+
 def check_stock(ctx: Context, zone: str, disk_type: str, gib: int) -> None:
     """ResourceInsufficient when the zone's configured stock of the type cannot hold `gib` more
     (every account's disks count: stock is the zone's, not the caller's)."""

@@ -112,13 +112,16 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> "_Plan":
         raise errors.invalid_value("Placement.ProjectId", f"project {req.Placement.ProjectId} does not exist")
     # 4. what the zone sells
     _check_sold(ctx, req, zone)
-    # 5. size, 6. snapshot
+    # 5. size (when given), 6. snapshot
+    if req.DiskSize is not None:
+        _check_size(ctx, req.DiskType, req.DiskSize)
     source = _source_snapshot(ctx, req) if req.SnapshotId is not None else None
     size = req.DiskSize if req.DiskSize is not None else source.disk_size
-    spec = ctx.topology.disk_types[req.DiskType]
-    if not spec.min_size <= size <= spec.max_size or size % spec.step:
-        raise errors.invalid_value("DiskSize", f"{req.DiskType} disks are {spec.min_size}-{spec.max_size} "
-                         f"GiB in steps of {spec.step} GiB")
+    if req.DiskSize is None:
+        _check_size(ctx, req.DiskType, size)
+    if source is not None and req.Shareable and source.encrypt:
+        raise errors.invalid_value("Shareable", "a disk made from an encrypted snapshot is "
+                                   "encrypted, and a shareable disk cannot be")
     if source is not None and size < source.disk_size:
         raise ApiError(errors.INVALID_PARAMETER_DISK_SIZE_NOT_MATCH,
                        f"The snapshot {source.snapshot_id} holds {source.disk_size} GiB; the disk "
@@ -131,6 +134,13 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> "_Plan":
     # 10. stock
     check_stock(ctx, zone.name, req.DiskType, size * count)
     return _Plan(count, mount_on, size, source)
+
+
+def _check_size(ctx: Context, disk_type: str, size: int) -> None:
+    spec = ctx.topology.disk_types[disk_type]
+    if not spec.min_size <= size <= spec.max_size or size % spec.step:
+        raise errors.invalid_value("DiskSize", f"{disk_type} disks are {spec.min_size}-{spec.max_size} "
+                                   f"GiB in steps of {spec.step} GiB")
 
 
 class _Plan(NamedTuple):

@@ -73,6 +73,8 @@ def resize_disk(ctx: Context, req: ResizeDiskRequest) -> dict:
     not_recycled(disk)
     if ds.is_busy(disk):
         raise ds.busy(disk, errors.INVALID_DISK_BUSY)
+    if ds.snapshot_creating(ctx.conn, disk.disk_id):
+        raise ds.snapshot_creating_refusal(disk)
     spec = ctx.topology.disk_types[disk.disk_type]
     if req.DiskSize <= disk.disk_size or req.DiskSize % spec.step:
         raise errors.invalid_value("DiskSize", f"must be larger than the current {disk.disk_size} "

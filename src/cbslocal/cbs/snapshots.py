@@ -204,20 +204,13 @@ def snapshot_refusal(ctx: Context, disk, usage: str | None = None) -> ApiError |
         return ds.busy(disk, errors.RESOURCE_IN_USE)
     if ds.is_busy(disk):
         return ds.busy(disk, errors.INVALID_DISK_BUSY)
-    if _creating_of(ctx.conn, disk.disk_id):
-        return refuse(errors.INVALID_DISK_SNAPSHOT_CREATING, disk.disk_id,
-                      "a snapshot of the disk is still being created.", "该云硬盘有快照正在创建中。")
+    if ds.snapshot_creating(ctx.conn, disk.disk_id):
+        return ds.snapshot_creating_refusal(disk)
     if disk.encrypt and not limits.encrypted_snapshots:
         return refuse(errors.UNSUPPORTED_OPERATION_DISK_ENCRYPT, disk.disk_id,
                       "snapshots of encrypted disks are not supported here.",
                       "不支持为加密云硬盘创建快照。")
     return _quota_refusal(ctx, disk)
-
-
-def _creating_of(conn, disk_id: str) -> bool:
-    return conn.execute(select(snapshots.c.snapshot_id).where(
-        snapshots.c.disk_id == disk_id, snapshots.c.snapshot_state == CREATING).limit(1)).first() \
-        is not None
 
 
 def _quota_refusal(ctx: Context, disk) -> ApiError | None:
@@ -426,14 +419,14 @@ def delete_snapshots(ctx: Context, req: DeleteSnapshotsRequest) -> dict:
     targets = load_snapshots(ctx, snapshot_ids)
     for snap in targets:
         require_own(ctx, snap)
+        if snap.share_reference:
+            raise not_supported(snap.snapshot_id, "the snapshot is shared with other accounts; "
+                                "cancel the sharing first.", "快照已共享给其他账号，请先取消共享。")
         if snap.snapshot_state == ROLLBACKING or snap.copying_to_regions != "[]":
             doing = "rolling a disk back" if snap.snapshot_state == ROLLBACKING else "being copied"
             raise refuse(errors.RESOURCE_BUSY, snap.snapshot_id, f"the snapshot is {doing}.",
                          "快照正在被使用（回滚或复制中）。")
         require_normal(snap)
-        if snap.share_reference:
-            raise not_supported(snap.snapshot_id, "the snapshot is shared with other accounts; "
-                                "cancel the sharing first.", "快照已共享给其他账号，请先取消共享。")
     bound_images = images_of_snapshots(ctx.conn, snapshot_ids)
     if bound_images and not req.DeleteBindImages:
         snapshot_id = next(s.snapshot_id for s in targets if s.images != "[]")
@@ -497,9 +490,8 @@ def apply_snapshot(ctx: Context, req: ApplySnapshotRequest) -> dict:
     not_recycled(disk)
     if ds.is_busy(disk):
         raise ds.busy(disk, errors.INVALID_DISK_BUSY)
-    if _creating_of(ctx.conn, disk.disk_id):
-        raise refuse(errors.INVALID_DISK_SNAPSHOT_CREATING, disk.disk_id,
-                     "a snapshot of the disk is still being created.", "该云硬盘有快照正在创建中。")
+    if ds.snapshot_creating(ctx.conn, disk.disk_id):
+        raise ds.snapshot_creating_refusal(disk)
     stop_first = _instance_ready(ctx, attached_to, bool(req.AutoStopInstance))
     _begin_rollback(ctx, snap, disk, stop_first,
                     attached_to if req.AutoStartInstance else None)
@@ -718,6 +710,20 @@ def _copied(conn, copy_id: str, payload: dict, due_at: float) -> None:
         snapshot_state=CHECKING, op_due_at=due_at + duration))
     engine.later(conn, CHECK, resource_id=copy_id, account_id=copy.account_id, region=copy.region,
                  now=due_at, duration=duration)
+
+
+def forget_lost_copies(conn) -> None:
+    """After a reset removed copies in flight (their region or account went), their sources are
+    being copied there no more: CopyingToRegions follows the copy moves still pending."""
+    pending = {}
+    for move in conn.execute(select(transitions.c.payload).where(transitions.c.kind == COPY)):
+        payload = orjson.loads(move.payload)
+        pending.setdefault(payload["source"], set()).add(payload["region"])
+    for snap in conn.execute(select(snapshots.c.snapshot_id, snapshots.c.copying_to_regions).where(
+            snapshots.c.copying_to_regions != "[]")).all():
+        left = [r for r in orjson.loads(snap.copying_to_regions) if r in pending.get(snap.snapshot_id, ())]
+        conn.execute(update(snapshots).where(snapshots.c.snapshot_id == snap.snapshot_id)
+                     .values(copying_to_regions=orjson.dumps(left).decode()))
 
 
 @engine.on(CHECK)

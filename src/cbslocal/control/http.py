@@ -25,10 +25,11 @@ from cbslocal.engine import transitions
 from cbslocal.engine.timing import PROFILES, with_durations
 from cbslocal.iam import accounts
 from cbslocal.observe import RecentCalls
+from cbslocal.cbs.snapshots import forget_lost_copies
 from cbslocal.store import state
+from cbslocal.store.reset import delete_resources
 
 POLICY_STATES = (NORMAL, ISOLATED)
-from cbslocal.store.reset import delete_resources
 
 log = logging.getLogger("cbslocal.control")
 PREFIX = "/_cbslocal"
@@ -152,6 +153,7 @@ class ControlPlane:
                                             and accounts.account_exists(conn, account)):
                 raise ControlError(404, f"account {account!r} does not exist")
             removed = delete_resources(conn, account, region)
+            forget_lost_copies(conn)
             transitions.rows_changed(conn)
             if account is None and region is None:
                 faults.delete_rules(conn)

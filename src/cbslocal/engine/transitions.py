@@ -132,10 +132,12 @@ def apply_due(conn: Connection, now: float) -> int:
         rows = conn.execute(
             select(transitions).where(transitions.c.due_at <= now)
             .order_by(transitions.c.due_at, transitions.c.id).limit(_DUE_BATCH)).all()
-        for row in rows:
-            _APPLIERS[row.kind](conn, row.resource_id, orjson.loads(row.payload), row.due_at)
+        # Deleted before they are applied: a move may schedule another, and SQLite may give the
+        # new row the ID of one deleted here (a rowid is reused), which must not go with them.
         if rows:
             conn.execute(delete(transitions).where(transitions.c.id.in_([r.id for r in rows])))
+        for row in rows:
+            _APPLIERS[row.kind](conn, row.resource_id, orjson.loads(row.payload), row.due_at)
         applied += len(rows)
         if not rows:
             _watch(conn).known = False  # read it again at the next read
