@@ -148,11 +148,8 @@ def create_auto_snapshot_policy(ctx: Context, req: CreateAutoSnapshotPolicyReque
 
 
 def _fire_at(conn, policy_id: str, account_id: str, region: str, when: float | None) -> None:
-    conn.execute(delete(transitions).where(transitions.c.resource_id == policy_id,
-                                           transitions.c.kind == FIRE))
-    if when is not None:
-        engine.schedule(conn, FIRE, resource_id=policy_id, account_id=account_id, region=region,
-                        due_at=when)
+    engine.reschedule(conn, FIRE, resource_id=policy_id, account_id=account_id, region=region,
+                      due_at=when)
 
 
 # --- the engine fires a policy ---------------------------------------------------------------------

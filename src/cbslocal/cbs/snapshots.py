@@ -131,11 +131,8 @@ def _deadline(ctx: Context, value: str, field: str = "Deadline") -> float:
 
 def _expire_at(conn, snap_id: str, account_id: str, region: str, deadline_at: float | None) -> None:
     """(Re)schedule the snapshot's deletion at its deadline; none for a permanent one."""
-    conn.execute(delete(transitions).where(transitions.c.resource_id == snap_id,
-                                           transitions.c.kind == EXPIRE))
-    if deadline_at is not None:
-        engine.schedule(conn, EXPIRE, resource_id=snap_id, account_id=account_id, region=region,
-                        due_at=deadline_at)
+    engine.reschedule(conn, EXPIRE, resource_id=snap_id, account_id=account_id, region=region,
+                      due_at=deadline_at)
 
 
 def _new_snapshot_id(ctx: Context) -> str:

@@ -42,6 +42,17 @@ def schedule(conn: Connection, kind: str, *, resource_id: str, account_id: str, 
     _watch(conn).lower(due_at)
 
 
+def reschedule(conn: Connection, kind: str, *, resource_id: str, account_id: str, region: str,
+               due_at: float | None) -> None:
+    """The resource's one pending move of `kind` is now due at `due_at` (None: no longer
+    pending) — a deadline moved, a schedule changed."""
+    conn.execute(delete(transitions).where(transitions.c.resource_id == resource_id,
+                                           transitions.c.kind == kind))
+    if due_at is not None:
+        schedule(conn, kind, resource_id=resource_id, account_id=account_id, region=region,
+                 due_at=due_at)
+
+
 def later(conn: Connection, kind: str, *, resource_id: str, account_id: str, region: str,
           now: float, duration: float, payload: dict | None = None) -> None:
     """A move `duration` seconds from `now`: scheduled, or applied at once when the duration is
