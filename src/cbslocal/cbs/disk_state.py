@@ -100,11 +100,11 @@ def destroy(conn, disk_ids: list[str]) -> None:
         conn.execute(delete(disks).where(disks.c.disk_id.in_(disk_ids)))
 
 
-def snapshot_creating(conn, disk_id: str) -> bool:
+def snapshot_creating(conn, disk) -> bool:
     """Whether a snapshot of the disk is being created (it blocks another, a rollback, a resize)."""
     return conn.execute(select(snapshots.c.snapshot_id).where(
-        snapshots.c.disk_id == disk_id, snapshots.c.snapshot_state == "CREATING").limit(1)).first() \
-        is not None
+        owned_by(snapshots, disk.account_id, disk.region), snapshots.c.disk_id == disk.disk_id,
+        snapshots.c.snapshot_state == "CREATING").limit(1)).first() is not None
 
 
 def snapshot_creating_refusal(disk) -> ApiError:

@@ -73,7 +73,7 @@ def resize_disk(ctx: Context, req: ResizeDiskRequest) -> dict:
     not_recycled(disk)
     if ds.is_busy(disk):
         raise ds.busy(disk, errors.INVALID_DISK_BUSY)
-    if ds.snapshot_creating(ctx.conn, disk.disk_id):
+    if ds.snapshot_creating(ctx.conn, disk):
         raise ds.snapshot_creating_refusal(disk)
     spec = ctx.topology.disk_types[disk.disk_type]
     if req.DiskSize <= disk.disk_size or req.DiskSize % spec.step:

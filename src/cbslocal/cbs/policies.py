@@ -179,11 +179,14 @@ def _snapshot_bound_disks(ctx: Context, policy) -> None:
         .where(disks.c.disk_id.in_(select(policy_disks.c.disk_id).where(
             policy_disks.c.policy_id == policy.policy_id).scalar_subquery()))
         .order_by(disks.c.seq)).all()
+    creating, quota, chosen = snaps.disks_creating(ctx), snaps.QuotaUse(ctx), []
     for disk in bound:
         in_use = disk.instance_ids != "[]" and (disk.portable or disk.instance_state == cvm.RUNNING)
-        if in_use and snaps.snapshot_refusal(ctx, disk) is None:
-            snaps.take_snapshot(ctx, disk, name=name, deadline_at=deadline, usage=disk.disk_usage,
-                                policy_id=policy.policy_id)
+        if in_use and snaps.disk_refusal(ctx, disk, None, creating=disk.disk_id in creating) is None \
+                and quota.refusal(disk) is None:
+            quota.take(disk)
+            chosen.append(disk)
+    snaps.take_snapshots(ctx, chosen, name=name, deadline_at=deadline, policy_id=policy.policy_id)
 
 
 # --- DescribeAutoSnapshotPolicies ------------------------------------------------------------------

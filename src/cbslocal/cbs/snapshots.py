@@ -135,9 +135,9 @@ def _expire_at(conn, snap_id: str, account_id: str, region: str, deadline_at: fl
                       due_at=deadline_at)
 
 
-def _new_snapshot_id(ctx: Context) -> str:
-    return ids.unique_ids(ids.SNAPSHOT, 1, lambda candidates: ctx.conn.execute(
-        select(snapshots.c.snapshot_id).where(snapshots.c.snapshot_id.in_(candidates))).scalars())[0]
+def _new_snapshot_ids(ctx: Context, count: int) -> list[str]:
+    return ids.unique_ids(ids.SNAPSHOT, count, lambda candidates: ctx.conn.execute(
+        select(snapshots.c.snapshot_id).where(snapshots.c.snapshot_id.in_(candidates))).scalars())
 
 
 def _snapshot_row(ctx: Context, snapshot_id: str, **values) -> dict:
@@ -183,7 +183,12 @@ def unnamed_snapshot(ctx: Context) -> str:
 
 def snapshot_refusal(ctx: Context, disk, usage: str | None = None) -> ApiError | None:
     """Why the disk cannot be snapshotted now (cbs-behavior.md §3.16 steps 4-12), or None."""
-    limits = ctx.topology.limits
+    return (disk_refusal(ctx, disk, usage, creating=ds.snapshot_creating(ctx.conn, disk))
+            or QuotaUse(ctx).refusal(disk))
+
+
+def disk_refusal(ctx: Context, disk, usage: str | None, *, creating: bool) -> ApiError | None:
+    """What the disk itself allows (steps 4-9); `creating`: a snapshot of it is being created."""
     if not disk.snapshot_ability:
         return refuse(errors.INVALID_DISK_NOT_SUPPORT_SNAPSHOT, disk.disk_id,
                       "the disk cannot take snapshots (a shareable disk, or flagged so).",
@@ -201,41 +206,61 @@ def snapshot_refusal(ctx: Context, disk, usage: str | None = None) -> ApiError |
         return ds.busy(disk, errors.RESOURCE_IN_USE)
     if ds.is_busy(disk):
         return ds.busy(disk, errors.INVALID_DISK_BUSY)
-    if ds.snapshot_creating(ctx.conn, disk.disk_id):
+    if creating:
         return ds.snapshot_creating_refusal(disk)
-    if disk.encrypt and not limits.encrypted_snapshots:
+    if disk.encrypt and not ctx.topology.limits.encrypted_snapshots:
         return refuse(errors.UNSUPPORTED_OPERATION_DISK_ENCRYPT, disk.disk_id,
                       "snapshots of encrypted disks are not supported here.",
                       "不支持为加密云硬盘创建快照。")
-    return _quota_refusal(ctx, disk)
-
-
-def _quota_refusal(ctx: Context, disk) -> ApiError | None:
-    limits = ctx.topology.limits
-    if disk.snapshot_count >= limits.snapshots_per_disk:
-        return refuse(errors.INSUFFICIENT_SNAPSHOT_QUOTA, disk.disk_id,
-                      f"the disk has {disk.snapshot_count} snapshots, its maximum.",
-                      f"该云硬盘已有 {disk.snapshot_count} 个快照，达到上限。")
-    if limits.snapshots_per_region and region_snapshot_count(ctx, ctx.region) >= limits.snapshots_per_region:
-        return ApiError(errors.INSUFFICIENT_SNAPSHOT_QUOTA,
-                        f"The account has {limits.snapshots_per_region} snapshots in {ctx.region}, "
-                        "its quota.", f"账号在 {ctx.region} 的快照数量已达配额 {limits.snapshots_per_region}。")
-    if limits.snapshot_capacity_gib:
-        used = ctx.conn.execute(select(sum_or_zero(snapshots.c.disk_size)).where(
-            owned_by(snapshots, ctx.account_id, ctx.region))).scalar_one()
-        if used + disk.disk_size > limits.snapshot_capacity_gib:
-            return ApiError(errors.RESOURCE_INSUFFICIENT_OVER_QUOTA,
-                            f"Snapshots of the account in {ctx.region} hold {used} GiB; the quota is "
-                            f"{limits.snapshot_capacity_gib} GiB.",
-                            f"账号在 {ctx.region} 的快照容量已用 {used} GiB，配额 {limits.snapshot_capacity_gib} GiB。")
-    if limits.creating_snapshots_max:
-        creating = ctx.conn.execute(select(func.count()).select_from(snapshots).where(
-            snapshots.c.snapshot_state == CREATING)).scalar_one()
-        if creating >= limits.creating_snapshots_max:
-            return ApiError(errors.RESOURCE_UNAVAILABLE_TOO_MANY_CREATING_SNAPSHOT,
-                            f"{creating} snapshots are being created; try again later.",
-                            f"当前有 {creating} 个快照正在创建，请稍后重试。")
     return None
+
+
+class QuotaUse:
+    """The quotas snapshots count against (step 10, 12), read once: a policy firing over
+    thousands of disks takes each snapshot into account as it goes."""
+
+    def __init__(self, ctx: Context):
+        self.ctx, self.limits = ctx, ctx.topology.limits
+        self.count = region_snapshot_count(ctx, ctx.region) if self.limits.snapshots_per_region else 0
+        self.gib = ctx.conn.execute(select(sum_or_zero(snapshots.c.disk_size)).where(
+            owned_by(snapshots, ctx.account_id, ctx.region))).scalar_one() \
+            if self.limits.snapshot_capacity_gib else 0
+        self.creating = ctx.conn.execute(select(func.count()).select_from(snapshots).where(
+            snapshots.c.snapshot_state == CREATING)).scalar_one() \
+            if self.limits.creating_snapshots_max else 0
+
+    def refusal(self, disk) -> ApiError | None:
+        limits, region = self.limits, self.ctx.region
+        if disk.snapshot_count >= limits.snapshots_per_disk:
+            return refuse(errors.INSUFFICIENT_SNAPSHOT_QUOTA, disk.disk_id,
+                          f"the disk has {disk.snapshot_count} snapshots, its maximum.",
+                          f"该云硬盘已有 {disk.snapshot_count} 个快照，达到上限。")
+        if limits.snapshots_per_region and self.count >= limits.snapshots_per_region:
+            return ApiError(errors.INSUFFICIENT_SNAPSHOT_QUOTA,
+                            f"The account has {self.count} snapshots in {region}, its quota.",
+                            f"账号在 {region} 的快照数量已达配额 {limits.snapshots_per_region}。")
+        if limits.snapshot_capacity_gib and self.gib + disk.disk_size > limits.snapshot_capacity_gib:
+            return ApiError(errors.RESOURCE_INSUFFICIENT_OVER_QUOTA,
+                            f"Snapshots of the account in {region} hold {self.gib} GiB; the quota "
+                            f"is {limits.snapshot_capacity_gib} GiB.",
+                            f"账号在 {region} 的快照容量已用 {self.gib} GiB，配额 {limits.snapshot_capacity_gib} GiB。")
+        if limits.creating_snapshots_max and self.creating >= limits.creating_snapshots_max:
+            return ApiError(errors.RESOURCE_UNAVAILABLE_TOO_MANY_CREATING_SNAPSHOT,
+                            f"{self.creating} snapshots are being created; try again later.",
+                            f"当前有 {self.creating} 个快照正在创建，请稍后重试。")
+        return None
+
+    def take(self, disk) -> None:
+        self.count += 1
+        self.gib += disk.disk_size
+        self.creating += self.ctx.timing.duration(CREATE) > 0
+
+
+def disks_creating(ctx: Context) -> set[str]:
+    """The caller's disks in the region of which a snapshot is being created."""
+    return set(ctx.conn.execute(select(snapshots.c.disk_id).where(
+        owned_by(snapshots, ctx.account_id, ctx.region),
+        snapshots.c.snapshot_state == CREATING)).scalars())
 
 
 def region_snapshot_count(ctx: Context, region: str) -> int:
@@ -244,21 +269,49 @@ def region_snapshot_count(ctx: Context, region: str) -> int:
 
 
 def take_snapshot(ctx: Context, disk, *, name: str, deadline_at: float | None, usage: str,
-                  tags: str = "[]", policy_id: str | None = None) -> str:
-    """Start a snapshot of the disk: CREATING until its creation time has passed."""
-    snapshot_id = _new_snapshot_id(ctx)
+                  tags: str = "[]") -> str:
+    return take_snapshots(ctx, [disk], name=name, deadline_at=deadline_at, usage=usage,
+                          tags=tags)[0]
+
+
+def take_snapshots(ctx: Context, targets: list, *, name: str, deadline_at: float | None,
+                   usage: str | None = None, tags: str = "[]",
+                   policy_id: str | None = None) -> list[str]:
+    """Start a snapshot of each disk (by default of its own usage): CREATING until the creation
+    time has passed, or NORMAL at once under instant timing. In a few statements whatever the
+    number of disks: a policy fires over thousands."""
+    if not targets:
+        return []
+    snapshot_ids = _new_snapshot_ids(ctx, len(targets))
     duration = ctx.timing.duration(CREATE)
-    ctx.conn.execute(insert(snapshots).values(_snapshot_row(
+    done = duration <= 0
+    ctx.conn.execute(insert(snapshots), [_snapshot_row(
         ctx, snapshot_id, zone=disk.zone, project_id=disk.project_id, snapshot_name=name,
-        snapshot_state=CREATING, disk_id=disk.disk_id, disk_size=disk.disk_size, disk_usage=usage,
-        encrypt=bool(disk.encrypt), tags=tags, auto_snapshot_policy_id=policy_id,
-        deadline_at=deadline_at, op_started_at=ctx.now, op_due_at=ctx.now + duration)))
-    ctx.conn.execute(update(disks).where(disks.c.disk_id == disk.disk_id)
-                     .values(snapshot_count=disks.c.snapshot_count + 1))
-    _expire_at(ctx.conn, snapshot_id, ctx.account_id, ctx.region, deadline_at)
-    engine.later(ctx.conn, CREATE, resource_id=snapshot_id, account_id=ctx.account_id,
-                 region=ctx.region, now=ctx.now, duration=duration)
-    return snapshot_id
+        snapshot_state=NORMAL if done else CREATING, disk_id=disk.disk_id,
+        disk_size=disk.disk_size, disk_usage=usage or disk.disk_usage, encrypt=bool(disk.encrypt),
+        tags=tags, auto_snapshot_policy_id=policy_id, deadline_at=deadline_at,
+        op_started_at=None if done else ctx.now, op_due_at=None if done else ctx.now + duration)
+        for snapshot_id, disk in zip(snapshot_ids, targets)])
+    _count_on_disks(ctx.conn, [(disk.disk_id, 1, disk.disk_size * MIB_PER_GIB if done else 0)
+                               for disk in targets])
+    moves = [dict(resource_id=s, account_id=ctx.account_id, region=ctx.region) for s in snapshot_ids]
+    if deadline_at is not None:
+        engine.schedule_many(ctx.conn, EXPIRE, [dict(m, due_at=deadline_at) for m in moves])
+    if not done:
+        engine.schedule_many(ctx.conn, CREATE, [dict(m, due_at=ctx.now + duration) for m in moves])
+    return snapshot_ids
+
+
+_COUNT_ON_DISK = update(disks).where(disks.c.disk_id == bindparam("b_disk")).values(
+    snapshot_count=disks.c.snapshot_count + bindparam("b_count"),
+    snapshot_size=disks.c.snapshot_size + bindparam("b_mib"))
+
+
+def _count_on_disks(conn, changes: list[tuple[str, int, int]]) -> None:
+    """Add (disk, snapshots, MiB) to the disks' SnapshotCount and SnapshotSize."""
+    if changes:
+        conn.execute(_COUNT_ON_DISK, [{"b_disk": d, "b_count": n, "b_mib": mib}
+                                      for d, n, mib in changes])
 
 
 @engine.on(CREATE)
@@ -269,22 +322,26 @@ def _created(conn, snapshot_id: str, _payload: dict, due_at: float) -> None:
         return
     conn.execute(update(snapshots).where(snapshots.c.snapshot_id == snapshot_id).values(
         snapshot_state=NORMAL, op_started_at=None, op_due_at=None))
-    conn.execute(update(disks).where(disks.c.disk_id == snap.disk_id).values(
-        snapshot_size=disks.c.snapshot_size + snap.disk_size * MIB_PER_GIB))
+    _count_on_disks(conn, [(snap.disk_id, 0, snap.disk_size * MIB_PER_GIB)])
 
 
-@engine.on(EXPIRE)
-def _expired(conn, snapshot_id: str, _payload: dict, due_at: float) -> None:
-    """The deadline has come: the snapshot goes, unless an image still needs it [inf] or an
+@engine.on_batch(EXPIRE)
+def _expired(conn, moves: list) -> None:
+    """Their deadline has come: the snapshots go, unless an image still needs one [inf] or an
     operation holds it (then it goes when that ends)."""
-    snap = conn.execute(select(snapshots).where(snapshots.c.snapshot_id == snapshot_id)).first()
-    if snap is None or snap.deadline_at is None or snap.images != "[]":
-        return
-    if snap.snapshot_state != NORMAL or snap.copying_to_regions != "[]":
-        engine.schedule(conn, EXPIRE, resource_id=snapshot_id, account_id=snap.account_id,
-                        region=snap.region, due_at=max(due_at, snap.op_due_at or due_at) + 1)
-        return
-    remove_snapshots(conn, [snap])
+    due = {snapshot_id: due_at for snapshot_id, _payload, due_at in moves}
+    found = conn.execute(select(snapshots).where(snapshots.c.snapshot_id.in_(list(due)))).all()
+    doomed = []
+    for snap in found:
+        if snap.deadline_at is None or snap.images != "[]":
+            continue
+        if snap.snapshot_state != NORMAL or snap.copying_to_regions != "[]":
+            due_at = due[snap.snapshot_id]
+            engine.schedule(conn, EXPIRE, resource_id=snap.snapshot_id, account_id=snap.account_id,
+                            region=snap.region, due_at=max(due_at, snap.op_due_at or due_at) + 1)
+        else:
+            doomed.append(snap)
+    remove_snapshots(conn, doomed)
 
 
 def remove_snapshots(conn, rows: list) -> None:
@@ -295,12 +352,9 @@ def remove_snapshots(conn, rows: list) -> None:
     snapshot_ids = [r.snapshot_id for r in rows]
     conn.execute(delete(transitions).where(transitions.c.resource_id.in_(snapshot_ids)))
     conn.execute(delete(snapshots).where(snapshots.c.snapshot_id.in_(snapshot_ids)))
-    for snap in rows:
-        if snap.disk_id:
-            finished = snap.snapshot_state != CREATING
-            conn.execute(update(disks).where(disks.c.disk_id == snap.disk_id).values(
-                snapshot_count=disks.c.snapshot_count - 1,
-                snapshot_size=disks.c.snapshot_size - (snap.disk_size * MIB_PER_GIB if finished else 0)))
+    _count_on_disks(conn, [(snap.disk_id, -1, -snap.disk_size * MIB_PER_GIB
+                            if snap.snapshot_state != CREATING else 0)
+                           for snap in rows if snap.disk_id])
 
 
 # --- DescribeSnapshots -----------------------------------------------------------------------------
@@ -370,11 +424,14 @@ def _snapshot_types(filters) -> tuple[frozenset, list]:
     return frozenset(kinds), rest
 
 
+_RECEIVES_SHARES = Prepared(select(snapshot_shares.c.snapshot_id).where(
+    snapshot_shares.c.shared_with == bindparam("account_id"),
+    snapshot_shares.c.region == bindparam("region")).limit(1))
+
+
 def _receives_shares(ctx: Context) -> bool:
     """Most accounts receive no shares: their listing then walks their own snapshots in order."""
-    return ctx.conn.execute(select(snapshot_shares.c.snapshot_id).where(
-        snapshot_shares.c.shared_with == ctx.account_id, snapshot_shares.c.region == ctx.region)
-        .limit(1)).first() is not None
+    return _RECEIVES_SHARES.scalar(ctx.conn, account_id=ctx.account_id, region=ctx.region) is not None
 
 
 _DESCRIBE_QUERIES: dict[tuple, tuple[Prepared, Prepared]] = {}
@@ -487,7 +544,7 @@ def apply_snapshot(ctx: Context, req: ApplySnapshotRequest) -> dict:
     not_recycled(disk)
     if ds.is_busy(disk):
         raise ds.busy(disk, errors.INVALID_DISK_BUSY)
-    if ds.snapshot_creating(ctx.conn, disk.disk_id):
+    if ds.snapshot_creating(ctx.conn, disk):
         raise ds.snapshot_creating_refusal(disk)
     stop_first = _instance_ready(ctx, attached_to, bool(req.AutoStopInstance))
     _begin_rollback(ctx, snap, disk, stop_first,
@@ -676,7 +733,7 @@ def _copy_to(ctx: Context, snap, region: str, name: str) -> dict:
         return {"SnapshotId": "", "DestinationRegion": region,
                 "Code": errors.INSUFFICIENT_SNAPSHOT_QUOTA.code,
                 "Message": f"The account has {quota} snapshots in {region}, its quota."}
-    copy_id = _new_snapshot_id(ctx)
+    copy_id = _new_snapshot_ids(ctx, 1)[0]
     duration = ctx.timing.duration(COPY)
     zone = min(z.name for z in ctx.topology.zones.values() if z.region == region)
     ctx.conn.execute(insert(snapshots).values(_snapshot_row(

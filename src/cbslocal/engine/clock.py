@@ -82,7 +82,12 @@ def _format_second(second: int) -> str:
 def format_iso(epoch: float) -> str:
     """ISO-8601 in China local time (`2026-12-02T17:00:00+08:00`), for the fields the API gives
     in that form."""
-    return datetime.fromtimestamp(int(epoch // 1), CHINA_TZ).isoformat()
+    return _iso_second(int(epoch // 1))
+
+
+@lru_cache(maxsize=65536)
+def _iso_second(second: int) -> str:
+    return datetime.fromtimestamp(second, CHINA_TZ).isoformat()
 
 
 def parse_iso(text: str) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import groupby
 from typing import Any
 
 import orjson
@@ -32,6 +33,21 @@ def on(kind: str) -> Callable[[Applier], Applier]:
     return register
 
 
+# A move of a kind that comes due by the thousand (a policy's snapshots expiring together) may be
+# applied a run at a time: fn(conn, [(resource_id, payload, due_at), ...]).
+BatchApplier = Callable[[Connection, list], None]
+_BATCH_APPLIERS: dict[str, BatchApplier] = {}
+
+
+def on_batch(kind: str) -> Callable[[BatchApplier], BatchApplier]:
+    def register(fn: BatchApplier) -> BatchApplier:
+        _BATCH_APPLIERS[kind] = fn
+        _APPLIERS[kind] = lambda conn, resource_id, payload, due_at: fn(
+            conn, [(resource_id, payload, due_at)])
+        return fn
+    return register
+
+
 def schedule(conn: Connection, kind: str, *, resource_id: str, account_id: str, region: str,
              due_at: float, payload: dict | None = None) -> None:
     if kind not in _APPLIERS:
@@ -40,6 +56,20 @@ def schedule(conn: Connection, kind: str, *, resource_id: str, account_id: str, 
         kind=kind, resource_id=resource_id, account_id=account_id, region=region, due_at=due_at,
         payload=orjson.dumps(payload or {}).decode()))
     _watch(conn).lower(due_at)
+
+
+def schedule_many(conn: Connection, kind: str, moves: list[dict]) -> None:
+    """Several moves of one kind at once: each a dict of resource_id, account_id, region, due_at
+    (and payload)."""
+    if not moves:
+        return
+    if kind not in _APPLIERS:
+        raise KeyError(f"no applier registered for transition {kind!r}")
+    conn.execute(insert(transitions), [
+        dict(kind=kind, resource_id=m["resource_id"], account_id=m["account_id"],
+             region=m["region"], due_at=m["due_at"],
+             payload=orjson.dumps(m.get("payload") or {}).decode()) for m in moves])
+    _watch(conn).lower(min(m["due_at"] for m in moves))
 
 
 def reschedule(conn: Connection, kind: str, *, resource_id: str, account_id: str, region: str,
@@ -147,8 +177,14 @@ def apply_due(conn: Connection, now: float) -> int:
         # new row the ID of one deleted here (a rowid is reused), which must not go with them.
         if rows:
             conn.execute(delete(transitions).where(transitions.c.id.in_([r.id for r in rows])))
-        for row in rows:
-            _APPLIERS[row.kind](conn, row.resource_id, orjson.loads(row.payload), row.due_at)
+        for kind, run in groupby(rows, key=lambda r: r.kind):
+            run = list(run)
+            if kind in _BATCH_APPLIERS and len(run) > 1:
+                _BATCH_APPLIERS[kind](conn, [(r.resource_id, orjson.loads(r.payload), r.due_at)
+                                             for r in run])
+                continue
+            for row in run:
+                _APPLIERS[row.kind](conn, row.resource_id, orjson.loads(row.payload), row.due_at)
         applied += len(rows)
         if not rows:
             _watch(conn).known = False  # read it again at the next read
