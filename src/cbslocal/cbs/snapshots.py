@@ -394,7 +394,9 @@ def describe_snapshots(ctx: Context, req: DescribeSnapshotsRequest) -> dict:
             raise errors.invalid_value(f"Filters.{position}.Values",
                                        f"filter disk-id takes at most {DISK_ID_FILTER_MAX} values")
     params.update(filter_params)
-    if SHARED in kinds and not _receives_shares(ctx):
+    # Named snapshots are found by their IDs whoever owns them; a listing of every snapshot walks
+    # the caller's own in order, unless some are shared with it.
+    if SHARED in kinds and id_count is None and not _receives_shares(ctx):
         kinds = kinds - {SHARED}
     if not kinds:  # snapshot-type asked for what the caller has none of
         return {"TotalCount": 0, "SnapshotSet": []}
