@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from calendar import monthrange
-from typing import NamedTuple
 from datetime import datetime, timezone
+from typing import NamedTuple
 
 import orjson
 from sqlalchemy import bindparam, func, insert, select, update
