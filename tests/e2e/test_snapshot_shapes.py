@@ -562,3 +562,37 @@ def test_describe_disks_with_a_policy_snapshots_and_a_rollback_at_once(world):
     world.advance(3)  # snapshot.rollback
     assert world.disk(rolling_disk)["DiskState"] == "UNATTACHED"
     call(world.cbs, "DeleteAutoSnapshotPolicies", {"AutoSnapshotPolicyIds": [policy_id]})
+
+
+# --- custom images on snapshots (CVM CreateImage / DescribeImages / DeleteImages) --------------------
+def test_images_built_on_snapshots(world):
+    run = {"Placement": {"Zone": ZONE}, "ImageId": IMAGE_ID, "InstanceType": INSTANCE_TYPE}
+    (instance_id,) = call(world.cvm, "RunInstances", run, cvm_models)["InstanceIdSet"]
+    world.advance(3)  # instance.launch
+    disks = call(world.cbs, "DescribeDisks", {"Filters": [
+        {"Name": "instance-id", "Values": [instance_id]}]})["DiskSet"]
+    system_disk = next(d["DiskId"] for d in disks if d["DiskUsage"] == "SYSTEM_DISK")
+    snapshot_id = world.normal_snapshot(system_disk)
+
+    created = call(world.cvm, "CreateImage", {"ImageName": "shapes-image",
+                                              "SnapshotIds": [snapshot_id]}, cvm_models)
+    image_id = created["ImageId"]
+    assert re.fullmatch(r"img-[a-z0-9]{8}", image_id)
+    creating = call(world.cvm, "DescribeImages", {"ImageIds": [image_id]}, cvm_models)
+    assert creating["ImageSet"][0]["ImageState"] == "CREATING"
+    world.advance(3)  # image.create
+    image = call(world.cvm, "DescribeImages", {"ImageIds": [image_id]}, cvm_models)["ImageSet"][0]
+    assert (image["ImageState"], image["ImageType"], image["OsName"]) == (
+        "NORMAL", "PRIVATE_IMAGE", "TencentOS Server 3.1 (TK4)")
+    assert image["SnapshotSet"] == [{"SnapshotId": snapshot_id, "DiskUsage": "SYSTEM_DISK",
+                                     "DiskSize": 50}]
+    public = call(world.cvm, "DescribeImages", {"Filters": [
+        {"Name": "image-type", "Values": ["PUBLIC_IMAGE"]}]}, cvm_models)
+    assert public["TotalCount"] >= 1 and all(i["ImageType"] == "PUBLIC_IMAGE"
+                                             for i in public["ImageSet"])
+
+    snap = world.snapshot(snapshot_id)
+    assert (snap["Images"], snap["ImageCount"]) == (
+        [{"ImageId": image_id, "ImageName": "shapes-image"}], 1)
+    assert call(world.cvm, "DeleteImages", {"ImageIds": [image_id]}, cvm_models).keys() == {"RequestId"}
+    assert (world.snapshot(snapshot_id)["Images"], world.snapshot(snapshot_id)["ImageCount"]) == ([], 0)
