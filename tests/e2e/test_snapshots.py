@@ -968,6 +968,18 @@ def test_snapshot_with_a_bound_image(world):
     assert world.snap(other) is None and not _image_listed(world, third)
 
 
+def test_a_snapshot_outlives_its_deadline_while_an_image_needs_it(lab):
+    instance_id = lab.run()[0]
+    deadline, at = lab.deadline(2 * 86400)
+    snapshot_id = lab.snapshot(lab.system_disk(instance_id), Deadline=deadline)
+    image_id = lab.cvm.CreateImage(request(cvm_models.CreateImageRequest, ImageName="kept-image",
+                                           SnapshotIds=[snapshot_id])).ImageId
+    lab.advance(at - lab.now() + 3600)  # an hour past the deadline
+    assert lab.snap(snapshot_id) is not None  # the image still needs it [inf]
+    lab.cvm.DeleteImages(request(cvm_models.DeleteImagesRequest, ImageIds=[image_id]))
+    assert lab.snap(snapshot_id) is None  # overdue: it goes with the last image
+
+
 # === where the server departs from cbs-behavior.md (these fail until it is fixed) ================
 def test_time_start_share_is_a_date(lab):
     """§2 rule 9 and §4.2: Snapshot.TimeStartShare is a date, `YYYY-MM-DD`."""

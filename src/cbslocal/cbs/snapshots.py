@@ -489,7 +489,7 @@ def delete_snapshots(ctx: Context, req: DeleteSnapshotsRequest) -> dict:
         raise refuse(errors.UNSUPPORTED_OPERATION_SNAPSHOT_HAS_BINDED_IMAGE, snapshot_id,
                      "custom images are built on the snapshot; delete them first or set "
                      "DeleteBindImages.", "快照已关联自定义镜像，请先删除镜像或指定 DeleteBindImages。")
-    delete_images(ctx.conn, bound_images)
+    delete_images(ctx.conn, bound_images, ctx.now)
     remove_snapshots(ctx.conn, targets)
     return {}
 
@@ -808,8 +808,9 @@ def images_of_snapshots(conn, snapshot_ids: list[str]) -> list[str]:
         .scalars()))
 
 
-def delete_images(conn, image_ids: list[str]) -> None:
-    """Delete images; the snapshots they were built on list them no more."""
+def delete_images(conn, image_ids: list[str], now: float) -> None:
+    """Delete images; the snapshots they were built on list them no more, and one whose Deadline
+    passed while an image needed it goes now."""
     if not image_ids:
         return
     touched = list(conn.execute(select(image_snapshots.c.snapshot_id).where(
@@ -817,6 +818,10 @@ def delete_images(conn, image_ids: list[str]) -> None:
     conn.execute(delete(transitions).where(transitions.c.resource_id.in_(image_ids)))
     conn.execute(delete(images).where(images.c.image_id.in_(image_ids)))  # links go with them
     refresh_snapshot_images(conn, touched)
+    for snap in conn.execute(select(snapshots).where(
+            snapshots.c.snapshot_id.in_(touched), snapshots.c.images == "[]",
+            snapshots.c.deadline_at.is_not(None))).all():
+        _expire_at(conn, snap.snapshot_id, snap.account_id, snap.region, max(snap.deadline_at, now))
 
 
 def refresh_snapshot_images(conn, snapshot_ids: list[str]) -> None:

@@ -233,7 +233,7 @@ def delete_images(ctx: Context, req: DeleteImagesRequest) -> dict:
         raise ApiError(errors.DRY_RUN_OPERATION, "The request would have succeeded.")
     bound = list(ctx.conn.execute(select(image_snapshots.c.snapshot_id).where(
         image_snapshots.c.image_id.in_(image_ids))).scalars())
-    snaps.delete_images(ctx.conn, image_ids)
+    snaps.delete_images(ctx.conn, image_ids, ctx.now)
     if req.DeleteBindedSnap:
         _delete_snapshots_left(ctx, bound)
     return {}
