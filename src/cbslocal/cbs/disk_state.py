@@ -28,16 +28,23 @@ def is_busy(disk) -> bool:
     return disk.disk_state in TRANSITIONAL or disk.migrate_to is not None
 
 
-def checked_ids(values: list[str], field: str, max_count: int, prefix: str = ids.DISK) -> list[str]:
-    """A batch of IDs: at most `max_count`, each well-formed, none twice (cbs-behavior.md §2.4)."""
+def listed_ids(values: list[str], field: str, max_count: int, prefix: str = ids.DISK) -> list[str]:
+    """IDs a Describe* call names: at most `max_count`, each well-formed."""
     if len(values) > max_count:
         raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
                        f"At most {max_count} `{field}` per request.",
                        f"每次请求最多 {max_count} 个 `{field}`。")
-    seen = set()
     for position, value in enumerate(values):
         if not ids.is_resource_id(prefix, value):
             raise errors.invalid_value(f"{field}.{position}", f"{value!r} is not a well-formed ID")
+    return values
+
+
+def checked_ids(values: list[str], field: str, max_count: int, prefix: str = ids.DISK) -> list[str]:
+    """A batch of IDs to act on: as listed_ids, and none twice (cbs-behavior.md §2.4)."""
+    listed_ids(values, field, max_count, prefix)
+    seen = set()
+    for position, value in enumerate(values):
         if value in seen:
             raise errors.invalid_value(f"{field}.{position}", f"{value} is given twice")
         seen.add(value)

@@ -15,7 +15,7 @@ from cbslocal.api.cbs_schema import CreateDisksRequest, DescribeDisksRequest, di
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.cbs import attachments
-from cbslocal.cbs.disk_state import ATTACHED, PROVISIONING, UNATTACHED, check_stock
+from cbslocal.cbs.disk_state import ATTACHED, PROVISIONING, UNATTACHED, check_stock, listed_ids
 from cbslocal.cvm import model as cvm
 from cbslocal.cbs.filters import compile_filters, drives, filter_conditions, tag_census_conditions
 from cbslocal.engine import transitions
@@ -317,16 +317,14 @@ def describe_disks(ctx: Context, req: DescribeDisksRequest) -> dict:
     id_count = None
     if req.DiskIds is not None:
         id_count = len(req.DiskIds)
-        params.update({f"id{i}": disk_id for i, disk_id in enumerate(_describe_ids(req.DiskIds))})
+        params.update({f"id{i}": disk_id for i, disk_id in enumerate(
+            listed_ids(req.DiskIds, "DiskIds", MAX_DESCRIBE_IDS))})
     filter_shape, filter_params = compile_filters(req.Filters or ())
     params.update(filter_params)
     page, count = _describe_queries(id_count, filter_shape, req.OrderField or "CREATE_TIME",
                                     req.Order == "DESC")
     rows = page.rows(ctx.conn, **params)
-    if len(rows) < limit and (rows or offset == 0):  # the last page: no need to count
-        total = offset + len(rows)
-    else:
-        total = count.scalar(ctx.conn, **params)
+    total = page_total(rows, limit, offset, lambda: count.scalar(ctx.conn, **params))
     bound = {}
     if req.ReturnBindAutoSnapshotPolicy:
         from cbslocal.cbs.policies import policies_of_disks  # policies build on disks
@@ -384,20 +382,16 @@ def _describe_queries(id_count: int | None, filter_shape: tuple, order_field: st
 _OFFSET_CEILING = 2**62
 
 
+def page_total(rows: list, limit: int, offset: int, count) -> int:
+    """TotalCount of a page: a short page past the start tells it; otherwise `count()` does."""
+    if len(rows) < limit and (rows or offset == 0):
+        return offset + len(rows)
+    return count()
+
+
 def page_of(ctx: Context, req) -> tuple[int, int]:
     max_limit = ctx.topology.limits.describe_max_limit
     limit = 20 if req.Limit is None else req.Limit
     if limit > max_limit:
         raise errors.invalid_value("Limit", f"must be at most {max_limit}")
     return limit, min(req.Offset or 0, _OFFSET_CEILING)
-
-
-def _describe_ids(disk_ids: list[str]) -> list[str]:
-    if len(disk_ids) > MAX_DESCRIBE_IDS:
-        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                       f"At most {MAX_DESCRIBE_IDS} `DiskIds` per request.",
-                       f"每次请求最多 {MAX_DESCRIBE_IDS} 个 `DiskIds`。")
-    for position, disk_id in enumerate(disk_ids):
-        if not ids.is_resource_id(ids.DISK, disk_id):
-            raise errors.invalid_value(f"DiskIds.{position}", f"{disk_id!r} is not a disk ID")
-    return disk_ids

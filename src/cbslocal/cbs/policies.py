@@ -23,7 +23,7 @@ from cbslocal.api.snapshot_schema import (BindAutoSnapshotPolicyRequest,
                                           UnbindAutoSnapshotPolicyRequest, policy_json)
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs import snapshots as snaps
-from cbslocal.cbs.disk_state import checked_ids, load_disks, refuse
+from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks, refuse
 from cbslocal.cbs.disks import page_of, unnamed
 from cbslocal.cbs.filters import FilterSpec, compile_filters, filter_conditions
 from cbslocal.cbs.schedule import next_trigger
@@ -203,14 +203,8 @@ def describe_auto_snapshot_policies(ctx: Context, req: DescribeAutoSnapshotPolic
         raise errors.invalid_value("AutoSnapshotPolicyIds", "cannot be given together with `Filters`")
     where = [owned_by(policies, ctx.account_id, ctx.region)]
     if req.AutoSnapshotPolicyIds is not None:
-        if len(req.AutoSnapshotPolicyIds) > MAX_IDS:
-            raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                           f"At most {MAX_IDS} `AutoSnapshotPolicyIds` per request.",
-                           f"每次请求最多 {MAX_IDS} 个 `AutoSnapshotPolicyIds`。")
-        for position, value in enumerate(req.AutoSnapshotPolicyIds):
-            _policy_id(value, lambda _f, why: errors.invalid_value(
-                f"AutoSnapshotPolicyIds.{position}", why))
-        where.append(policies.c.policy_id.in_(req.AutoSnapshotPolicyIds))
+        where.append(policies.c.policy_id.in_(listed_ids(
+            req.AutoSnapshotPolicyIds, "AutoSnapshotPolicyIds", MAX_IDS, ids.POLICY)))
     shape, params = compile_filters(req.Filters or (), POLICY_FILTERS, "DescribeAutoSnapshotPolicies")
     where.extend(condition.params(params) for condition in
                  filter_conditions(shape, policies, POLICY_FILTERS))

@@ -22,8 +22,8 @@ from cbslocal.api.snapshot_schema import (SNAPSHOT_STATES, ApplySnapshotRequest,
                                           DescribeSnapshotsRequest, ModifySnapshotAttributeRequest,
                                           ModifySnapshotsSharePermissionRequest, snapshot_json)
 from cbslocal.cbs import disk_state as ds
-from cbslocal.cbs.disk_state import checked_ids, load_disks, refuse
-from cbslocal.cbs.disks import page_of, validate_tags
+from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks, refuse
+from cbslocal.cbs.disks import page_of, page_total, unnamed, validate_tags
 from cbslocal.cbs.filters import (FilterSpec, compile_filters, filter_conditions, parse_bool,
                                   parse_project_id)
 from cbslocal.cbs.lifecycle import ROLLBACK, not_expired, not_recycled, settled_state
@@ -158,7 +158,7 @@ def create_snapshot(ctx: Context, req: CreateSnapshotRequest) -> dict:
                            f"The disk backup point {req.DiskBackupId} does not exist.",
                            f"云硬盘备份点 {req.DiskBackupId} 不存在。")
         raise errors.missing_parameter("DiskId")
-    name = _name(req.SnapshotName, "SnapshotName", unnamed_snapshot(ctx))
+    name = _name(req.SnapshotName, "SnapshotName", unnamed(ctx))
     deadline = None if req.Deadline is None else _deadline(ctx, req.Deadline)
     validate_tags(req.Tags or [], ctx.topology.limits.tags_per_resource)
     if not ids.is_resource_id(ids.DISK, req.DiskId):
@@ -174,11 +174,6 @@ def create_snapshot(ctx: Context, req: CreateSnapshotRequest) -> dict:
     tags = orjson.dumps([{"Key": t.Key, "Value": t.Value} for t in req.Tags or ()]).decode()
     return {"SnapshotId": take_snapshot(ctx, disk, name=name, deadline_at=deadline,
                                         usage=req.DiskUsage or disk.disk_usage, tags=tags)}
-
-
-def unnamed_snapshot(ctx: Context) -> str:
-    from cbslocal.cbs.disks import unnamed
-    return unnamed(ctx)
 
 
 def snapshot_refusal(ctx: Context, disk, usage: str | None = None) -> ApiError | None:
@@ -380,13 +375,9 @@ def describe_snapshots(ctx: Context, req: DescribeSnapshotsRequest) -> dict:
     params = {"account_id": ctx.account_id, "region": ctx.region, "limit": limit, "offset": offset}
     id_count = None
     if req.SnapshotIds is not None:
-        if len(req.SnapshotIds) > MAX_IDS:
-            raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                           f"At most {MAX_IDS} `SnapshotIds` per request.",
-                           f"每次请求最多 {MAX_IDS} 个 `SnapshotIds`。")
         id_count = len(req.SnapshotIds)
-        params.update({f"id{i}": checked_snapshot_id(s, f"SnapshotIds.{i}")
-                       for i, s in enumerate(req.SnapshotIds)})
+        params.update({f"id{i}": s for i, s in enumerate(
+            listed_ids(req.SnapshotIds, "SnapshotIds", MAX_IDS, ids.SNAPSHOT))})
     kinds, filters = _snapshot_types(req.Filters or ())
     shape, filter_params = compile_filters(filters, SNAPSHOT_FILTERS, "DescribeSnapshots")
     for position, (name, count) in enumerate(shape):
@@ -402,10 +393,7 @@ def describe_snapshots(ctx: Context, req: DescribeSnapshotsRequest) -> dict:
         return {"TotalCount": 0, "SnapshotSet": []}
     page, count = _describe_queries(id_count, shape, frozenset(kinds), req.Order == "DESC")
     rows = page.rows(ctx.conn, **params)
-    if len(rows) < limit and (rows or offset == 0):
-        total = offset + len(rows)
-    else:
-        total = count.scalar(ctx.conn, **params)
+    total = page_total(rows, limit, offset, lambda: count.scalar(ctx.conn, **params))
     return {"TotalCount": total,
             "SnapshotSet": [snapshot_json(r, viewer=ctx.account_id, percent=percent(r, ctx.now))
                             for r in rows]}
