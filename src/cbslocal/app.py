@@ -114,6 +114,12 @@ def make_server(settings: Settings, *, log_level: str = "warning"):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, settings.port))
     sock.listen(2048)
+    from cbslocal.gateway.protocol import protocol_from_environment, raise_open_file_limit
+
+    raise_open_file_limit()  # every connection holds a file descriptor
+    # httptools with limits on the head's size and on slow clients (gateway/protocol.py). No
+    # WebSocket: the API has none, and no upgrade may hand a connection to an unlimited protocol.
     config = uvicorn.Config(App(runtime), log_level=log_level, access_log=False, loop="uvloop",
-                            http="httptools", lifespan="on", server_header=False)
+                            http=protocol_from_environment(), ws="none", lifespan="on",
+                            server_header=False)
     return uvicorn.Server(config), sock

@@ -61,3 +61,14 @@ def test_cvm_codes_are_the_cvm_sdks_own():
     official = {value for name, value in vars(errorcodes).items() if name.isupper()}
     assert set(errors.cvm_codes()) <= official
     assert not set(errors.cvm_codes()) & set(errors.all_codes())
+
+
+def test_common_codes_beyond_the_seed_stay_apart():
+    """Common framework codes the seed does not list (protocol.md §9) live in their own catalog:
+    the CBS catalog stays exactly the seed's, and no code is in two catalogs."""
+    common = errors.common_codes()
+    assert common["RequestSizeLimitExceeded"] is errors.REQUEST_SIZE_LIMIT_EXCEEDED
+    assert errors.REQUEST_SIZE_LIMIT_EXCEEDED.zh == "请求包超过限制大小。"
+    assert errors.REQUEST_SIZE_LIMIT_EXCEEDED.en == "The request size exceeds the upper limit."
+    assert not set(common) & set(errors.all_codes())
+    assert not set(common) & set(errors.cvm_codes())

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import time
 from urllib.parse import parse_qsl
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cbslocal.gateway import signing
 
@@ -157,3 +161,125 @@ def test_host_candidates():
     assert signing.host_candidates("http://127.0.0.1:9000") == ["http://127.0.0.1:9000",
                                                                 "http://127.0.0.1"]
     assert signing.host_candidates("cbs.tencentcloudapi.com") == ["cbs.tencentcloudapi.com"]
+
+
+# --- the Authorization parser: linear time, and exactly the forms it always accepted -------------
+SPACES = " " * 1_000_000
+CREDENTIAL = "Credential=AKIDx/2026-11-28/cbs/tc3_request"
+HOSTILE_AUTHORIZATIONS = {
+    "spaces after Credential=": "TC3-HMAC-SHA256 Credential=" + SPACES + "x",
+    "spaces before a comma": f"TC3-HMAC-SHA256 {CREDENTIAL}{SPACES}, SignedHeaders=a, Signature=b",
+    "spaces after a comma": f"TC3-HMAC-SHA256 {CREDENTIAL},{SPACES}SignedHeaders=a, Signature=b",
+    "spaces after the algorithm": f"TC3-HMAC-SHA256{SPACES}{CREDENTIAL}, SignedHeaders=a",
+    "spaces inside every item": (f"TC3-HMAC-SHA256 Credential={SPACES}x{SPACES}, "
+                                 f"SignedHeaders={SPACES}y{SPACES}, Signature={SPACES}z{SPACES}q"),
+    "spaces and commas": "TC3-HMAC-SHA256 Credential=" + " ," * 500_000,
+    "equal signs": "TC3-HMAC-SHA256 Credential=" + "=" * 1_000_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_AUTHORIZATIONS))
+def test_authorization_parser_takes_linear_time(name):
+    """A million spaces used to take minutes (a backtracking regex, quadratic), blocking the event
+    loop for every client; linear parsing takes milliseconds. The bound is loose on purpose."""
+    started = time.perf_counter()
+    with pytest.raises(signing.MalformedAuthorization):
+        signing.parse_tc3_authorization(HOSTILE_AUTHORIZATIONS[name])
+    assert time.perf_counter() - started < 1.0
+
+
+# The parser as it was (a regex for the SDKs' order, else items in any order): the oracle of what is
+# accepted, and how, on inputs short enough for its quadratic regex.
+_FORMER_SDK_ORDER = re.compile(
+    r"TC3-HMAC-SHA256 +Credential=([^,]*?) *, *SignedHeaders=([^,]*?) *, *Signature=([^,]*?) *")
+
+
+def _former_parse(value: str) -> signing.Tc3Authorization:
+    value = value.strip()
+    exact = _FORMER_SDK_ORDER.fullmatch(value)
+    if exact:
+        credential, signed_headers, signature = exact.groups()
+    else:
+        algorithm, _, rest = value.partition(" ")
+        if algorithm != "TC3-HMAC-SHA256" or not rest:
+            raise signing.MalformedAuthorization("the algorithm must be TC3-HMAC-SHA256")
+        items: dict[str, str] = {}
+        for part in rest.split(","):
+            key, sep, item = part.strip().partition("=")
+            if not sep:
+                raise signing.MalformedAuthorization(f"malformed item {part.strip()!r}")
+            items[key] = item.strip()
+        try:
+            credential, signed_headers, signature = (
+                items["Credential"], items["SignedHeaders"], items["Signature"])
+        except KeyError as missing:
+            raise signing.MalformedAuthorization(f"missing {missing.args[0]}") from None
+    scope = credential.split("/")
+    if len(scope) < 4 or scope[-1] != "tc3_request" or not scope[0]:
+        raise signing.MalformedAuthorization("Credential must be SecretId/Date/Service/tc3_request")
+    service = "/".join(scope[2:-1])
+    headers = signed_headers.lower().split(";")
+    if "content-type" not in headers or "host" not in headers:
+        raise signing.MalformedAuthorization("SignedHeaders must include content-type and host")
+    return signing.Tc3Authorization(scope[0], scope[1], service, signed_headers, signature.lower())
+
+
+def _outcome(parse, value: str):
+    try:
+        return parse(value)
+    except signing.MalformedAuthorization as bad:
+        return f"MalformedAuthorization: {bad}"
+
+
+_PIECES = ["TC3-HMAC-SHA256", "TC3-HMAC-SHA256 ", "Credential=", "SignedHeaders=", "Signature=",
+           "AKIDx/2026-11-28/cbs/tc3_request", "AKIDx/2026-11-28/127/tc3_request",
+           "content-type;host", "Content-Type;Host;X-TC-Action", "ABCdef012", " ", "  ", ",",
+           ", ", " ,", "=", "\t", "/", "x", "é", "\u00a0"]
+SDK_AUTHORIZATION = (f"TC3-HMAC-SHA256 {CREDENTIAL}, SignedHeaders=content-type;host, "
+                     "Signature=ABCdef012")
+
+
+@settings(max_examples=3000, deadline=None, derandomize=True, database=None)
+@given(st.one_of(
+    st.lists(st.sampled_from(_PIECES), max_size=14).map("".join),
+    st.lists(st.sampled_from(_PIECES), max_size=14).map(
+        lambda pieces: "TC3-HMAC-SHA256 " + "".join(pieces)),
+    # the SDKs' own form, with characters inserted, deleted or replaced somewhere
+    st.tuples(st.integers(0, len(SDK_AUTHORIZATION)), st.integers(0, 3),
+              st.sampled_from(["", " ", "  ", ",", "=", "\t", " , ", "x"])).map(
+        lambda edit: SDK_AUTHORIZATION[:edit[0]] + edit[2] + SDK_AUTHORIZATION[edit[0] + edit[1]:]),
+))
+def test_authorization_parser_accepts_what_it_always_accepted(value):
+    assert _outcome(signing.parse_tc3_authorization, value) == _outcome(_former_parse, value)
+
+
+@pytest.mark.parametrize("header", [
+    SDK_AUTHORIZATION,
+    f"TC3-HMAC-SHA256    {CREDENTIAL} ,  SignedHeaders=content-type;host  ,Signature=ABCdef012  ",
+    f"TC3-HMAC-SHA256 Signature=ABCdef012, SignedHeaders=content-type;host, {CREDENTIAL}",
+    f"TC3-HMAC-SHA256 SignedHeaders= content-type;host ,{CREDENTIAL},Signature= ABCdef012",
+    f"  TC3-HMAC-SHA256 {CREDENTIAL},SignedHeaders=content-type;host,Signature=ABCdef012\t",
+])
+def test_authorization_items_in_any_order_with_spaces(header):
+    parsed = signing.parse_tc3_authorization(header)
+    assert (parsed.secret_id, parsed.date, parsed.service) == ("AKIDx", "2026-11-28", "cbs")
+    assert parsed.signed_headers == "content-type;host"
+    assert parsed.signature == "abcdef012"
+
+
+# --- signatures that are not ASCII: a mismatch, never an exception -------------------------------
+@pytest.mark.parametrize("signature", ["é" * 64, "\u00ff" + "0" * 63, "\u0130", "ü"])
+def test_non_ascii_tc3_signature_does_not_verify(signature):
+    method, query, content_type, host, body, timestamp, service, _ = CAPTURED_TC3["R1 python POST"]
+    headers = {"content-type": content_type, "host": host}
+    assert not signing.verify_tc3(KEY, auth(service, signature), method=method, raw_query=query,
+                                  headers=headers, body=body, timestamp=timestamp)
+
+
+@pytest.mark.parametrize("signature", [
+    "é", "dhgTeVu+JGrypF7dNlDi3dF5k/utWajg32bB0fDMWhé=", "\ufffd"])
+def test_non_ascii_v1_signature_does_not_verify(signature):
+    params = dict(parse_qsl(R6_BODY, keep_blank_values=True))
+    params["Signature"] = signature
+    assert not signing.verify_v1(KEY, method="POST", host="127.0.0.1:18080", params=params,
+                                 signature=signature, signature_method="HmacSHA256")

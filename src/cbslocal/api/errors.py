@@ -253,6 +253,21 @@ CVM_INSTANCE_STATE_CODES = {state: _cvm_code(
         ("TERMINATING", "Terminating", "销毁中"))}
 
 
+# --- common codes beyond the seed --------------------------------------------------------------
+# Codes of Tencent Cloud's common error-code page (protocol.md §9) that the gateway answers with
+# and the seed document does not list. Kept apart, like the CVM codes, so that the CBS catalog
+# stays exactly the seed's.
+_COMMON_CATALOG: dict[str, ErrorCode] = {}
+
+
+def _common_code(code: str, zh: str, en: str) -> ErrorCode:
+    return _code(code, zh, en, _COMMON_CATALOG)
+
+
+REQUEST_SIZE_LIMIT_EXCEEDED = _common_code(
+    "RequestSizeLimitExceeded", "请求包超过限制大小。", "The request size exceeds the upper limit.")
+
+
 def all_codes() -> dict[str, ErrorCode]:
     """Every code of the CBS catalog (the seed's), by its name."""
     return dict(_CATALOG)
@@ -261,6 +276,11 @@ def all_codes() -> dict[str, ErrorCode]:
 def cvm_codes() -> dict[str, ErrorCode]:
     """The CVM-only codes of the CVM actions cbslocal serves."""
     return dict(_CVM_CATALOG)
+
+
+def common_codes() -> dict[str, ErrorCode]:
+    """The common framework codes beyond the seed (the gateway's own)."""
+    return dict(_COMMON_CATALOG)
 
 
 class ApiError(Exception):

@@ -59,7 +59,10 @@ class ApiEndpoint:
         request_id = ids.request_id()
         # ASGI servers lower-case header names.
         headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
-        body, complete = await _read_body(receive, MAX_TC3_BODY)
+        read = await _read_body(receive, MAX_TC3_BODY)
+        if read is None:  # the client went away (or was cut off) before its body was complete
+            return
+        body, complete = read
         raw = RawRequest(method=scope["method"],
                          raw_query=scope["query_string"].decode("utf-8", "replace"),
                          headers=headers, body=body, client=_client(scope))
@@ -68,7 +71,7 @@ class ApiEndpoint:
         injected = False
         try:
             if not complete:
-                raise too_large("the request body", MAX_TC3_BODY)
+                raise too_large("the request body", "请求体", MAX_TC3_BODY)
             call = decode(raw, self.resolve_key, self.wall(), self.max_skew)
             language = _language(call.language, self.default_language)
             payload = envelope.success_body(await self.handle(call, request_id, language), request_id)
@@ -124,13 +127,14 @@ async def _drop_connection(receive) -> None:
         await asyncio.sleep(0)
 
 
-async def _read_body(receive, limit: int) -> tuple[bytes, bool]:
-    """The body, or (what was read, False) once it grows past `limit`: the rest is not read."""
+async def _read_body(receive, limit: int) -> tuple[bytes, bool] | None:
+    """The body, or (what was read, False) once it grows past `limit`: the rest is not read.
+    None if the connection closed first: a truncated body is never taken for the whole."""
     chunks, size = [], 0
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return b"".join(chunks), True
+            return None
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:

@@ -62,7 +62,7 @@ def decode(raw: RawRequest, resolve_key: KeyResolver, wall_now: float,
         raise ApiError(errors.UNSUPPORTED_PROTOCOL, f"Method {raw.method} is not allowed.",
                        f"不支持 {raw.method} 方法。")
     if raw.method == "GET" and len(raw.raw_query) > MAX_GET_QUERY:
-        raise too_large("the query string", MAX_GET_QUERY)
+        raise too_large("the query string", "查询字符串", MAX_GET_QUERY)
     authorization = raw.headers.get("authorization", "")
     if authorization.lstrip().startswith(signing.TC3_ALGORITHM):
         return _decode_tc3(raw, authorization, resolve_key, wall_now, max_skew)
@@ -84,7 +84,7 @@ def _decode_tc3(raw: RawRequest, authorization: str, resolve_key: KeyResolver,
     media_type = content_type.split(";", 1)[0].strip().lower()
     if raw.method == "POST":
         if len(raw.body) > MAX_TC3_BODY:
-            raise too_large("the request body", MAX_TC3_BODY)
+            raise too_large("the request body", "请求体", MAX_TC3_BODY)
         if media_type not in ("application/json", "multipart/form-data"):
             raise ApiError(errors.INVALID_PARAMETER,
                            f"Content-Type {content_type!r} is not supported with TC3-HMAC-SHA256; "
@@ -170,7 +170,7 @@ def _decode_v1(raw: RawRequest, resolve_key: KeyResolver, wall_now: float,
                max_skew: float) -> ApiCall:
     if raw.method == "POST":
         if len(raw.body) > MAX_V1_BODY:
-            raise too_large("the request body", MAX_V1_BODY)
+            raise too_large("the request body", "请求体", MAX_V1_BODY)
         media_type = raw.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/x-www-form-urlencoded":
             raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
@@ -262,6 +262,7 @@ def _flattened(pairs: list[tuple[str, str]]) -> dict:
         raise ApiError(errors.INVALID_PARAMETER, f"{bad}.", f"参数名格式错误：{bad}。") from None
 
 
-def too_large(what: str, limit: int) -> ApiError:
-    return ApiError(errors.INVALID_PARAMETER, f"{what.capitalize()} exceeds {limit} bytes.",
-                    f"请求大小超过 {limit} 字节。")
+def too_large(what: str, what_zh: str, limit: int) -> ApiError:
+    """Tencent's common code for a request over protocol.md §2's limits (not a parameter error)."""
+    return ApiError(errors.REQUEST_SIZE_LIMIT_EXCEEDED,
+                    f"{what.capitalize()} exceeds {limit} bytes.", f"{what_zh}超过 {limit} 字节。")
