@@ -206,8 +206,10 @@ class Server:
 
 def start_cbslocal(workdir: Path, name: str) -> Server:
     data_dir = workdir / f"{name}-data"
-    return Server(name, [CBSLOCAL, "serve", "--port", "0", "--data-dir", str(data_dir),
-                         "--timing", "instant", "--log-level", "WARNING"], workdir)
+    server = Server(name, [CBSLOCAL, "serve", "--port", "0", "--data-dir", str(data_dir),
+                           "--timing", "instant", "--log-level", "WARNING"], workdir)
+    server.data_dir = data_dir
+    return server
 
 
 # --- seeding -----------------------------------------------------------------------------------------
@@ -644,8 +646,12 @@ def control(server: Server, method: str, path: str, body: dict | None = None,
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
     try:
         data = None if body is None else json.dumps(body, separators=(",", ":")).encode()
-        conn.request(method, "/_cbslocal" + path, body=data,
-                     headers={"Content-Type": "application/json"} if data is not None else {})
+        headers = {"Content-Type": "application/json"}
+        # The control plane's token (a state export needs it), kept in the data dir at first start.
+        token_file = getattr(server, "data_dir", None) and server.data_dir / "admin-token"
+        if token_file and token_file.exists():
+            headers["Authorization"] = f"Bearer {token_file.read_text().strip()}"
+        conn.request(method, "/_cbslocal" + path, body=data, headers=headers)
         response = conn.getresponse()
         payload = response.read()
     finally:

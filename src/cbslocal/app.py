@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 
 from cbslocal.api.dispatch import Runtime, dispatch
 from cbslocal.api.services import build_registry
 from cbslocal.config import Settings
+from cbslocal.control.auth import prepare_token
 from cbslocal.control.http import PREFIX, ControlPlane
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import Clock
@@ -21,22 +23,37 @@ from cbslocal.store.db import Store, sqlite_url
 log = logging.getLogger("cbslocal.app")
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Open (creating or migrating) the store and load the clock: ready to serve."""
+def open_store(settings: Settings) -> Store:
+    """The store of `settings`, created or migrated: ready to serve."""
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.database_url or sqlite_url(settings.data_dir))
     store.lock_data_dir()
     store.migrate()
+    return store
+
+
+def build_runtime(settings: Settings, store: Store | None = None, *, publish: bool = True) -> Runtime:
+    """The runtime over the store (opened here unless given). `publish`: this start's flags
+    become the configuration and timing of every process sharing the store (and what a reset
+    goes back to); a worker of `serve --workers` takes in what its parent published."""
+    store = store or open_store(settings)
     clock = Clock()
     with store.write() as conn:
         saved = transitions.load_clock(conn)
-        if saved is None:
-            transitions.save_clock(conn, clock.state)
-        else:
+        if saved is not None:
             clock.state = saved
+        transitions.save_clock(conn, clock.state)  # (saved repaired, if it had to be)
         accounts.ensure_default_account(conn, clock.now())
-    return Runtime(store=store, clock=clock, settings=settings, registry=build_registry())
+    if publish:  # a worker accepts the token its parent put in force (the control plane reads it)
+        settings.generated_admin_token = prepare_token(store, settings.data_dir, settings.admin_token)
+    runtime = Runtime(store=store, clock=clock, settings=settings, registry=build_registry())
+    if publish:
+        runtime.publish(topology=settings.topology, timing=settings.timing_profile, initial=True,
+                        faults_changed=True)
+    else:
+        runtime.sync()
+    return runtime
 
 
 class App:
@@ -83,37 +100,57 @@ class App:
                 return
 
     async def _engine_loop(self) -> None:
-        """Apply due transitions even when nobody asks, so "later" happens on time."""
-        interval = self.runtime.settings.engine_interval
+        """Apply due transitions even when nobody asks, so "later" happens on time: a chunk at a
+        time, letting requests through between chunks. With several processes on one database,
+        each one's loop may take a chunk; the write lock and the claim of each move by its
+        DELETE (engine/transitions.py) make every move happen once."""
+        runtime = self.runtime
+        interval = runtime.settings.engine_interval
         while True:
             await asyncio.sleep(interval)
             try:
-                if not self.runtime.store.is_sqlite:  # another process may have changed them
-                    self.runtime.reload_clock()
-                    self.runtime.faults.reload()
-                now = self.runtime.clock.now()
-                with self.runtime.store.read() as conn:
-                    due = transitions.may_be_due(conn, now)
-                if due:
-                    self.runtime.settle(now)
+                next_due = runtime.sync()
+                if runtime.may_be_due(next_due, runtime.clock.now()):
+                    await runtime.settle()
             except Exception:
                 log.exception("engine loop iteration failed")
 
 
-def make_server(settings: Settings, *, log_level: str = "warning"):
+class CannotListen(RuntimeError):
+    """The address or port cannot be listened on (in use, not this host's, not permitted)."""
+
+
+def listening_socket(host: str, port: int):
+    """The server's socket, bound and listening: taken first, so that a busy port is found before
+    anything (a data dir, a database) is created."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError as failure:
+        sock.close()
+        why = "is already in use" if failure.errno == errno.EADDRINUSE else \
+            f"cannot be listened on ({failure.strerror or failure})"
+        raise CannotListen(f"{host}:{port} {why}") from None
+    return sock
+
+
+def make_server(settings: Settings, *, log_level: str = "warning", sock=None,
+                runtime: Runtime | None = None):
     """The uvicorn server of cbslocal (uvloop, httptools) and its listening socket, bound before
     anything is served: a client may connect as soon as this returns, and is queued. Signal
     handlers are installed only when run in the main thread."""
-    import socket
-
     import uvicorn
 
-    runtime = build_runtime(settings)
-    host = settings.host
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, settings.port))
-    sock.listen(2048)
+    sock = sock or listening_socket(settings.host, settings.port)
+    try:
+        runtime = runtime or build_runtime(settings)
+    except BaseException:
+        sock.close()
+        raise
     from cbslocal.gateway.protocol import protocol_from_environment, raise_open_file_limit
 
     raise_open_file_limit()  # every connection holds a file descriptor

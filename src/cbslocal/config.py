@@ -188,6 +188,12 @@ class Settings:
     engine_interval: float = 0.2
     log_requests: bool = True
     topology: Topology = field(default_factory=lambda: Topology.from_mapping(default_topology_data()))
+    # The control plane's token (control/auth.py): given (--admin-token), it replaces the one in
+    # force; None: the store's, generated at the first start — then in `generated_admin_token`
+    # for the ready line, once. `admin_hosts`: more names a loopback server may be called by.
+    admin_token: str | None = None
+    admin_hosts: tuple[str, ...] = ()
+    generated_admin_token: str | None = None
 
     @property
     def timing_profile(self) -> TimingProfile:

@@ -9,10 +9,13 @@ from tests.e2e.server import Server
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    """One shared server (instant timing) for tests that only add their own resources."""
+    """One shared server (instant timing) for tests that only add their own resources. After the
+    last of them, whatever they did, the store keeps every invariant."""
     srv = Server(tmp_path_factory.mktemp("shared") / "data").start()
     yield srv
+    violations = consistency_violations(srv)
     srv.stop()
+    assert violations == [], violations
 
 
 @pytest.fixture
@@ -20,7 +23,16 @@ def fresh_server(tmp_path):
     """A server of the test's own, on an empty data dir."""
     srv = Server(tmp_path / "data").start()
     yield srv
+    violations = consistency_violations(srv)
     srv.stop()
+    assert violations == [], violations
+
+
+def consistency_violations(server: Server) -> list:
+    """What the consistency checker finds (nothing to ask if the test stopped the server)."""
+    if not server.alive():
+        return []
+    return server.control("GET", "/check").json()["violations"]
 
 
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"

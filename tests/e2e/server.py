@@ -39,8 +39,16 @@ class Server:
     timing: str = "instant"
     database_url: str | None = None
     config: Path | None = None  # a TOML file for --config
+    host: str = "127.0.0.1"  # --host; the tests connect to 127.0.0.1 whatever it is
+    args: tuple[str, ...] = ()  # more `serve` options
+    env: dict[str, str] = field(default_factory=dict)  # more environment for the server
+    given_token: str | None = None  # passed by --admin-token
+    # The control plane's token that control() sends: the given one, or the one generated at the
+    # first start (in its ready line, and kept in the data dir's admin-token file).
+    admin_token: str | None = field(init=False, default=None)
     process: subprocess.Popen | None = None
     port: int = 0
+    ready: dict = field(init=False, default_factory=dict)  # the last start's ready line
     log_path: Path = field(init=False)
 
     def __post_init__(self):
@@ -55,25 +63,36 @@ class Server:
         return f"http://{self.endpoint}"
 
     def start(self, timeout: float = 20.0) -> "Server":
-        args = [sys.executable, "-m", "cbslocal", "serve", "--port", "0",
-                "--data-dir", str(self.data_dir), "--timing", self.timing]
+        # The port it had (a restart keeps its endpoint), or a free one the first time.
+        args = [sys.executable, "-m", "cbslocal", "serve", "--port", str(self.port),
+                "--data-dir", str(self.data_dir), "--timing", self.timing,
+                "--host", self.host, *self.args]
         if self.database_url:
             args += ["--database-url", self.database_url]
         if self.config:
             args += ["--config", str(self.config)]
+        if self.given_token:
+            args += ["--admin-token", self.given_token]
         log = open(self.log_path, "ab")
         offset = log.tell()
-        self.process = subprocess.Popen(args, stdout=log, stderr=log, env=clean_env())
+        self.process = subprocess.Popen(args, stdout=log, stderr=log, env=clean_env(**self.env))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"cbslocal exited early:\n{self.log_path.read_text()}")
             ready = self._ready_line(offset)
             if ready:
-                self.port = ready["port"]
+                self.port, self.ready = ready["port"], ready
+                self.admin_token = (ready.get("admin_token") or self.given_token
+                                    or self._saved_token() or self.admin_token)
                 return self
             time.sleep(0.02)
         raise RuntimeError(f"cbslocal did not start:\n{self.log_path.read_text()}")
+
+    def _saved_token(self) -> str | None:
+        """The token a start generated, kept in the data dir for `cbslocal admin`."""
+        path = self.data_dir / "admin-token"
+        return path.read_text().strip() if path.exists() else None
 
     def _ready_line(self, offset: int) -> dict | None:
         with open(self.log_path, "rb") as log:
@@ -98,8 +117,12 @@ class Server:
         return self.process is not None and self.process.poll() is None
 
     def control(self, method: str, path: str, body: dict | None = None) -> requests.Response:
+        """A control-plane call as `cbslocal admin` makes it: JSON, with the admin token."""
+        headers = {"Content-Type": "application/json"}
+        if self.admin_token:
+            headers["Authorization"] = f"Bearer {self.admin_token}"
         return requests.request(method, f"{self.url}/_cbslocal{path}", json=body, timeout=30,
-                                proxies={"http": None, "https": None})
+                                headers=headers, proxies={"http": None, "https": None})
 
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace")

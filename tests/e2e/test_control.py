@@ -124,6 +124,105 @@ def test_the_clock_survives_a_restart(tmp_path):
         server.stop()
 
 
+# --- the clock's range: every time the API derives from it must format as YYYY-MM-DD HH:MM:SS ---------
+RANGE_END = "9000-01-01 00:00:00"
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"set": 1e300}, ["set", RANGE_END]),
+    ({"set": 99999999999999999999999}, ["set", RANGE_END]),
+    ({"set": "9000-01-01 00:00:01"}, ["set", RANGE_END]),
+    ({"set": "9999-12-31T23:59:59-23:59"}, ["set", RANGE_END]),
+    ({"set": "0001-01-01T00:00:00+23:59"}, ["set"]),
+])
+def test_the_clock_cannot_be_set_beyond_its_range(world, body, words):
+    refused(world, "POST", "/clock", body, 400, *words)
+    assert ok(world, "GET", "/clock")["mode"] == "real"  # nothing saved
+
+
+def test_at_the_end_of_its_range_the_clock_stops_and_the_api_still_answers(world):
+    assert ok(world, "POST", "/clock", {"set": RANGE_END})["time"] == RANGE_END
+    for body in ({"advance": "1d"}, {"advance": 1}, {"set": "9000-01-01 00:00:01"}):
+        refused(world, "POST", "/clock", body, 400, RANGE_END)
+    assert ok(world, "GET", "/clock")["time"] == RANGE_END
+    policy = world.cbs.CreateAutoSnapshotPolicy(request(
+        models.CreateAutoSnapshotPolicyRequest, Policy=[{"Hour": [2], "IntervalDays": 1}],
+        RetentionDays=7))
+    assert policy.NextTriggerTime == "9000-01-01 02:00:00"
+    prepaid = world.disk(world.create(DiskChargeType="PREPAID", DiskChargePrepaid={"Period": 36}))
+    assert prepaid.CreateTime == RANGE_END and prepaid.DeadlineTime == "9003-01-01 00:00:00"
+
+
+def test_a_scaled_clock_stops_at_the_end_of_its_range(world):
+    ok(world, "POST", "/clock", {"set": "8999-12-31 23:59:00"})
+    ok(world, "POST", "/clock", {"mode": "scaled", "rate": 100000})
+    time.sleep(0.2)  # 20,000 virtual seconds: far past the end
+    assert ok(world, "GET", "/clock")["time"] == RANGE_END
+    refused(world, "POST", "/clock", {"advance": 1}, 400, RANGE_END)
+    assert world.disk(world.create()).CreateTime == RANGE_END
+
+
+def test_a_stored_clock_beyond_the_range_loads_clamped(tmp_path):
+    """A data dir whose clock was saved far beyond the range (before it was enforced)."""
+    import sqlite3
+
+    server = Server(tmp_path / "data").start()
+    server.stop()
+    with sqlite3.connect(tmp_path / "data" / "cbslocal.db") as db:
+        db.execute("UPDATE clock SET anchor_virtual = 1e300, rate = 1.0")
+    server.start()
+    try:
+        world = World(server)
+        assert ok(world, "GET", "/clock")["time"] == RANGE_END
+        assert world.disk(world.create()).CreateTime == RANGE_END
+        assert ok(world, "POST", "/reset")["removed"]["disks"] == 1
+        assert ok(world, "GET", "/clock")["mode"] == "real"
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("path", ["/faults/99999999999999999999999", "/faults/9223372036854775808",
+                                  "/faults/" + "9" * 5000])
+def test_a_fault_rule_beyond_the_integer_range_does_not_exist(world, path):
+    refused(world, "DELETE", path, None, 404, "does not exist")
+
+
+@pytest.mark.parametrize("path, body, status, words", [
+    ("/instances/ins%00nul", {"state": "RUNNING"}, 404, ["does not exist"]),
+    ("/disks/" + "d" * 5000, {"dumping": True}, 404, ["does not exist"]),
+    ("/policies/asp-%ff%fe", {"state": "NORMAL"}, 404, ["does not exist"]),
+    ("/instances/{ins}", {"state": ["RUNNING"]}, 400, ["state"]),
+    ("/policies/asp-00000000", {"state": {"NORMAL": 1}}, 400, ["state"]),
+    ("/accounts/" + "9" * 40 + "/keys", {}, 404, ["does not exist"]),
+])
+def test_ids_and_values_of_any_shape_are_refused(world, path, body, status, words):
+    ins = world.run()[0]
+    refused(world, "POST", path.format(ins=ins), body, status, *words)
+
+
+@pytest.mark.parametrize("method, path, body, words", [
+    ("POST", "/reset", {"region": ["ap-guangzhou"]}, ["region"]),
+    ("POST", "/reset", {"account": "1\u0000"}, ["account"]),
+    ("POST", "/faults", {"service": {"cbs": 1}, "code": "InternalError"}, ["service"]),
+    ("POST", "/faults", {"action": ["DescribeDisks"], "code": "InternalError"}, ["action"]),
+    ("POST", "/faults", {"region": ["ap-guangzhou"], "code": "InternalError"}, ["region"]),
+    ("POST", "/faults", {"account": "\u0661\u0662", "code": "InternalError"}, ["account"]),
+    ("POST", "/faults", {"account": "1" * 40, "code": "InternalError"}, ["account"]),
+    ("POST", "/faults", {"code": "InternalError", "message": "a\u0000b"}, ["message"]),
+    ("POST", "/accounts", {"name": "a\u0000b"}, ["name"]),
+    ("POST", "/timing", {"profile": ["instant"]}, ["profile"]),
+    ("POST", "/clock", {"mode": ["frozen"]}, ["mode"]),
+    ("GET", "/calls?limit=%C2%B2", None, ["limit"]),
+    ("GET", "/calls?limit=" + "1" * 5000, None, ["limit"]),
+    ("GET", "/faults/firings?limit=99999999999999999999", None, ["limit"]),
+    ("GET", "/state?account=%00", None, ["account"]),
+    ("GET", "/accounts?colour=red", None, ["colour"]),
+])
+def test_values_of_any_type_are_refused(world, method, path, body, words):
+    status, answer = control(world, method, path, body)
+    assert 400 <= status < 500 and all(w in answer["error"] for w in words), (status, answer)
+
+
 # --- timing ------------------------------------------------------------------------------------------
 def test_timing_profiles_switch_at_run_time(tmp_path):
     server = Server(tmp_path / "data", timing="realistic").start()

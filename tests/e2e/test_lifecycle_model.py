@@ -133,6 +133,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.empty_region()
 
     def teardown(self):
+        # Whatever the steps did, the store keeps every invariant (the consistency checker).
+        violations = self.server.control("GET", "/check").json()["violations"]
+        assert violations == [], f"{violations}{self.history()}"
         self.empty_region()
 
     # --- plumbing ---------------------------------------------------------------------------------

@@ -62,6 +62,17 @@ def test_the_handle(cbslocal, cbs_client, cvm_client):
     with pytest.raises(Exception) as failure:
         cbslocal.fault(code="NoSuchCode")
     assert failure.value.status == 400 and "NoSuchCode" in str(failure.value)
+
+
+def test_the_handle_alone_holds_the_admin_token(cbslocal):
+    import urllib.error
+    import urllib.request
+
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with pytest.raises(urllib.error.HTTPError) as refused:  # the state holds secret keys
+        opener.open(cbslocal.url + "/_cbslocal/state", timeout=30)
+    assert refused.value.code == 401
+    assert cbslocal.admin_token and cbslocal.export_state()["format"] == "cbslocal-state"
 '''
 
 
@@ -88,7 +99,7 @@ def test_the_readme_policy_example(tmp_path):
 @pytest.mark.parametrize("mode", ["thread", "subprocess"])
 def test_the_fixtures_promises(tmp_path, mode):
     proc = run_pytest(tmp_path, PROMISES, "--cbslocal-mode", mode)
-    assert proc.returncode == 0 and "3 passed" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "4 passed" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_a_failing_user_test_fails(tmp_path):

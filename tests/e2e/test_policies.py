@@ -557,6 +557,9 @@ def test_dry_run_creates_nothing(shared):
     ({"Policy": [DAILY_AT_2, {"Hour": [25], "IntervalDays": 1}]}, "InvalidParameterValue"),
     ({"Policy": [DAILY_AT_2], "IsPermanent": True, "RetentionDays": 7}, "InvalidParameterValue"),
     ({"Policy": [DAILY_AT_2], "RetentionDays": 0}, "InvalidParameterValue"),
+    # [inf] at most 65535 days: deadlines stay dates the API can show (once InternalError)
+    ({"Policy": [DAILY_AT_2], "RetentionDays": 65536}, "InvalidParameterValue"),
+    ({"Policy": [DAILY_AT_2], "RetentionDays": 2**63}, "InvalidParameterValue"),
     ({"Policy": [DAILY_AT_2], "AutoSnapshotPolicyName": "x" * 61}, "InvalidParameterValue"),
     ({"Policy": [DAILY_AT_2], "AutoSnapshotPolicyName": "快" * 21}, "InvalidParameterValue"),
     ({"Policy": [{"Hour": list(range(24)) + [0], "DayOfWeek": [1]}], "DryRun": True},

@@ -145,9 +145,10 @@ def test_admin_state_commands(tmp_path):
         saved = tmp_path / "state.json"
 
         def admin(server: Server, *args: str) -> subprocess.CompletedProcess:
+            # The export holds secret keys: the CLI reads the admin token in the data dir.
             return subprocess.run([sys.executable, "-m", "cbslocal", "admin", "--endpoint",
-                                   server.url, "state", *args], capture_output=True, text=True,
-                                  env=clean_env(), timeout=120)
+                                   server.url, "--data-dir", str(server.data_dir), "state", *args],
+                                  capture_output=True, text=True, env=clean_env(), timeout=120)
 
         assert admin(source, "export", "-o", str(saved)).returncode == 0
         assert json.loads(saved.read_text())["format"] == "cbslocal-state"
@@ -176,3 +177,23 @@ def test_imported_pending_moves_complete_on_their_own(tmp_path):
     finally:
         source.stop()
         target.stop()
+
+
+def test_an_import_with_a_clock_beyond_its_range_is_refused_whole(tmp_path):
+    server = Server(tmp_path / "data").start()
+    try:
+        World(server).create()
+        document = control(server, "GET", "/state")
+        control(server, "POST", "/reset", {})
+        for clock in ({"now": 1e300, "mode": "frozen", "rate": 0.0},
+                      {"now": -5e12, "mode": "offset", "rate": 1.0},
+                      {"now": 1.8e9, "mode": "scaled", "rate": "fast"},
+                      {"now": 1.8e9, "mode": "scaled", "rate": 1e300},
+                      {"now": "tomorrow", "mode": "offset", "rate": 1.0},
+                      ["not", "a", "clock"]):
+            reply = server.control("POST", "/state", {**document, "clock": clock})
+            assert reply.status_code == 400 and "clock" in reply.json()["error"], reply.text
+        assert control(server, "GET", "/state")["tables"]["disks"] == []  # nothing went in
+        assert control(server, "GET", "/clock")["mode"] == "real"
+    finally:
+        server.stop()

@@ -74,3 +74,28 @@ def test_a_0001_data_dir_is_upgraded_with_its_disks(tmp_path):
         conn.execute(text("UPDATE disks SET disk_state = 'ATTACHED' WHERE disk_id = 'disk-aaaaaaaa'"))
         census = dict(conn.execute(text("SELECT disk_state, n FROM disk_census")).all())
     assert census == {"UNATTACHED": 0, "ATTACHED": 1}  # the triggers survived the upgrade
+
+
+def test_a_0004_data_dir_is_upgraded_with_its_clock_and_resources(tmp_path):
+    """The previous release's data dir: its clock and disks are kept, the clock row gains its
+    generation (0), and a state it exported can still be imported."""
+    from alembic import command
+
+    from cbslocal.store.migrations import alembic_config
+    from cbslocal.store.state import READABLE_SCHEMAS
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(alembic_config(engine), "0004")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO clock (id, anchor_wall, anchor_virtual, rate) "
+                          "VALUES (1, 100.0, 5000.0, 0.0)"))
+        conn.execute(text("INSERT INTO transitions (kind, resource_id, account_id, region, due_at, "
+                          "payload) VALUES ('disk.create', 'disk-aaaaaaaa', '1', 'r', 7.0, '{}')"))
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        assert tuple(conn.execute(text(
+            "SELECT anchor_wall, anchor_virtual, rate, generation FROM clock")).one()) == (
+            100.0, 5000.0, 0.0, 0)
+        assert conn.execute(text("SELECT count(*) FROM transitions")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM shared_settings")).scalar() == 0
+    assert "0004" in READABLE_SCHEMAS

@@ -38,6 +38,9 @@ NORMAL, ISOLATED = "NORMAL", "ISOLATED"
 FIRE = "policy.fire"
 DAY = 86400.0
 DEFAULT_RETENTION_DAYS = 7
+# [inf] The API's type is uint64; a snapshot's deadline must still be a date the API can show
+# (engine/clock.py keeps the clock before 9000): 65535 days (179 years) is far beyond any real use.
+MAX_RETENTION_DAYS = 65535
 MAX_HOURS, MAX_ENTRIES = 24, 10  # [inf]: cbs-behavior.md §3.25 step 3
 _RANGES = {"Hour": (0, 23), "DayOfWeek": (0, 6), "DayOfMonth": (1, 31)}
 INTERVAL_RANGE = (1, 365)
@@ -107,8 +110,8 @@ def _schedule(entries, bad) -> list[dict]:
 def _retention(is_permanent: bool, days: int | None, bad) -> int:
     if is_permanent and days is not None:
         raise bad("RetentionDays", "cannot be given for a permanent policy (IsPermanent=true)")
-    if days is not None and days < 1:
-        raise bad("RetentionDays", "must be at least 1")
+    if days is not None and not 1 <= days <= MAX_RETENTION_DAYS:
+        raise bad("RetentionDays", f"must be from 1 to {MAX_RETENTION_DAYS}")
     return DEFAULT_RETENTION_DAYS if days is None else days
 
 
@@ -153,32 +156,57 @@ def _fire_at(conn, policy_id: str, account_id: str, region: str, when: float | N
 
 
 # --- the engine fires a policy ---------------------------------------------------------------------
+# A firing snapshots its bound disks this many at a time: the rest is a move of its own, due at the
+# same moment, so that a policy over thousands of disks is a run of short chunks of work (a clock
+# advance never stalls the API) rather than one long transaction.
+FIRE_CHUNK = 100
+FIRE_REST = "policy.fire.rest"
+
+
 @engine.on(FIRE)
 def _fire(conn, policy_id: str, _payload: dict, due_at: float) -> None:
     policy = conn.execute(select(policies).where(policies.c.policy_id == policy_id)).first()
     if policy is None:
         return
-    if policy.is_activated and policy.policy_state == NORMAL:
-        ctx = snaps.engine_context(conn, policy.account_id, policy.region, due_at)
-        _snapshot_bound_disks(ctx, policy)
+    if _firing(policy):
+        _snapshot_bound_disks(conn, policy, due_at, after_seq=0)
     upcoming = next_trigger(orjson.loads(policy.schedule), due_at, policy.anchor_at)
     conn.execute(update(policies).where(policies.c.policy_id == policy_id)
                  .values(next_trigger_at=upcoming))
     _fire_at(conn, policy_id, policy.account_id, policy.region, upcoming)
 
 
-def _snapshot_bound_disks(ctx: Context, policy) -> None:
+@engine.on(FIRE_REST)
+def _fire_rest(conn, policy_id: str, payload: dict, due_at: float) -> None:
+    """The disks a firing has not reached yet (those after `after_seq`), as they are bound now."""
+    policy = conn.execute(select(policies).where(policies.c.policy_id == policy_id)).first()
+    if policy is not None and _firing(policy):
+        _snapshot_bound_disks(conn, policy, due_at, after_seq=payload["after_seq"])
+
+
+def _firing(policy) -> bool:
+    return policy.is_activated and policy.policy_state == NORMAL
+
+
+def _snapshot_bound_disks(conn, policy, due_at: float, *, after_seq: int) -> None:
     """One snapshot of every bound disk in use (an elastic disk attached; a disk bought with its
-    instance while that instance runs); a disk that cannot take one now is skipped silently."""
-    moment = datetime.fromtimestamp(ctx.now, CHINA_TZ)
+    instance while that instance runs), FIRE_CHUNK disks at a time; a disk that cannot take one
+    now is skipped silently."""
+    ctx = snaps.engine_context(conn, policy.account_id, policy.region, due_at)
+    moment = datetime.fromtimestamp(due_at, CHINA_TZ)
     name = moment.strftime("snap_%Y%m%d_%H")  # the vendor's naming of scheduled snapshots
-    deadline = None if policy.is_permanent else ctx.now + policy.retention_days * DAY
-    bound = ctx.conn.execute(
+    deadline = None if policy.is_permanent else due_at + policy.retention_days * DAY
+    bound = conn.execute(
         select(disks, instances.c.instance_state)
         .select_from(outerjoin(disks, instances, instances.c.instance_id == disks.c.instance_id))
         .where(disks.c.disk_id.in_(select(policy_disks.c.disk_id).where(
-            policy_disks.c.policy_id == policy.policy_id).scalar_subquery()))
-        .order_by(disks.c.seq)).all()
+            policy_disks.c.policy_id == policy.policy_id).scalar_subquery()),
+            disks.c.seq > after_seq)
+        .order_by(disks.c.seq).limit(FIRE_CHUNK + 1)).all()
+    if len(bound) > FIRE_CHUNK:
+        bound = bound[:FIRE_CHUNK]
+        engine.schedule(conn, FIRE_REST, resource_id=policy.policy_id, account_id=policy.account_id,
+                        region=policy.region, due_at=due_at, payload={"after_seq": bound[-1].seq})
     creating, quota, chosen = snaps.disks_creating(ctx), snaps.QuotaUse(ctx), []
     for disk in bound:
         in_use = disk.instance_ids != "[]" and (disk.portable or disk.instance_state == cvm.RUNNING)

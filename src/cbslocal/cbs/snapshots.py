@@ -30,7 +30,7 @@ from cbslocal.cbs.lifecycle import ROLLBACK, not_expired, not_recycled, settled_
 from cbslocal.cvm import model as cvm
 from cbslocal.api.cbs_schema import progress
 from cbslocal.engine import transitions as engine
-from cbslocal.engine.clock import format_time, parse_iso
+from cbslocal.engine.clock import LATEST, format_time, parse_iso
 from cbslocal.store.prepared import Prepared, sum_or_zero
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import (disks, image_snapshots, images, instances, snapshot_census,
@@ -126,6 +126,8 @@ def _deadline(ctx: Context, value: str, field: str = "Deadline") -> float:
                                    "2026-01-08T09:47:55+00:00") from None
     if deadline < ctx.now + DAY:
         raise errors.invalid_value(field, "must be at least one day from now")
+    if deadline > LATEST:  # a time the API could not show
+        raise errors.invalid_value(field, f"must be before {format_time(LATEST)}")
     return deadline
 
 

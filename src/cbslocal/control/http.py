@@ -5,6 +5,7 @@ Errors are 4xx with `{"error": "..."}` naming what was wrong.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from datetime import datetime
@@ -16,17 +17,20 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from cbslocal import __version__
 from cbslocal.api import faults
 from cbslocal.api.dispatch import Runtime
+from cbslocal.cbs import invariants
 from cbslocal.cbs.disk_state import poke_disk
 from cbslocal.cbs.policies import ISOLATED, NORMAL, poke_policy
 from cbslocal.config import Topology, merged
+from cbslocal.control import auth
 from cbslocal.cvm.model import INSTANCE_STATES, poke_instance
-from cbslocal.engine.clock import CHINA_TZ, ClockState, format_time
+from cbslocal.engine.clock import (CHINA_TZ, EARLIEST, LATEST, MAX_RATE, ClockOutOfRange,
+                                   ClockState, format_time, in_range)
 from cbslocal.engine import transitions
 from cbslocal.engine.timing import PROFILES, with_durations
 from cbslocal.iam import accounts
 from cbslocal.observe import RecentCalls
 from cbslocal.cbs.snapshots import forget_lost_copies
-from cbslocal.store import state
+from cbslocal.store import shared, state
 from cbslocal.store.reset import delete_resources
 
 POLICY_STATES = (NORMAL, ISOLATED)
@@ -35,6 +39,12 @@ log = logging.getLogger("cbslocal.control")
 PREFIX = "/_cbslocal"
 MAX_BODY = 64 * 1024
 MAX_STATE_BODY = 1024 * 1024 * 1024  # an exported state of many disks
+# Bounds of what reaches the store: fault rules' IDs are 32-bit integers (PostgreSQL refuses to
+# compare them with more), account IDs (UINs) decimal strings of up to 20 digits, resource IDs
+# like `disk-xxxxxxxx`.
+MAX_RULE_ID = 2**31 - 1
+_ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
+_RESOURCE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 class ControlError(Exception):
@@ -47,8 +57,10 @@ class ControlPlane:
     def __init__(self, runtime: Runtime, recent: RecentCalls):
         self.runtime = runtime
         self.recent = recent
+        self.guard = auth.Guard.of(runtime)  # who may call (control/auth.py)
         self.routes = [
             ("GET", re.compile(r"/health"), self.health),
+            ("GET", re.compile(r"/check"), self.check),
             ("GET", re.compile(r"/metrics"), self.metrics),
             ("GET", re.compile(r"/accounts"), self.list_accounts),
             ("POST", re.compile(r"/accounts"), self.create_account),
@@ -77,15 +89,19 @@ class ControlPlane:
     async def __call__(self, scope, receive, send) -> None:
         path = scope["path"][len(PREFIX):].rstrip("/") or "/"
         try:
+            self.runtime.sync()  # what other processes sharing the store may have changed
+            self.guard.check(scope, path)  # before the body is read or anything is routed
             body = await _read_json(receive, MAX_STATE_BODY if path == "/state" else MAX_BODY)
             if scope["method"] == "GET":  # a GET's parameters are its query string
                 body = dict(parse_qsl(scope["query_string"].decode("utf-8", "replace")))
             handler, params = self._route(scope["method"], path)
             result = handler(body, **params)
+            if inspect.isawaitable(result):  # settling works in chunks, letting calls through
+                result = await result
             # (content type, raw bytes), or an object to send as JSON
             content_type, payload = result if isinstance(result, tuple) else (
                 "application/json", orjson.dumps(result))
-        except ControlError as failure:
+        except (ControlError, auth.Refused) as failure:
             await _reply(send, failure.status, {"error": str(failure)})
             return
         except Exception as failure:  # a bug of ours: logged, answered as JSON
@@ -107,6 +123,14 @@ class ControlPlane:
         raise ControlError(404, f"no control endpoint {PREFIX}{path}")
 
     # --- endpoints ---------------------------------------------------------------------------
+    def check(self, body: dict) -> dict:
+        """The consistency checker: every invariant of the store, and each violation found."""
+        _only_keys(body, set())
+        with self.runtime.store.read() as conn:
+            found = invariants.check(conn, self.runtime.settings.topology)
+        return {"violations": [v.as_json() for v in found],
+                "invariants": invariants.invariant_names()}
+
     def health(self, _body: dict) -> dict:
         with self.runtime.store.read() as conn:
             conn.exec_driver_sql("SELECT 1")
@@ -115,15 +139,16 @@ class ControlPlane:
     def metrics(self, _body: dict):
         return CONTENT_TYPE_LATEST, generate_latest()
 
-    def list_accounts(self, _body: dict) -> dict:
+    def list_accounts(self, body: dict) -> dict:
+        _only_keys(body, set())
         with self.runtime.store.read() as conn:
             return {"accounts": accounts.list_accounts(conn)}
 
     def create_account(self, body: dict) -> dict:
         _only_keys(body, {"name"})
         name = body.get("name", "")
-        if not isinstance(name, str) or len(name) > 128:
-            raise ControlError(400, "`name` must be a string of at most 128 characters")
+        if not _is_text(name, 128):
+            raise ControlError(400, "`name` must be a string of at most 128 characters (no NUL)")
         with self.runtime.store.write() as conn:
             return accounts.create_account(conn, self.runtime.clock.now(), name).as_json()
 
@@ -133,6 +158,8 @@ class ControlPlane:
         if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float))
                                 or not 0 < ttl <= 366 * 86400):
             raise ControlError(400, "`ttl` must be a number of seconds between 0 and 31622400")
+        if not _ACCOUNT_ID.fullmatch(account_id):
+            raise ControlError(404, f"account {account_id[:40]} does not exist")
         with self.runtime.store.write() as conn:
             try:
                 return accounts.create_key(conn, account_id, self.runtime.clock.now(), ttl).as_json()
@@ -145,12 +172,10 @@ class ControlPlane:
         only those resources go (accounts, keys, clock and rules stay)."""
         _only_keys(body, {"account", "region"})
         account, region = body.get("account"), body.get("region")
-        if region is not None and region not in self.runtime.settings.topology.regions:
-            raise ControlError(400, f"unknown `region` {region!r}")
+        self._check_region(region)
         runtime = self.runtime
         with runtime.store.write() as conn:
-            if account is not None and not (isinstance(account, str)
-                                            and accounts.account_exists(conn, account)):
+            if account is not None and not self._account_exists(conn, account):
                 raise ControlError(404, f"account {account!r} does not exist")
             removed = delete_resources(conn, account, region)
             forget_lost_copies(conn)
@@ -162,15 +187,25 @@ class ControlPlane:
                 accounts.ensure_default_account(conn, runtime.clock.wall())
         if account is None and region is None:
             runtime.set_clock(runtime.clock.real())
-            runtime.timing = runtime.settings.timing_profile
-            runtime.settings.topology = runtime.initial_topology
-            runtime.faults.forget()
+            topology, timing = runtime.initial()
+            runtime.publish(topology=topology, timing=timing, faults_changed=True)
+            runtime.throttle.reset()
             self.recent.clear()
         return {"removed": removed}
 
-    def settle(self, body: dict) -> dict:
+    def _check_region(self, region) -> None:
+        if region is not None and not (isinstance(region, str)
+                                       and region in self.runtime.settings.topology.regions):
+            raise ControlError(400, f"unknown `region` {region!r}")
+
+    @staticmethod
+    def _account_exists(conn, account) -> bool:
+        return (isinstance(account, str) and _ACCOUNT_ID.fullmatch(account) is not None
+                and accounts.account_exists(conn, account))
+
+    async def settle(self, body: dict) -> dict:
         _only_keys(body, set())
-        return {"applied": self.runtime.settle()}
+        return {"applied": await self.runtime.settle()}
 
     # --- the clock ---------------------------------------------------------------------------
     def read_clock(self, body: dict) -> dict:
@@ -181,7 +216,7 @@ class ControlPlane:
                 "iso": datetime.fromtimestamp(now, CHINA_TZ).isoformat(timespec="seconds"),
                 "mode": clock.state.mode, "rate": clock.state.rate}
 
-    def move_clock(self, body: dict) -> dict:
+    async def move_clock(self, body: dict) -> dict:
         """Exactly one of: advance (a duration), set (a time), mode (real/running/frozen/scaled,
         with rate for scaled). Time only moves forward: due moves are then applied at once."""
         _only_keys(body, {"advance", "set", "mode", "rate"})
@@ -190,29 +225,31 @@ class ControlPlane:
             raise ControlError(400, "give exactly one of `advance`, `set` or `mode`")
         if "rate" in body and body.get("mode") != "scaled":
             raise ControlError(400, "`rate` goes with `mode: scaled` only")
-        clock = self.runtime.clock
+        # From the clock as the store has it, under the write lock: two advances of a day through
+        # two processes at once are two days.
+        self.runtime.set_clock(lambda clock: self._moved_clock(clock, body))
+        return {**self.read_clock({}), "applied": await self.runtime.settle()}
+
+    def _moved_clock(self, clock, body: dict) -> ClockState:
         if "advance" in body:
-            state = clock.advanced(_duration(body["advance"], "advance"))
-        elif "set" in body:
+            seconds = _duration(body["advance"], "advance")
+            return _within_range("advance", lambda: clock.advanced(seconds))
+        if "set" in body:
             when = _time(body["set"])
             if when < clock.now():
                 raise ControlError(400, f"`set` {body['set']!r} is in the past of the emulator's "
                                    f"clock ({format_time(clock.now())}); time only moves forward")
-            state = clock.set_to(when)
-        else:
-            state = self._clock_mode(body["mode"], body.get("rate"))
-        self.runtime.set_clock(state)
-        return {**self.read_clock({}), "applied": self.runtime.settle()}
+            return _within_range("set", lambda: clock.set_to(when))
+        return self._clock_mode(clock, body["mode"], body.get("rate"))
 
-    def _clock_mode(self, mode, rate):
-        clock = self.runtime.clock
+    def _clock_mode(self, clock, mode, rate):
         if mode == "frozen":
             return clock.with_rate(0.0)
         if mode == "running":
             return clock.with_rate(1.0)
         if mode == "scaled":
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= 100000:
-                raise ControlError(400, "`rate` must be a number above 0 and at most 100000 "
+            if not _is_number(rate) or not 0 < rate <= MAX_RATE:
+                raise ControlError(400, f"`rate` must be a number above 0 and at most {MAX_RATE:g} "
                                    "(virtual seconds per real second)")
             return clock.with_rate(float(rate))
         if mode == "real":
@@ -229,7 +266,7 @@ class ControlPlane:
         account = body.get("account")
         runtime = self.runtime
         with runtime.store.read() as conn:
-            if account is not None and not accounts.account_exists(conn, account):
+            if account is not None and not self._account_exists(conn, account):
                 raise ControlError(404, f"account {account!r} does not exist")
             return state.export(conn, now=runtime.clock.wall(), clock=self.read_clock({}),
                                 account_id=account)
@@ -238,17 +275,21 @@ class ControlPlane:
         """Into a cbslocal without resources: every row, and the clock as it read at the export
         (running on from there at the same rate; a real clock stays real)."""
         runtime = self.runtime
+        clock = _imported_clock(body.get("clock"))  # checked before anything goes in
         with runtime.store.write() as conn:
             try:
                 inserted = state.import_(conn, body)
             except state.ImportRefused as failure:
                 raise ControlError(409 if "not empty" in str(failure) else 400, str(failure)) from None
+            except (TypeError, OverflowError) as failure:  # a value no column takes: all rolls back
+                raise ControlError(400, f"a row of the document does not fit its table "
+                                   f"({type(failure).__name__}: {str(failure)[:200]})") from None
             accounts.keys_changed(conn)
             transitions.rows_changed(conn)
-        clock = body.get("clock") or {}
-        if clock.get("mode") not in (None, "real") and isinstance(clock.get("now"), (int, float)):
-            runtime.set_clock(ClockState(runtime.clock.wall(), float(clock["now"]),
-                                         float(clock.get("rate", 1.0))))
+            shared.changed(conn)  # fault rules came in: every process reads them again
+        if clock is not None:
+            now, rate = clock
+            runtime.set_clock(ClockState(runtime.clock.wall(), now, rate))
         runtime.faults.forget()
         return {"inserted": inserted, "clock": self.read_clock({})}
 
@@ -267,7 +308,7 @@ class ControlPlane:
             topology = Topology.from_mapping(merged(settings.topology.source, body))
         except ValueError as failure:
             raise ControlError(400, str(failure)) from None
-        settings.topology = topology
+        self.runtime.publish(topology=topology)
         return {"config": topology.source}
 
     # --- timing --------------------------------------------------------------------------------
@@ -283,7 +324,7 @@ class ControlPlane:
             raise ControlError(400, "give `profile` and/or `durations`")
         base = self.runtime.timing
         if "profile" in body:
-            if body["profile"] not in PROFILES:
+            if not isinstance(body["profile"], str) or body["profile"] not in PROFILES:
                 raise ControlError(400, f"unknown `profile` {body['profile']!r}; use one of "
                                    f"{sorted(PROFILES)}")
             base = PROFILES[body["profile"]]
@@ -291,9 +332,10 @@ class ControlPlane:
         if not isinstance(durations, dict):
             raise ControlError(400, "`durations` must be an object of transition → seconds")
         try:
-            self.runtime.timing = with_durations(base, durations)
+            timing = with_durations(base, durations)
         except ValueError as failure:
             raise ControlError(400, f"durations: {failure}") from None
+        self.runtime.publish(timing=timing)
         return self.read_timing({})
 
     # --- recent calls --------------------------------------------------------------------------
@@ -322,9 +364,9 @@ class ControlPlane:
             raise ControlError(400, "`code` and `close` exclude each other: a closed connection "
                                "answers nothing")
         message = body.get("message")
-        if message is not None and (code is None or not isinstance(message, str) or len(message) > 1000):
-            raise ControlError(400, "`message` must be a string of at most 1000 characters, with "
-                               "a `code`")
+        if message is not None and (code is None or not _is_text(message, 1000)):
+            raise ControlError(400, "`message` must be a string of at most 1000 characters (no "
+                               "NUL), with a `code`")
         values.update(code=code, message=message, close=close,
                       latency=_number(body, "latency", 0, 60, exclusive_low=True),
                       remaining=_whole(body, "times", 1, 10**9),
@@ -332,6 +374,7 @@ class ControlPlane:
                       seed=_whole(body, "seed", 0, 2**62))
         with self.runtime.store.write() as conn:
             rule = faults.add_rule(conn, self.runtime.clock.now(), **values)
+            shared.changed(conn)
         self.runtime.faults.forget()
         return rule
 
@@ -339,10 +382,12 @@ class ControlPlane:
         registry = self.runtime.registry
         values = {}
         service = body.get("service")
-        if service is not None and service not in registry.services:
+        if service is not None and not (isinstance(service, str) and service in registry.services):
             raise ControlError(400, f"unknown `service` {service!r}; use one of "
                                f"{sorted(registry.services)}")
         action = body.get("action")
+        if action is not None and not isinstance(action, str):
+            raise ControlError(400, f"`action` must be an action's name, not {action!r}")
         if action is not None:
             known = [s for s in registry.services.values() if action in s.known_actions
                      and (service is None or s.name == service)]
@@ -350,11 +395,10 @@ class ControlPlane:
                 raise ControlError(400, f"`action` {action!r} is not an action of "
                                    f"{service or 'any service cbslocal serves'}")
         account = body.get("account")
-        if account is not None and not (isinstance(account, str) and account.isdigit()):
-            raise ControlError(400, "`account` must be an account ID (a string of digits)")
+        if account is not None and not (isinstance(account, str) and _ACCOUNT_ID.fullmatch(account)):
+            raise ControlError(400, "`account` must be an account ID (a string of 1 to 20 digits)")
         region = body.get("region")
-        if region is not None and region not in self.runtime.settings.topology.regions:
-            raise ControlError(400, f"unknown `region` {region!r}")
+        self._check_region(region)
         values.update(service=service, action=action, account_id=account, region=region)
         return values
 
@@ -367,13 +411,17 @@ class ControlPlane:
         _only_keys(body, set())
         with self.runtime.store.write() as conn:
             deleted = faults.delete_rules(conn)
+            shared.changed(conn)
         self.runtime.faults.forget()
         return {"deleted": deleted}
 
     def delete_fault(self, body: dict, rule_id: str) -> dict:
         _only_keys(body, set())
+        if len(rule_id) > 10 or int(rule_id) > MAX_RULE_ID:  # no rule has such an ID
+            raise ControlError(404, f"fault rule {rule_id[:40]} does not exist")
         with self.runtime.store.write() as conn:
             deleted = faults.delete_rules(conn, int(rule_id))
+            shared.changed(conn)
         self.runtime.faults.forget()
         if not deleted:
             raise ControlError(404, f"fault rule {rule_id} does not exist")
@@ -388,9 +436,10 @@ class ControlPlane:
     # --- pokes ---------------------------------------------------------------------------------
     def poke_instance(self, body: dict, instance_id: str) -> dict:
         _only_keys(body, {"state", "supports_cbs", "online_resize", "max_attach_count"})
+        _check_resource_id(instance_id, "instance")
         values = {}
         if "state" in body:
-            if body["state"] not in INSTANCE_STATES:
+            if not isinstance(body["state"], str) or body["state"] not in INSTANCE_STATES:
                 raise ControlError(400, f"unknown `state` {body['state']!r}; use one of "
                                    f"{list(INSTANCE_STATES)}")
             values["instance_state"] = body["state"]
@@ -412,6 +461,7 @@ class ControlPlane:
 
     def poke_disk(self, body: dict, disk_id: str) -> dict:
         _only_keys(body, {"dumping", "returnable", "snapshot_ability"})
+        _check_resource_id(disk_id, "disk")
         dumping = _flag(body, "dumping") if "dumping" in body else None
         flags = {flag: _flag(body, flag) for flag in ("returnable", "snapshot_ability") if flag in body}
         with self.runtime.store.write() as conn:
@@ -426,8 +476,9 @@ class ControlPlane:
 
     def poke_policy(self, body: dict, policy_id: str) -> dict:
         _only_keys(body, {"state"})
+        _check_resource_id(policy_id, "automatic snapshot policy")
         state = body.get("state")
-        if state is not None and state not in POLICY_STATES:
+        if state is not None and not (isinstance(state, str) and state in POLICY_STATES):
             raise ControlError(400, f"unknown `state` {state!r}; use one of {list(POLICY_STATES)}")
         with self.runtime.store.write() as conn:
             row = poke_policy(conn, policy_id, state=state)
@@ -438,9 +489,50 @@ class ControlPlane:
 
 def _limit(query: dict) -> int:
     limit = query.get("limit", "50")
-    if not (isinstance(limit, str) and limit.isdigit() and 0 < int(limit) <= 1000):
+    if not (isinstance(limit, str) and re.fullmatch(r"[0-9]{1,4}", limit)
+            and 0 < int(limit) <= 1000):
         raise ControlError(400, "`limit` must be a whole number from 1 to 1000")
     return int(limit)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_text(value, max_length: int) -> bool:
+    """A string the store takes: bounded, and without NUL (PostgreSQL refuses it)."""
+    return isinstance(value, str) and len(value) <= max_length and "\x00" not in value
+
+
+def _check_resource_id(resource_id: str, kind: str) -> None:
+    """An ID of a shape no resource has (a NUL, 5,000 characters) names none: 404, unread."""
+    if not _RESOURCE_ID.fullmatch(resource_id):
+        raise ControlError(404, f"{kind} {resource_id[:64]!r} does not exist")
+
+
+def _within_range(key: str, move):
+    """The clock's new state, or 400 when it would leave the times the API can show."""
+    try:
+        return move()
+    except ClockOutOfRange as failure:
+        raise ControlError(400, f"`{key}`: {failure}") from None
+
+
+def _imported_clock(clock) -> tuple[float, float] | None:
+    """(now, rate) of an exported clock to run on from, or None for a real clock (or none)."""
+    if clock is None:
+        return None
+    if not isinstance(clock, dict):
+        raise ControlError(400, "`clock` must be the exported clock: {\"now\", \"mode\", \"rate\"}")
+    if clock.get("mode") in (None, "real"):
+        return None
+    now, rate = clock.get("now"), clock.get("rate", 1.0)
+    if not (_is_number(now) and in_range(now)):
+        raise ControlError(400, f"`clock.now` must be epoch seconds within the clock's range "
+                           f"({format_time(EARLIEST)} to {format_time(LATEST)}, China time)")
+    if not (_is_number(rate) and 0 <= rate <= MAX_RATE):
+        raise ControlError(400, f"`clock.rate` must be a number from 0 to {MAX_RATE:g}")
+    return float(now), float(rate)
 
 
 def _number(body: dict, key: str, low: float, high: float, *, exclusive_low: bool = False):
@@ -486,15 +578,14 @@ def _duration(value, key: str) -> float:
 def _time(value) -> float:
     """Epoch seconds from a number, `YYYY-MM-DD HH:MM:SS` (China time, as the API shows times) or
     ISO 8601 with an offset."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
+    try:
+        if _is_number(value):
+            return float(value)
+        if isinstance(value, str):
             parsed = datetime.fromisoformat(value)
-        except ValueError:
-            pass
-        else:
             return (parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)).timestamp()
+    except (ValueError, OverflowError):  # not a time, or one before year 1 in UTC
+        pass
     raise ControlError(400, "`set` must be epoch seconds, `YYYY-MM-DD HH:MM:SS` (China time) or "
                        "ISO 8601")
 

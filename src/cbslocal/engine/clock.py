@@ -11,6 +11,7 @@ Signature timestamps are always checked against `wall()`, never the emulator's t
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,12 +19,52 @@ from datetime import datetime, timedelta, timezone
 
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
+# The times the clock may read. Every time the API shows is the clock's or derived from it, and
+# must format as `YYYY-MM-DD HH:MM:SS` — Python's dates end with 9999. Ending the range in 9000
+# leaves a thousand years for what is derived: a prepaid deadline (36 months on), a policy's next
+# firings (within 800 days, cbs/schedule.py), the snapshots' retention and the recycle bin.
+EARLIEST = 0.0  # 1970-01-01 00:00:00 UTC: the wall clock never reads less
+LATEST = datetime(9000, 1, 1, tzinfo=CHINA_TZ).timestamp()
+MAX_RATE = 100000.0  # virtual seconds per real second: a day in under a second
+
+
+class ClockOutOfRange(ValueError):
+    """A move that would take the clock out of [EARLIEST, LATEST]."""
+
+
+def in_range(epoch: float) -> bool:
+    return EARLIEST <= epoch <= LATEST  # False for NaN
+
+
+def clamped(epoch: float) -> float:
+    """`epoch` within the clock's range (NaN: its start)."""
+    return min(epoch, LATEST) if epoch >= EARLIEST else EARLIEST
+
+
+def _checked(epoch: float) -> float:
+    if not in_range(epoch):
+        raise ClockOutOfRange(f"the emulator's clock stays between {format_time(EARLIEST)} and "
+                              f"{format_time(LATEST)} (China time), the times the API can show")
+    return epoch
+
 
 @dataclass(frozen=True, slots=True)
 class ClockState:
     anchor_wall: float
     anchor_virtual: float
     rate: float
+
+    @classmethod
+    def loaded(cls, anchor_wall: float, anchor_virtual: float, rate: float, *,
+               wall=time.time) -> "ClockState":
+        """The state as stored, repaired if it reads outside the range or is not a number (a
+        data dir saved before the range was kept): then re-anchored now, at the nearest end."""
+        rate = float(rate) if 0 <= rate <= MAX_RATE else (MAX_RATE if rate > MAX_RATE else 0.0)
+        now = wall()
+        reading = anchor_virtual + (now - anchor_wall) * rate
+        if math.isfinite(anchor_wall) and in_range(anchor_virtual) and in_range(reading):
+            return cls(anchor_wall, anchor_virtual, rate)
+        return cls(now, clamped(reading) if not math.isnan(reading) else now, rate)
 
     @property
     def mode(self) -> str:
@@ -50,14 +91,16 @@ class Clock:
         s = self.state
         if s.rate == 1.0 and s.anchor_virtual == s.anchor_wall:
             return self._wall()
-        return s.anchor_virtual + (self._wall() - s.anchor_wall) * s.rate
+        # A scaled clock stops at the end of the range rather than run past what can be shown.
+        return clamped(s.anchor_virtual + (self._wall() - s.anchor_wall) * s.rate)
 
-    # Changes return the new state; the caller persists it (the store is the truth).
+    # Changes return the new state; the caller persists it (the store is the truth). A move out
+    # of the range raises ClockOutOfRange.
     def advanced(self, seconds: float) -> ClockState:
-        return ClockState(self._wall(), self.now() + seconds, self.state.rate)
+        return ClockState(self._wall(), _checked(self.now() + seconds), self.state.rate)
 
     def set_to(self, when: float) -> ClockState:
-        return ClockState(self._wall(), when, self.state.rate)
+        return ClockState(self._wall(), _checked(when), self.state.rate)
 
     def with_rate(self, rate: float) -> ClockState:
         return ClockState(self._wall(), self.now(), rate)

@@ -7,13 +7,14 @@ only knows when. A move is applied in the same transaction that deletes it, so i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+import time
+import weakref
 from itertools import groupby
 from typing import Any
 
 import orjson
-import weakref
 
 from sqlalchemy import Connection, Engine, delete, insert, select
 
@@ -158,42 +159,69 @@ def may_be_due(conn: Connection, now: float) -> bool:
 
 
 _NEXT_DUE = Prepared(select(transitions.c.due_at).order_by(transitions.c.due_at).limit(1))
-_DUE_BATCH = 500
+# Moves looked at a time: a batch applier (snapshots expiring together) gets up to this many.
+_PEEK = 50
+# How long one call of apply_due may keep applying moves (seconds of the process's own time)
+# before it lets the caller commit and answer others: a chunk, after which the state is
+# consistent (every move is applied whole or not at all) and more may still be due. A move that
+# does much at once splits itself (a policy firing over thousands of disks: cbs/policies.py).
+CHUNK_SECONDS = 0.01
 
 
 def next_due(conn: Connection) -> float | None:
     return _NEXT_DUE.scalar(conn)
 
 
-def apply_due(conn: Connection, now: float) -> int:
-    """Apply every move due at `now`, oldest first, including those that applying schedules
-    (a policy that fired daily over a week of virtual time); returns how many."""
-    applied = 0
+def apply_due(conn: Connection, now: float, *,
+              budget: float | None = CHUNK_SECONDS) -> tuple[int, bool]:
+    """Apply the moves due at `now`, oldest first, including those that applying schedules (a
+    policy that fired daily over a week of virtual time), for about `budget` seconds (None: until
+    none is due). Returns how many were applied and whether more may be due: the caller commits
+    this chunk, lets other work through, and calls again."""
+    started, applied = time.perf_counter(), 0
     while True:
-        rows = conn.execute(
-            select(transitions).where(transitions.c.due_at <= now)
-            .order_by(transitions.c.due_at, transitions.c.id).limit(_DUE_BATCH)).all()
-        # Deleted before they are applied: a move may schedule another, and SQLite may give the
-        # new row the ID of one deleted here (a rowid is reused), which must not go with them.
-        if rows:
-            conn.execute(delete(transitions).where(transitions.c.id.in_([r.id for r in rows])))
-        for kind, run in groupby(rows, key=lambda r: r.kind):
-            run = list(run)
-            if kind in _BATCH_APPLIERS and len(run) > 1:
-                _BATCH_APPLIERS[kind](conn, [(r.resource_id, orjson.loads(r.payload), r.due_at)
-                                             for r in run])
-                continue
-            for row in run:
-                _APPLIERS[row.kind](conn, row.resource_id, orjson.loads(row.payload), row.due_at)
-        applied += len(rows)
-        if not rows:
+        due = conn.execute(select(transitions).where(transitions.c.due_at <= now)
+                           .order_by(transitions.c.due_at, transitions.c.id).limit(_PEEK)).all()
+        if not due:  # (applying may have scheduled more that are due: a daily policy's next day)
             _watch(conn).known = False  # read it again at the next read
-            return applied
+            return applied, False
+        for run in _runs(due):
+            applied += _claim_and_apply(conn, run)
+            if budget is not None and time.perf_counter() - started >= budget:
+                return applied, True
+
+
+def _runs(rows: list) -> Iterator[list]:
+    """The moves in order: a batch applier's kind in runs, any other kind one by one (so that a
+    chunk can end after any of them)."""
+    for kind, run in groupby(rows, key=lambda r: r.kind):
+        if kind in _BATCH_APPLIERS:
+            yield list(run)
+        else:
+            yield from ([row] for row in run)
+
+
+def _claim_and_apply(conn: Connection, rows: list) -> int:
+    """Take the moves out of the table, then apply those this DELETE removed: the DELETE decides
+    who applies a move (with several processes, a row another transaction took is not returned).
+    Deleted before they are applied, too: a move may schedule another, and SQLite may give the new
+    row the ID of one deleted here."""
+    claimed = set(conn.execute(delete(transitions).where(
+        transitions.c.id.in_([r.id for r in rows])).returning(transitions.c.id)).scalars())
+    rows = [r for r in rows if r.id in claimed]
+    if len(rows) > 1:
+        _BATCH_APPLIERS[rows[0].kind](conn, [(r.resource_id, orjson.loads(r.payload), r.due_at)
+                                             for r in rows])
+    elif rows:
+        row = rows[0]
+        _APPLIERS[row.kind](conn, row.resource_id, orjson.loads(row.payload), row.due_at)
+    return len(rows)
 
 
 def load_clock(conn: Connection) -> ClockState | None:
     row = conn.execute(select(clock_table).where(clock_table.c.id == 1)).first()
-    return ClockState(row.anchor_wall, row.anchor_virtual, row.rate) if row else None
+    # Repaired if a damaged data dir holds a time out of the clock's range (engine/clock.py).
+    return ClockState.loaded(row.anchor_wall, row.anchor_virtual, row.rate) if row else None
 
 
 def save_clock(conn: Connection, state: ClockState) -> None:

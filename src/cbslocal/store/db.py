@@ -20,6 +20,11 @@ class DataDirInUse(RuntimeError):
     pass
 
 
+# Advisory lock keys of a shared PostgreSQL ("cbsl" and "cbsm" in ASCII).
+WRITE_LOCK = 0x6362736C  # taken by every write transaction: writers run one at a time
+MIGRATION_LOCK = 0x6362736D  # held while a process checks and migrates the schema
+
+
 class Store:
     """The one way into the database: `with store.write() as conn:` / `with store.read() as conn:`."""
 
@@ -30,12 +35,26 @@ class Store:
         self._local = threading.local()
 
     def migrate(self) -> None:
-        """Bring the schema to the current head; a data dir from an older version is upgraded."""
-        revision = self._current_revision()
-        if revision is None and not inspect(self.engine).get_table_names():
-            create_fresh(self.engine)
-        elif revision != HEAD_REVISION:
-            upgrade_to_head(self.engine)
+        """Bring the schema to the current head; a data dir from an older version is upgraded.
+        Processes starting together on one PostgreSQL take turns (the first one migrates)."""
+        with self._migration_turn():
+            revision = self._current_revision()
+            if revision is None and not inspect(self.engine).get_table_names():
+                create_fresh(self.engine)
+            elif revision != HEAD_REVISION:
+                upgrade_to_head(self.engine)
+
+    @contextlib.contextmanager
+    def _migration_turn(self) -> Iterator[None]:
+        if self.is_sqlite:  # one process per data dir (lock_data_dir)
+            yield
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
 
     def _current_revision(self) -> str | None:
         with self.engine.connect() as conn:
@@ -47,12 +66,20 @@ class Store:
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        """A transaction that may write. On SQLite it takes the write lock at BEGIN, so two
-        writers queue instead of failing halfway with SQLITE_BUSY."""
+        """A transaction that may write, run as if no other write ran at the same time: every
+        write of the emulator is serialised (docs/architecture.md, "Several processes").
+
+        SQLite takes its write lock at BEGIN, so two writers queue instead of failing halfway
+        with SQLITE_BUSY. PostgreSQL, shared by several processes, takes one advisory lock first
+        (held until COMMIT): in READ COMMITTED, every statement after it sees every write
+        committed before it, and none can commit meanwhile."""
         with self._connection() as conn:
             raw = conn.connection.dbapi_connection
             if self.is_sqlite:
                 raw.execute("BEGIN IMMEDIATE")
+            else:
+                _postgres_transaction(raw, read_only=False)
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
             try:
                 yield conn
             except BaseException:
@@ -68,20 +95,23 @@ class Store:
         """Reads that see one consistent state. On SQLite that needs no transaction: one server
         process owns the data dir (lock_data_dir) and one thread runs every transaction without
         yielding, so no write can land between two statements of a read. PostgreSQL, shared by
-        several processes, gets a real one."""
+        several processes, gets a real one: a read-only snapshot (REPEATABLE READ), so that a
+        page and its TotalCount come from the same moment."""
         return self._connection() if self.is_sqlite else self._read_transaction()
 
     @contextlib.contextmanager
     def _read_transaction(self) -> Iterator[Connection]:
         with self._connection() as conn:
+            _postgres_transaction(conn.connection.dbapi_connection, read_only=True)
             try:
                 yield conn
             finally:
                 conn.rollback()
 
     def lookup(self, query, **params):
-        """One row by one statement."""
-        with self.read() as conn:
+        """One row by one statement: consistent on its own, so on PostgreSQL it needs no
+        transaction of its own (one round trip instead of three)."""
+        with (self.read() if self.is_sqlite else self.autocommit()) as conn:
             return query.first(conn, **params)
 
     def lock_data_dir(self) -> None:
@@ -117,17 +147,49 @@ class Store:
         finally:
             local.busy = False
 
+    @contextlib.contextmanager
+    def autocommit(self) -> Iterator[Connection]:
+        """A connection outside any transaction: each statement commits on its own, in one round
+        trip (what the processes sharing a PostgreSQL check on every call: store/shared.py)."""
+        conn = getattr(self._local, "autocommit_conn", None)
+        if conn is None:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as pooled:
+                yield pooled
+            return
+        try:
+            yield conn
+        except DBAPIError:
+            self._local.autocommit_conn = None
+            conn.invalidate()
+            raise
+
     def pin_connection(self) -> None:
-        """Give the calling thread (the server's event loop) its own long-lived connection."""
+        """Give the calling thread (the server's event loop) its own long-lived connections."""
         self._local.conn = self.engine.connect()
         self._local.busy = False
+        if not self.is_sqlite:
+            self._local.autocommit_conn = self.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT")
 
     def dispose(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            self._local.conn = None
-            conn.close()
+        for name in ("conn", "autocommit_conn"):
+            conn = getattr(self._local, name, None)
+            if conn is not None:
+                setattr(self._local, name, None)
+                conn.close()
         self.engine.dispose()
+
+
+def _postgres_transaction(raw, *, read_only: bool) -> None:
+    """How the next transaction of a psycopg connection runs: reads in a snapshot, writes in READ
+    COMMITTED behind the write lock. Attributes, not statements: psycopg puts them in its BEGIN."""
+    import psycopg
+
+    if raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        raw.rollback()  # e.g. a pool's liveness ping left one open
+    raw.isolation_level = (psycopg.IsolationLevel.REPEATABLE_READ if read_only
+                           else psycopg.IsolationLevel.READ_COMMITTED)
+    raw.read_only = read_only
 
 
 def sqlite_url(data_dir: Path) -> str:

@@ -20,14 +20,18 @@ from cbslocal.store.db import Store
 MAX_BATCH = 64
 
 
+Work = Callable[[Connection, float], Any]  # (the transaction, the batch's now) → its answer
+
+
 class GroupCommitter:
-    def __init__(self, store: Store, before_batch: Callable[[Connection], None]):
+    def __init__(self, store: Store, before_batch: Callable[[Connection], float]):
         self.store = store
-        self.before_batch = before_batch  # e.g. apply due transitions, once per transaction
-        self._pending: list[tuple[Callable[[Connection], Any], asyncio.Future]] = []
+        # Once per transaction, e.g. apply due transitions; returns the batch's `now`.
+        self.before_batch = before_batch
+        self._pending: list[tuple[Work, asyncio.Future]] = []
         self._scheduled = False
 
-    async def run(self, work: Callable[[Connection], Any]) -> Any:
+    async def run(self, work: Work) -> Any:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._pending.append((work, future))
@@ -42,23 +46,14 @@ class GroupCommitter:
             asyncio.get_running_loop().call_soon(self._flush)
         else:
             self._scheduled = False
-        outcomes: list[tuple[bool, Any]] = []
         try:
             with self.store.write() as conn:
-                self.before_batch(conn)
-                raw = conn.connection.dbapi_connection
-                cursor = raw.cursor()
-                for work, _ in batch:
-                    cursor.execute("SAVEPOINT call")
-                    try:
-                        outcomes.append((True, work(conn)))
-                        cursor.execute("RELEASE SAVEPOINT call")
-                    except Exception as failure:  # answered to its own caller only
-                        cursor.execute("ROLLBACK TO SAVEPOINT call")
-                        cursor.execute("RELEASE SAVEPOINT call")
-                        outcomes.append((False, failure))
-                cursor.close()
-        except Exception as failure:  # the transaction itself failed: nobody's write is durable
+                now = self.before_batch(conn)
+                if len(batch) == 1:  # alone: a failure rolls the transaction back, no savepoint
+                    outcomes = [(True, batch[0][0](conn, now))]
+                else:
+                    outcomes = _each_in_its_savepoint(conn, now, [work for work, _ in batch])
+        except Exception as failure:  # the transaction failed: nobody's write is durable
             outcomes = [(False, failure)] * len(batch)
         for (_, future), (ok, value) in zip(batch, outcomes):
             if future.cancelled():
@@ -67,3 +62,23 @@ class GroupCommitter:
                 future.set_result(value)
             else:
                 future.set_exception(value)
+
+
+def _each_in_its_savepoint(conn: Connection, now: float, works: list[Work]) -> list[tuple[bool, Any]]:
+    """Run each call in a savepoint of its own: one that fails rolls back only its own changes
+    and is answered its own failure."""
+    outcomes: list[tuple[bool, Any]] = []
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        for work in works:
+            cursor.execute("SAVEPOINT call")
+            try:
+                outcomes.append((True, work(conn, now)))
+                cursor.execute("RELEASE SAVEPOINT call")
+            except Exception as failure:  # answered to its own caller only
+                cursor.execute("ROLLBACK TO SAVEPOINT call")
+                cursor.execute("RELEASE SAVEPOINT call")
+                outcomes.append((False, failure))
+    finally:
+        cursor.close()
+    return outcomes

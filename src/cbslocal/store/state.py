@@ -17,6 +17,8 @@ from cbslocal.store.tables import (accounts, api_keys, auto_snapshot_policies, c
                                    transitions)
 
 FORMAT, VERSION = "cbslocal-state", 1
+# Schemas whose exported tables are those of this one (0005 added only tables not exported).
+READABLE_SCHEMAS = frozenset({"0004", HEAD_REVISION})
 # In the order they go back in (what a row refers to comes first).
 TABLES = (accounts, api_keys, instances, disks, disk_tags, disk_attachments, snapshots,
           snapshot_shares, images, image_snapshots, auto_snapshot_policies, policy_disks,
@@ -84,7 +86,7 @@ def _check(document: dict) -> None:
     if document.get("version") != VERSION:
         raise ImportRefused(f"document version {document.get('version')!r}; this cbslocal reads "
                             f"version {VERSION}")
-    if document.get("schema") != HEAD_REVISION:
+    if document.get("schema") not in READABLE_SCHEMAS:
         raise ImportRefused(f"exported with schema {document.get('schema')!r}; this cbslocal has "
                             f"{HEAD_REVISION}: export and import with the same cbslocal version")
     tables = document.get("tables")

@@ -220,12 +220,36 @@ transitions = Table(
 )
 
 # The emulator's clock (one row): now = anchor_virtual + (wall - anchor_wall) * rate.
+# `generation` counts the changes of what every process serving the database must agree on (the
+# clock, the configuration, the timing, the fault rules): a process that sees it move re-reads
+# them (store/shared.py).
 clock = Table(
     "clock", metadata,
     Column("id", Integer, primary_key=True),
     Column("anchor_wall", Float, nullable=False),
     Column("anchor_virtual", Float, nullable=False),
     Column("rate", Float, nullable=False),
+    Column("generation", BigInteger, nullable=False, server_default="0"),
+)
+
+# Named settings shared by every process of one emulator (a JSON value each): the configuration
+# and timing in force and those a reset goes back to, the hash of the control plane's token.
+shared_settings = Table(
+    "shared_settings", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+# Request rates counted across processes (iam/throttle.py): the wall times of the admitted calls
+# of the last second (a JSON list), per account, action and region, and whether the latest call
+# was admitted (what the one statement that counts a call answers).
+request_rates = Table(
+    "request_rates", metadata,
+    Column("account_id", String(32), primary_key=True),
+    Column("action", String(64), primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("recent", Text, nullable=False),
+    Column("admitted", Boolean, nullable=False),
 )
 
 

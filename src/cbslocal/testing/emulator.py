@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,9 @@ class CbsLocal:
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="cbslocal-"))
         self.port = 0
         self.secret_id, self.secret_key = DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
+        # The control plane's token, given to the server (it replaces one a reused data dir has)
+        # and sent on every control call.
+        self.admin_token = secrets.token_urlsafe(32)
         self._server = self._thread = self._process = None
 
     # --- life ------------------------------------------------------------------------------------
@@ -67,7 +71,8 @@ class CbsLocal:
         from cbslocal.app import make_server
         from cbslocal.config import Settings, topology_from_file
 
-        settings = Settings(port=0, data_dir=self.data_dir, timing=self.timing, log_requests=False)
+        settings = Settings(port=0, data_dir=self.data_dir, timing=self.timing, log_requests=False,
+                            admin_token=self.admin_token)
         if self.config is not None:
             settings.topology = topology_from_file(Path(self.config))
         self._server, sock = make_server(settings)
@@ -87,7 +92,9 @@ class CbsLocal:
         if self.config is not None:
             args += ["--config", str(self.config)]
         self._log = open(self.data_dir / "server.log", "w+b")
-        self._process = subprocess.Popen(args, stdout=self._log, stderr=self._log)
+        # By the environment rather than an argument, which other users of the machine can read.
+        env = {**os.environ, "CBSLOCAL_ADMIN_TOKEN": self.admin_token}
+        self._process = subprocess.Popen(args, stdout=self._log, stderr=self._log, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
@@ -153,7 +160,8 @@ class CbsLocal:
     def control(self, method: str, path: str, body: dict | None = None) -> dict:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(f"{self.url}/_cbslocal{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json",
+                                                  "Authorization": f"Bearer {self.admin_token}"})
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
             with opener.open(request, timeout=600) as response:

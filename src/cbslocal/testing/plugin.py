@@ -9,6 +9,9 @@ Fixtures: `cbslocal` (the CbsLocal handle, reset before the test), `cbslocal_ses
 server without the reset), `cbs_client`, `cvm_client` (official SDK clients; install
 tencentcloud-sdk-python-cbs / -cvm). Options: --cbslocal-mode thread|subprocess (default thread),
 --cbslocal-timing instant|realistic (default instant), --cbslocal-config FILE.toml.
+
+The handle gives its server an admin token of its own and sends it on every control call; a test
+that calls the control plane itself sends `Authorization: Bearer {cbslocal.admin_token}`.
 """
 
 from __future__ import annotations
