@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,33 +49,6 @@ END = "<!-- END CONCURRENCY RESULTS -->"
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 SEED_DISKS = 1000
 ADVANCE_TARGET_P99_MS = 100.0
-
-SEQUENCE_LUA = r'''
-local slots, threads, counter = SLOTS, {}, 0
-setup = function(thread)
-  counter = counter + 1
-  thread:set("slot", counter)
-  table.insert(threads, thread)
-end
-init = function(args)
-  local s = slots[slot]
-  sequence = {}
-  for i, r in ipairs(s) do sequence[i] = wrk.format("POST", "/", r[1], r[2]) end
-  nxt, api_errors = 1, 0
-end
--- The next request follows the last reply (wrk may call request() without sending its result).
-request = function()
-  return sequence[nxt]
-end
-response = function(status, headers, body)
-  if status ~= 200 or string.find(body, '"Error"', 1, true) then
-    api_errors = api_errors + 1
-    if api_errors <= 3 then io.write("BENCHERROR " .. status .. " " .. nxt .. " " .. body .. "\n") end
-  end
-  nxt = nxt % #sequence + 1
-end
-'''
-
 
 def log(message: str) -> None:
     run.log(message)
@@ -174,13 +146,7 @@ def mixed_run(wrk: str, server: run.Server, connections: int, duration: float,
         attach = signed("AttachDisks", {"InstanceId": instance_id, "DiskIds": [disk_id]})
         detach = signed("DetachDisks", {"DiskIds": [disk_id]})
         slots.append([own, page, own, attach, own, zone_page, own, detach])
-    table = "{" + ", ".join("{" + ", ".join(run._lua_table(*r) for r in s) + "}" for s in slots) + "}"
-    done = run.WRK_DONE.replace("latency.mean, latency.max))", "latency.mean, latency.max))\n"
-                                "  local bad = 0\n  for _, t in ipairs(threads) do bad = bad + "
-                                "t:get(\"api_errors\") end\n"
-                                "  io.write(string.format(\"BENCHAPIERRORS %d\\n\", bad))")
-    script = workdir / "mixed.lua"
-    script.write_text(SEQUENCE_LUA.replace("SLOTS", table) + done)
+    script = run.sequence_script(slots, workdir / "mixed.lua")
     pids = process_tree(server.pid)
     server_before, pg_before = cpu_of(pids), cpu_of(postgres_pids())
     finished = subprocess.run(

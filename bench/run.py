@@ -473,7 +473,7 @@ def create_runs(wrk, workdir: Path, args) -> list[Run]:
 
 
 CYCLE_CONNECTIONS = (1, 8)
-CYCLE_LUA = r'''
+SEQUENCE_LUA = r'''
 local slots, threads, counter = SLOTS, {}, 0
 setup = function(thread)
   counter = counter + 1
@@ -482,17 +482,21 @@ setup = function(thread)
 end
 init = function(args)
   local s = slots[slot]
-  pair = {wrk.format("POST", "/", s[1][1], s[1][2]), wrk.format("POST", "/", s[2][1], s[2][2])}
+  sequence = {}
+  for i, r in ipairs(s) do sequence[i] = wrk.format("POST", "/", r[1], r[2]) end
   nxt, api_errors = 1, 0
 end
 -- The next request follows the last reply, not a count of request() calls: wrk may call
 -- request() once without sending what it returns.
 request = function()
-  return pair[nxt]
+  return sequence[nxt]
 end
 response = function(status, headers, body)
-  if status ~= 200 or string.find(body, '"Error"', 1, true) then api_errors = api_errors + 1 end
-  nxt = 3 - nxt
+  if status ~= 200 or string.find(body, '"Error"', 1, true) then
+    api_errors = api_errors + 1
+    if api_errors <= 3 then io.write("BENCHERROR " .. status .. " " .. nxt .. " " .. body .. "\n") end
+  end
+  nxt = nxt % #sequence + 1
 end
 '''
 
@@ -502,15 +506,16 @@ def _lua_table(headers: dict[str, str], body: bytes) -> str:
     return f"{{{{{pairs}}}, {_lua_string(body.decode())}}}"
 
 
-def cycle_script(slots: list[tuple[tuple[dict, bytes], tuple[dict, bytes]]], path: Path) -> Path:
-    """wrk, one connection per thread: thread i alternates the two requests of slots[i]
-    (attach, then detach); every reply that is not HTTP 200 without an Error is counted."""
-    table = "{" + ", ".join(f"{{{_lua_table(*a)}, {_lua_table(*d)}}}" for a, d in slots) + "}"
+def sequence_script(slots: list[list[tuple[dict, bytes]]], path: Path) -> Path:
+    """wrk, one connection per thread: thread i sends the requests of slots[i] in turn, again and
+    again; every reply that is not HTTP 200 without an Error is counted (BENCHAPIERRORS) and the
+    first three are printed (BENCHERROR)."""
+    table = "{" + ", ".join("{" + ", ".join(_lua_table(*r) for r in s) + "}" for s in slots) + "}"
     done = WRK_DONE.replace("latency.mean, latency.max))", "latency.mean, latency.max))\n"
                             "  local bad = 0\n  for _, t in ipairs(threads) do bad = bad + "
                             "t:get(\"api_errors\") end\n"
                             "  io.write(string.format(\"BENCHAPIERRORS %d\\n\", bad))")
-    path.write_text(CYCLE_LUA.replace("SLOTS", table) + done)
+    path.write_text(SEQUENCE_LUA.replace("SLOTS", table) + done)
     return path
 
 
@@ -543,7 +548,7 @@ def _cycle_run(wrk, server: Server, connections: int, args, workdir: Path) -> Ru
         detach = tc3.encode({"DiskIds": [disk_id]})
         slots.append(((tc3.signed_headers("AttachDisks", attach, host=host), attach),
                       (tc3.signed_headers("DetachDisks", detach, host=host), detach)))
-    script = cycle_script(slots, workdir / "cycle.lua")
+    script = sequence_script([list(pair) for pair in slots], workdir / "cycle.lua")
     base = PIN["wrk"] + [wrk, f"-t{connections}", f"-c{connections}", "--timeout", "10s", "-s",
                          str(script), "--latency", f"-d{int(args.duration)}s",
                          f"http://{host}/"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import uuid
 
 import pytest
@@ -38,18 +39,27 @@ def consistency_violations(server: Server) -> list:
 POSTGRES_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-@pytest.fixture
-def postgres_url():
-    """A database of the test's own on the machine's PostgreSQL (README: part of the test
+@contextlib.contextmanager
+def postgres_database(prefix: str = "cbslocal"):
+    """The URL of a database of its own on the machine's PostgreSQL (README: part of the test
     machine), dropped afterwards."""
     import psycopg
 
-    name = f"cbslocal_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def postgres_url():
+    """A database of the test's own (postgres_database)."""
+    with postgres_database() as url:
+        yield url
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -112,6 +113,18 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def wait_listening(self, timeout: float = 20.0) -> None:
+        """Until a connection to the server is accepted."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline or not self.alive():
+                    raise
+                time.sleep(0.01)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import socket
 import sqlite3
 import string
 import time
@@ -166,19 +165,6 @@ class Target:
         return rawsign.v1(secret_id, secret_key, **kwargs)
 
 
-def _wait_listening(server: Server, timeout: float = 20.0) -> None:
-    """The ready line can come before the socket listens: wait until a connection is accepted."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline or not server.alive():
-                raise
-            time.sleep(0.01)
-
-
 def _seed(server: Server) -> None:
     from tencentcloud.cbs.v20170312 import models
 
@@ -248,7 +234,7 @@ def _state(server: Server) -> dict:
 def target(tmp_path_factory):
     server = Server(tmp_path_factory.mktemp("bad-input") / "data", timing="instant").start()
     try:
-        _wait_listening(server)
+        server.wait_listening()
         account = server.control("POST", "/accounts", {"name": "bad-input"}).json()
         temp_key = server.control("POST", f"/accounts/{account['AccountId']}/keys",
                                   {"ttl": 3600}).json()

@@ -7,7 +7,6 @@ every example that may have changed it."""
 from __future__ import annotations
 
 import json
-import uuid
 from urllib.parse import quote, quote_from_bytes
 
 import pytest
@@ -16,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cbslocal.store.migrations import HEAD_REVISION
-from tests.e2e.conftest import POSTGRES_ADMIN_URL
+from tests.e2e.conftest import postgres_database
 from tests.e2e.server import Server
 from tests.e2e.test_lifecycle import World
 
@@ -99,22 +98,16 @@ def query_string(parts: list[tuple[str, str | bytes]]) -> str:
 
 
 @pytest.fixture(scope="module")
-def postgres_database():
-    """A database of this module's own on the machine's PostgreSQL, dropped afterwards."""
-    import psycopg
-
-    name = f"cbslocal_fuzz_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def module_database():
+    """A database of this module's own, dropped afterwards."""
+    with postgres_database("cbslocal_fuzz") as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def server(request, tmp_path_factory):
     """Both stores: PostgreSQL refuses what SQLite takes (a NUL, an integer beyond 32 bits)."""
-    url = request.getfixturevalue("postgres_database") if request.param == "postgresql" else None
+    url = request.getfixturevalue("module_database") if request.param == "postgresql" else None
     srv = Server(tmp_path_factory.mktemp("control-fuzz") / "data", database_url=url).start()
     yield srv
     srv.stop()

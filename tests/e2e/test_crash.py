@@ -22,7 +22,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-import pytest
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
 from tests.e2e.cluster import call

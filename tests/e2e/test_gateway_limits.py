@@ -45,21 +45,8 @@ def _start(data_dir, **environment: str) -> Server:
         for name, value in environment.items():
             patch.setenv(name, value)
         server = Server(data_dir, timing="instant").start()
-    _wait_listening(server)
+    server.wait_listening()
     return server
-
-
-def _wait_listening(server: Server, timeout: float = 20.0) -> None:
-    """The ready line can come before the socket listens: wait until a connection is accepted."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline or not server.alive():
-                raise
-            time.sleep(0.01)
 
 
 @pytest.fixture(scope="module")

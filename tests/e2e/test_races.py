@@ -15,6 +15,7 @@ import uuid
 import pytest
 
 from tests.e2e.cluster import OK, Cluster, at_once, call
+from tests.e2e.conftest import postgres_database
 from tests.e2e.server import ZONE
 
 TRIALS = int(os.environ.get("CBSLOCAL_RACE_TRIALS", "12"))
@@ -23,20 +24,11 @@ PROCESSES = 4
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
-    import psycopg
-
-    from tests.e2e.conftest import POSTGRES_ADMIN_URL
-
-    name = f"cbslocal_race_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    started = Cluster.start(tmp_path_factory.mktemp("race"), PROCESSES,
-                            f"postgresql://postgres@127.0.0.1:5432/{name}")
-    yield started
-    violations = started.check()
-    started.stop()
-    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_database("cbslocal_race") as url:
+        started = Cluster.start(tmp_path_factory.mktemp("race"), PROCESSES, url)
+        yield started
+        violations = started.check()
+        started.stop()
     assert violations == [], violations
 
 

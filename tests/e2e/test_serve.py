@@ -3,7 +3,6 @@ PostgreSQL; refused on SQLite)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -11,7 +10,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 
 from tests.e2e.cluster import call
 from tests.e2e.server import Server, clean_env

@@ -122,7 +122,7 @@ class Runtime:
             self.clock.state = ClockState(row.anchor_wall, row.anchor_virtual, row.rate)
             now = self.clock.now()
             due = row.next_due is not None and row.next_due <= now
-        if due:
+        if due and not self.catching_up:  # (a backlog is being worked through: see may_be_due)
             transitions.apply_due(conn, now)
         return now
 
@@ -134,12 +134,17 @@ class Runtime:
 
     async def settle(self) -> int:
         """Apply every due move, a chunk per transaction, letting other requests through between
-        chunks (a clock advance over thousands of disks never stalls the API)."""
+        chunks (a clock advance over thousands of disks never stalls the API). On PostgreSQL the
+        chunks run on a thread of their own: reads, each in its own snapshot on its own
+        connection, go on while a chunk waits for the database."""
         total = 0
         self.catching_up += 1
         try:
             while True:
-                applied, more = self.settle_chunk()
+                if self.store.is_sqlite:  # one thread runs every transaction (docs/architecture.md)
+                    applied, more = self.settle_chunk()
+                else:
+                    applied, more = await asyncio.to_thread(self.settle_chunk)
                 total += applied
                 if not more:
                     return total
