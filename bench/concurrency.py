@@ -176,6 +176,73 @@ def mixed_run(wrk: str, server: run.Server, connections: int, duration: float,
             "postgres_cpu_util": round(pg_cpu / seconds, 2), "errors": errors}
 
 
+# Where the time of a cbslocal process goes, from py-spy's samples: by the frame a sample ends in
+# (a call into the SQLite library shows as its Python caller)...
+_DOING = (
+    ("waiting for PostgreSQL (a round trip: the event loop waits too)",
+     lambda f: "psycopg/" in f and f.split(" (")[0].endswith("wait")),
+    ("the database driver otherwise", lambda f: "psycopg/" in f or "sqlite3" in f),
+    ("SQLAlchemy (building and running statements)", lambda f: "sqlalchemy/" in f),
+    ("validation and JSON (pydantic, orjson)", lambda f: "pydantic" in f or "orjson" in f),
+    ("cbslocal's own code", lambda f: "cbslocal/" in f),
+    ("HTTP and the event loop (uvicorn, httptools, asyncio)",
+     lambda f: any(m in f for m in ("uvicorn/", "httptools", "asyncio/"))),
+)
+# ... and by the phase of a call it was in (a sample counts in each phase its stack passes).
+_PHASES = (("the gateway: request shape and signature", "cbslocal/gateway/request.py"),
+           ("finding the API key", "find_key ("),
+           ("the shared-state check (PostgreSQL)", "Runtime.sync ("),
+           ("reads (DescribeDisks)", "_read (" ),
+           ("write batches (group commit: AttachDisks, DetachDisks)", "GroupCommitter._flush ("))
+
+
+def where_time_goes(collapsed: Path) -> dict:
+    """Shares (%) of the samples: by what the process was doing, and by phase of a call."""
+    doing, phases, total = {}, {}, 0
+    for line in collapsed.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        n, last = int(count), stack.rsplit(";", 1)[-1]
+        total += n
+        kind = next((name for name, test in _DOING if test(last)), "other (the standard library)")
+        doing[kind] = doing.get(kind, 0) + n
+        for name, mark in _PHASES:
+            if mark in stack:
+                phases[name] = phases.get(name, 0) + n
+
+    def share(counts: dict) -> dict:
+        return {k: round(100 * v / max(total, 1), 1)
+                for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
+    return {"samples": total, "doing": share(doing), "phases": share(phases)}
+
+
+def profiled(server: run.Server, seconds: float, out: Path):
+    """py-spy recording the server (its first worker with --workers) in the background, or None
+    when py-spy is not installed (`.venv/bin/pip install py-spy`)."""
+    py_spy = Path(sys.executable).parent / "py-spy"
+    if not py_spy.exists():
+        return None
+    target = process_tree(server.pid)[-1]
+    return subprocess.Popen([str(py_spy), "record", "-p", str(target), "-d", str(int(seconds)),
+                             "-r", "200", "-f", "raw", "--nolineno", "-o", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def profile_run(wrk: str, server: run.Server, connections: int, args, workdir: Path) -> dict | None:
+    """One more run of the mixed workload with py-spy sampling the server: where its time goes."""
+    out = workdir / "profile.txt"
+    spy = profiled(server, args.duration - 1, out)
+    if spy is None:
+        log("  (py-spy is not installed: no profile; .venv/bin/pip install py-spy)")
+        return None
+    mixed_run(wrk, server, connections, args.duration, workdir)
+    spy.wait()
+    found = where_time_goes(out)
+    log(f"  where the time goes (c={connections}): {found}")
+    return found
+
+
 def seed(server: run.Server, disks: int) -> None:
     def work(client: tc3.Client) -> None:
         for i in range(disks // 50):
@@ -196,6 +263,9 @@ def mixed_phase(wrk: str, workdir: Path, args) -> list[dict]:
                 measured = mixed_run(wrk, server, connections, args.duration, workdir)
                 measured.update(backend=backend, processes=workers)
                 results.append(measured)
+            if args.profile and workers == 1:
+                measured["profile"] = profile_run(wrk, server, max(args.connections), args,
+                                                  workdir)
                 log(f"  mixed {backend:<10} processes={workers} c={connections:<3} "
                     f"{measured['rps']:>8.0f} req/s ({measured['writes_per_s']:.0f} writes/s)  "
                     f"p50 {measured['p50_ms']:6.2f} ms  p99 {measured['p99_ms']:7.2f} ms  "
@@ -314,6 +384,18 @@ def render(data: dict) -> str:
                          f"{r['server_cpu_us_per_req']:.0f} | {r['postgres_cpu_us_per_req']:.0f} | "
                          f"{r['errors']} |")
         lines.append("")
+        for r in data["mixed"]:
+            if r.get("profile"):
+                p = r["profile"]
+                lines += [f"Where one {r['backend']} process's time goes at {r['connections']} "
+                          f"connections ({p['samples']} py-spy samples of the busy process):", "",
+                          "| doing | % | | phase of a call | % |", "|---|---|---|---|---|"]
+                doing, phases = list(p["doing"].items()), list(p["phases"].items())
+                for i in range(max(len(doing), len(phases))):
+                    d = doing[i] if i < len(doing) else ("", "")
+                    f = phases[i] if i < len(phases) else ("", "")
+                    lines.append(f"| {d[0]} | {d[1]} | | {f[0]} | {f[1]} |")
+                lines.append("")
     if data.get("advance"):
         lines += ["DescribeDisks of one disk by another client while the clock is advanced a day "
                   "at a time over a daily policy's bound disks (target: p99 < 100 ms):", "",
@@ -351,6 +433,8 @@ def main() -> None:
     parser.add_argument("--source", type=Path, default=None,
                         help="run the servers from this `src` directory (printed, not written)")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile one process of each backend with py-spy (if installed)")
     args = parser.parse_args()
     args.connections = [int(c) for c in args.connections.split(",")]
     args.workers = [int(w) for w in args.workers.split(",")]

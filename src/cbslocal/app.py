@@ -8,7 +8,7 @@ import errno
 import gc
 import logging
 
-from cbslocal.api.dispatch import Runtime, dispatch
+from cbslocal.api.dispatch import dispatch
 from cbslocal.api.services import build_registry
 from cbslocal.config import Settings
 from cbslocal.control.auth import prepare_token
@@ -18,6 +18,7 @@ from cbslocal.engine.clock import Clock
 from cbslocal.gateway.http import ApiEndpoint
 from cbslocal.iam import accounts
 from cbslocal.observe import RecentCalls, make_observer
+from cbslocal.runtime import Runtime
 from cbslocal.store.db import Store, sqlite_url
 
 log = logging.getLogger("cbslocal.app")
@@ -49,8 +50,7 @@ def build_runtime(settings: Settings, store: Store | None = None, *, publish: bo
         settings.generated_admin_token = prepare_token(store, settings.data_dir, settings.admin_token)
     runtime = Runtime(store=store, clock=clock, settings=settings, registry=build_registry())
     if publish:
-        runtime.publish(topology=settings.topology, timing=settings.timing_profile, initial=True,
-                        faults_changed=True)
+        runtime.publish(settings.topology, settings.timing_profile)
     else:
         runtime.sync()
     return runtime
@@ -95,6 +95,7 @@ class App:
             elif message["type"] == "lifespan.shutdown":
                 if self._engine_task:
                     self._engine_task.cancel()
+                self.runtime.close()
                 self.runtime.store.dispose()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -110,7 +111,7 @@ class App:
             await asyncio.sleep(interval)
             try:
                 next_due = runtime.sync()
-                if runtime.may_be_due(next_due, runtime.clock.now()):
+                if not runtime.catching_up and runtime.due(next_due, runtime.clock.now()):
                     await runtime.settle()
             except Exception:
                 log.exception("engine loop iteration failed")

@@ -414,7 +414,9 @@ def fault_firings(target: AdminTarget, limit: int) -> None:
 
 @admin.command()
 @click.argument("instance_id")
-@click.option("--state", default=None, help="Any InstanceState, e.g. SHUTDOWN.")
+@click.option("--state", default=None,
+              help="LAUNCH_FAILED, RUNNING, STOPPED or SHUTDOWN (states of an operation in "
+                   "progress come with the operation).")
 @click.option("--supports-cbs/--no-supports-cbs", default=None)
 @click.option("--online-resize/--no-online-resize", default=None)
 @click.option("--max-attach-count", type=int, default=None)

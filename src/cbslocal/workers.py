@@ -23,6 +23,8 @@ from cbslocal.config import Settings
 log = logging.getLogger("cbslocal.workers")
 # A worker that dies this soon after its start, this many times in a row, is not started again.
 EARLY_DEATH_SECONDS, EARLY_DEATHS_TO_GIVE_UP = 2.0, 5
+STOP_GRACE = 30  # seconds the workers have to stop after a stop signal
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 
 
 class WorkersRefused(ValueError):
@@ -57,7 +59,7 @@ class _Supervisor:
         self.early_deaths = 0
 
     def run(self) -> int:
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in _STOP_SIGNALS:
             signal.signal(signum, self._stop)
         for _ in range(self.workers):
             self._spawn()
@@ -84,14 +86,20 @@ class _Supervisor:
         return status
 
     def _spawn(self) -> None:
+        # Signals wait until the child has its own handlers: the parent's (stop every worker)
+        # must not run in a child.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         pid = os.fork()
         if pid == 0:
+            for signum in _STOP_SIGNALS:
+                signal.signal(signum, signal.SIG_DFL)  # uvicorn installs its own
+            _die_with_parent()
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
             os._exit(self._worker())
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         self.children[pid] = time.monotonic()
 
     def _worker(self) -> int:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, signal.SIG_DFL)  # uvicorn installs its own
         try:
             runtime = build_runtime(self.settings, publish=False)
             server, sock = make_server(self.settings, sock=self.sock, runtime=runtime)
@@ -103,9 +111,35 @@ class _Supervisor:
             return 1
 
     def _stop(self, _signum, _frame) -> None:
+        """Ask every worker to stop (they finish what they are answering); those still there
+        after STOP_GRACE seconds are killed."""
+        if not self.stopping:
+            signal.signal(signal.SIGALRM, self._kill_the_rest)
+            signal.alarm(STOP_GRACE)
         self.stopping = True
+        self._signal_all(signal.SIGTERM)
+
+    def _kill_the_rest(self, _signum, _frame) -> None:
+        log.error("workers still running %d s after the stop signal; killing them", STOP_GRACE)
+        self._signal_all(signal.SIGKILL)
+
+    def _signal_all(self, signum: int) -> None:
         for pid in list(self.children):
             try:
-                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, signum)
             except ProcessLookupError:
                 pass
+
+
+def _die_with_parent() -> None:
+    """A worker whose parent dies (even by SIGKILL) is sent SIGTERM (Linux); elsewhere it runs on
+    until stopped."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -54,6 +54,7 @@ def test_a_store_built_by_the_api_keeps_every_invariant(world):
     ("DELETE FROM disk_attachments WHERE disk_id = ?", "attached", "disk.instance_ids"),
     ("UPDATE disks SET disk_state = 'ATTACHED' WHERE disk_id = ?", "spare", "disk.state"),
     ("UPDATE disks SET disk_state = 'EXPANDING' WHERE disk_id = ?", "spare", "move.missing"),
+    ("UPDATE disks SET disk_state = 'PROVISIONING' WHERE disk_id = ?", "spare", "move.missing"),
     ("INSERT INTO transitions (kind, resource_id, account_id, region, due_at, payload) "
      "VALUES ('disk.resize', 'disk-zzzzzzzz', '100000000001', 'ap-guangzhou', 1e12, ?)", "{}",
      "move.resource"),
@@ -73,3 +74,15 @@ def test_each_kind_of_damage_is_named(world, statement, which, invariant):
     assert done.returncode == 1
     assert invariant in {v["invariant"] for v in json.loads(done.stdout)["violations"]}
     server.stop()  # damaged on purpose: the fixture's own check would fail
+
+
+def test_usage_over_a_lowered_quota_is_a_warning_not_a_violation(world):
+    """The operator may lower a quota below what is in use: the checker says so, apart."""
+    server, _instance_id, attached, _spare = world
+    call(server, "CreateSnapshot", DiskId=attached)  # its second
+    assert server.control("POST", "/config", {"limits": {"snapshots_per_disk": 1}}).status_code == 200
+    answer = server.control("GET", "/check").json()
+    assert answer["violations"] == []
+    assert {w["invariant"] for w in answer["warnings"]} == {"quota.snapshots_per_disk"}
+    done = admin(server, "check")
+    assert done.returncode == 0, done.stdout

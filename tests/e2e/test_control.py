@@ -326,6 +326,8 @@ def test_disk_pokes_reach_the_seed_codes(world):
 @pytest.mark.parametrize("path, body, status, words", [
     ("/instances/ins-00000000", {"state": "RUNNING"}, 404, ["ins-00000000"]),
     ("/instances/{ins}", {"state": "NAPPING"}, 400, ["NAPPING"]),
+    # an operation's own state would never end (the consistency checker's move.missing)
+    ("/instances/{ins}", {"state": "STOPPING"}, 400, ["STOPPING", "progress"]),
     ("/instances/{ins}", {"supports_cbs": "no"}, 400, ["supports_cbs"]),
     ("/instances/{ins}", {"max_attach_count": 1000}, 400, ["max_attach_count"]),
     ("/instances/{ins}", {"color": "red"}, 400, ["color"]),

@@ -114,3 +114,25 @@ def test_due_moves_go_on_when_a_process_dies(tmp_path, postgres_url):
         assert cluster.check(1) == []
     finally:
         cluster.stop()
+
+
+def test_an_instance_going_keeps_a_shareable_disks_detach_from_another(fresh_server):
+    """A shareable disk on two instances, detaching from one while the other is destroyed: the
+    detach still happens (it once went with the destroyed instance's moves, leaving the disk
+    ATTACHED for good)."""
+    server = fresh_server
+    first, second = call(server, "RunInstances", Placement={"Zone": "ap-guangzhou-3"},
+                         ImageId="img-pmqg1cw7", InstanceType="S5.MEDIUM4",
+                         InstanceCount=2).InstanceIdSet
+    disk_id = call(server, "CreateDisks", Placement={"Zone": "ap-guangzhou-3"}, Shareable=True,
+                   DiskChargeType="POSTPAID_BY_HOUR", DiskType="CLOUD_SSD", DiskSize=20).DiskIdSet[0]
+    for instance_id in (first, second):
+        call(server, "AttachDisks", DiskIds=[disk_id], InstanceId=instance_id)
+    server.control("POST", "/timing", {"durations": {"disk.detach": 3600}})
+    call(server, "DetachDisks", DiskIds=[disk_id], InstanceId=second)
+    call(server, "TerminateInstances", InstanceIds=[first])
+    shown = call(server, "DescribeDisks", DiskIds=[disk_id]).DiskSet[0]
+    assert (shown.DiskState, shown.InstanceIdList) == ("DETACHING", [second])
+    assert server.control("POST", "/clock", {"advance": "2h"}).status_code == 200
+    shown = call(server, "DescribeDisks", DiskIds=[disk_id]).DiskSet[0]
+    assert (shown.DiskState, shown.InstanceIdList) == ("UNATTACHED", [])

@@ -227,12 +227,25 @@ def release_instance_disks(conn, instance_id: str) -> None:
     for row in rows:
         if row.disk_id in doomed:
             continue
-        conn.execute(delete(transitions).where(transitions.c.resource_id == row.disk_id,
-                                               transitions.c.kind.in_((ATTACH, DETACH))))
+        still_moving = _forget_moves_with(conn, row.disk_id, instance_id)
         conn.execute(delete(disk_attachments).where(disk_attachments.c.disk_id == row.disk_id,
                                                     disk_attachments.c.instance_id == instance_id))
+        if still_moving:  # with another instance: it keeps its state until that move is done
+            show_attachments(conn, row.disk_id)
+            continue
         for state in (ds.ATTACHING, ds.DETACHING, ds.ATTACHED):
             show_attachments(conn, row.disk_id, from_state=state)
+
+
+def _forget_moves_with(conn, disk_id: str, instance_id: str) -> int:
+    """Forget the disk's attach and detach in progress with that instance; a shareable disk's
+    others, with other instances, go on: returns how many."""
+    moves = conn.execute(select(transitions.c.id, transitions.c.payload).where(
+        transitions.c.resource_id == disk_id, transitions.c.kind.in_((ATTACH, DETACH)))).all()
+    gone = [m.id for m in moves if orjson.loads(m.payload).get("instance_id") == instance_id]
+    if gone:
+        conn.execute(delete(transitions).where(transitions.c.id.in_(gone)))
+    return len(moves) - len(gone)
 
 
 def instance_disks(conn, instance_ids: list[str]) -> dict[str, list]:

@@ -1,6 +1,7 @@
 """The consistency checker (`cbslocal admin check`, `GET /_cbslocal/check`): every invariant the
 store must keep, whatever happened to it — races between processes, a crash halfway, a bug — each
-violation listed with the resource it is about.
+violation listed with the resource it is about. Usage over the quotas as configured now is listed
+apart, as warnings: lowering a quota below what is in use is the operator's right.
 
 The checks read the whole store; they are for operators and tests (the race and crash suites run
 them at the end), not for the request path.
@@ -43,6 +44,7 @@ class Violation:
 Check = Callable[[Connection, Topology], Iterator[Violation]]
 DEFAULT_ATTACH_LIMIT = 20  # data disks per instance (cbs-behavior.md §8.2)
 _CHECKS: list[Check] = []
+_WARNINGS: list[Check] = []
 
 
 def _check(fn: Check) -> Check:
@@ -50,14 +52,29 @@ def _check(fn: Check) -> Check:
     return fn
 
 
-def check(conn: Connection, topology: Topology) -> list[Violation]:
-    """Every violation of every invariant, in a stable order."""
-    found = [v for fn in _CHECKS for v in fn(conn, topology)]
+def _warning(fn: Check) -> Check:
+    _WARNINGS.append(fn)
+    return fn
+
+
+@dataclass(frozen=True)
+class Report:
+    violations: list[Violation]
+    warnings: list[Violation]
+
+
+def check(conn: Connection, topology: Topology) -> Report:
+    """Every violation of every invariant, and every warning, each in a stable order."""
+    return Report(_run(_CHECKS, conn, topology), _run(_WARNINGS, conn, topology))
+
+
+def _run(checks: list[Check], conn: Connection, topology: Topology) -> list[Violation]:
+    found = [v for fn in checks for v in fn(conn, topology)]
     return sorted(found, key=lambda v: (v.invariant, v.resource, v.detail))
 
 
 def invariant_names() -> list[str]:
-    return [fn.__name__.lstrip("_") for fn in _CHECKS]
+    return [fn.__name__.lstrip("_") for fn in _CHECKS + _WARNINGS]
 
 
 # --- attachments -----------------------------------------------------------------------------------
@@ -293,6 +310,23 @@ _WAITING = [
 
 
 @_check
+def _disks_being_created_will_be(conn, _topology) -> Iterator[Violation]:
+    """A disk being created (PROVISIONING, not listed yet) has the move that creates it, or
+    belongs to an instance being launched, which lists it when it runs."""
+    pending = {(row.kind, row.resource_id) for row in conn.execute(
+        select(transitions.c.kind, transitions.c.resource_id))}
+    launching = {row.disk_id for row in conn.execute(
+        select(disk_attachments.c.disk_id).join(
+            instances, instances.c.instance_id == disk_attachments.c.instance_id)
+        .where(instances.c.instance_state == cvm.PENDING))}
+    for disk_id in conn.execute(select(disks.c.disk_id).where(
+            disks.c.disk_state == ds.PROVISIONING)).scalars():
+        if ("disk.create", disk_id) not in pending and disk_id not in launching:
+            yield Violation("move.missing", disk_id,
+                            "PROVISIONING, with no disk.create pending and no instance launching")
+
+
+@_check
 def _waiting_resources_have_moves(conn, _topology) -> Iterator[Violation]:
     """A resource in a transitional state has the move that ends it (else it would stay so
     forever), and at most one of each kind."""
@@ -318,9 +352,10 @@ def _resources_have_owners(conn, _topology) -> Iterator[Violation]:
                 yield Violation("owner.account", row[0], f"owned by {row.account_id}, not an account")
 
 
-@_check
+@_warning
 def _quotas_hold(conn, topology) -> Iterator[Violation]:
-    """What is used stays within the quotas (as configured now)."""
+    """What is used stays within the quotas as configured now (a warning: a quota lowered below
+    what is in use, or stock bought with an instance, which RunInstances does not count yet)."""
     limits = topology.limits
     over = conn.execute(select(disks.c.disk_id, disks.c.snapshot_count).where(
         disks.c.snapshot_count > limits.snapshots_per_disk)).all()

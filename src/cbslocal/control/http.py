@@ -16,13 +16,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cbslocal import __version__
 from cbslocal.api import faults
-from cbslocal.api.dispatch import Runtime
+from cbslocal.runtime import Runtime, stored_timing, timing_json
 from cbslocal.cbs import invariants
 from cbslocal.cbs.disk_state import poke_disk
 from cbslocal.cbs.policies import ISOLATED, NORMAL, poke_policy
 from cbslocal.config import Topology, merged
 from cbslocal.control import auth
-from cbslocal.cvm.model import INSTANCE_STATES, poke_instance
+from cbslocal.cvm.model import POKABLE_STATES, poke_instance
 from cbslocal.engine.clock import (CHINA_TZ, EARLIEST, LATEST, MAX_RATE, ClockOutOfRange,
                                    ClockState, format_time, in_range)
 from cbslocal.engine import transitions
@@ -127,8 +127,9 @@ class ControlPlane:
         """The consistency checker: every invariant of the store, and each violation found."""
         _only_keys(body, set())
         with self.runtime.store.read() as conn:
-            found = invariants.check(conn, self.runtime.settings.topology)
-        return {"violations": [v.as_json() for v in found],
+            report = invariants.check(conn, self.runtime.settings.topology)
+        return {"violations": [v.as_json() for v in report.violations],
+                "warnings": [v.as_json() for v in report.warnings],
                 "invariants": invariants.invariant_names()}
 
     def health(self, _body: dict) -> dict:
@@ -174,21 +175,29 @@ class ControlPlane:
         account, region = body.get("account"), body.get("region")
         self._check_region(region)
         runtime = self.runtime
-        with runtime.store.write() as conn:
+        everything = account is None and region is None
+
+        def wipe(conn) -> dict:
+            # One transaction: another process's call lands before all of it or after it.
             if account is not None and not self._account_exists(conn, account):
                 raise ControlError(404, f"account {account!r} does not exist")
             removed = delete_resources(conn, account, region)
             forget_lost_copies(conn)
             transitions.rows_changed(conn)
-            if account is None and region is None:
+            if everything:
                 faults.delete_rules(conn)
                 faults.clear_firings(conn)
                 accounts.forget_accounts(conn)
                 accounts.ensure_default_account(conn, runtime.clock.wall())
-        if account is None and region is None:
-            runtime.set_clock(runtime.clock.real())
-            topology, timing = runtime.initial()
-            runtime.publish(topology=topology, timing=timing, faults_changed=True)
+                runtime.set_clock(runtime.clock.real(), conn)
+                for current, initial in ((shared.CONFIG, shared.CONFIG_INITIAL),
+                                         (shared.TIMING, shared.TIMING_INITIAL)):
+                    value = shared.get(conn, initial)
+                    if value is not None:
+                        shared.put(conn, current, value)
+            return removed
+        removed = runtime.change_shared(wipe)
+        if everything:
             runtime.throttle.reset()
             self.recent.clear()
         return {"removed": removed}
@@ -276,9 +285,11 @@ class ControlPlane:
         (running on from there at the same rate; a real clock stays real)."""
         runtime = self.runtime
         clock = _imported_clock(body.get("clock"))  # checked before anything goes in
-        with runtime.store.write() as conn:
+
+        def load(conn) -> dict:
+            # One transaction with the clock: no process applies the moves on the old clock.
             try:
-                inserted = state.import_(conn, body)
+                inserted = state.import_(conn, body, known_kinds=transitions.known_kinds())
             except state.ImportRefused as failure:
                 raise ControlError(409 if "not empty" in str(failure) else 400, str(failure)) from None
             except (TypeError, OverflowError) as failure:  # a value no column takes: all rolls back
@@ -286,11 +297,11 @@ class ControlPlane:
                                    f"({type(failure).__name__}: {str(failure)[:200]})") from None
             accounts.keys_changed(conn)
             transitions.rows_changed(conn)
-            shared.changed(conn)  # fault rules came in: every process reads them again
-        if clock is not None:
-            now, rate = clock
-            runtime.set_clock(ClockState(runtime.clock.wall(), now, rate))
-        runtime.faults.forget()
+            if clock is not None:
+                now, rate = clock
+                runtime.set_clock(ClockState(runtime.clock.wall(), now, rate), conn)
+            return inserted
+        inserted = runtime.change_shared(load)  # (fault rules came in: every process reads them)
         return {"inserted": inserted, "clock": self.read_clock({})}
 
     # --- configuration -------------------------------------------------------------------------
@@ -303,13 +314,15 @@ class ControlPlane:
         a value replaces); the result is checked as a whole and takes effect for the next call."""
         if not body:
             raise ControlError(400, "give the tables to change, e.g. {\"limits\": {…}}")
-        settings = self.runtime.settings
-        try:
-            topology = Topology.from_mapping(merged(settings.topology.source, body))
-        except ValueError as failure:
-            raise ControlError(400, str(failure)) from None
-        self.runtime.publish(topology=topology)
-        return {"config": topology.source}
+
+        def change(conn) -> None:  # over the configuration as stored: no other change is lost
+            try:
+                topology = Topology.from_mapping(merged(shared.get(conn, shared.CONFIG), body))
+            except ValueError as failure:
+                raise ControlError(400, str(failure)) from None
+            shared.put(conn, shared.CONFIG, topology.source)
+        self.runtime.change_shared(change)
+        return {"config": self.runtime.settings.topology.source}
 
     # --- timing --------------------------------------------------------------------------------
     def read_timing(self, body: dict) -> dict:
@@ -322,20 +335,22 @@ class ControlPlane:
         _only_keys(body, {"profile", "durations"})
         if not body:
             raise ControlError(400, "give `profile` and/or `durations`")
-        base = self.runtime.timing
-        if "profile" in body:
-            if not isinstance(body["profile"], str) or body["profile"] not in PROFILES:
-                raise ControlError(400, f"unknown `profile` {body['profile']!r}; use one of "
-                                   f"{sorted(PROFILES)}")
-            base = PROFILES[body["profile"]]
+        if "profile" in body and (not isinstance(body["profile"], str)
+                                  or body["profile"] not in PROFILES):
+            raise ControlError(400, f"unknown `profile` {body['profile']!r}; use one of "
+                               f"{sorted(PROFILES)}")
         durations = body.get("durations", {})
         if not isinstance(durations, dict):
             raise ControlError(400, "`durations` must be an object of transition → seconds")
-        try:
-            timing = with_durations(base, durations)
-        except ValueError as failure:
-            raise ControlError(400, f"durations: {failure}") from None
-        self.runtime.publish(timing=timing)
+
+        def change(conn) -> None:  # over the timing as stored: no other change is lost
+            base = (PROFILES[body["profile"]] if "profile" in body
+                    else stored_timing(conn) or self.runtime.timing)
+            try:
+                shared.put(conn, shared.TIMING, timing_json(with_durations(base, durations)))
+            except ValueError as failure:
+                raise ControlError(400, f"durations: {failure}") from None
+        self.runtime.change_shared(change)
         return self.read_timing({})
 
     # --- recent calls --------------------------------------------------------------------------
@@ -372,11 +387,8 @@ class ControlPlane:
                       remaining=_whole(body, "times", 1, 10**9),
                       probability=_number(body, "probability", 0, 1, exclusive_low=True),
                       seed=_whole(body, "seed", 0, 2**62))
-        with self.runtime.store.write() as conn:
-            rule = faults.add_rule(conn, self.runtime.clock.now(), **values)
-            shared.changed(conn)
-        self.runtime.faults.forget()
-        return rule
+        return self.runtime.change_shared(
+            lambda conn: faults.add_rule(conn, self.runtime.clock.now(), **values))
 
     def _fault_matchers(self, body: dict) -> dict:
         registry = self.runtime.registry
@@ -409,20 +421,13 @@ class ControlPlane:
 
     def delete_faults(self, body: dict) -> dict:
         _only_keys(body, set())
-        with self.runtime.store.write() as conn:
-            deleted = faults.delete_rules(conn)
-            shared.changed(conn)
-        self.runtime.faults.forget()
-        return {"deleted": deleted}
+        return {"deleted": self.runtime.change_shared(faults.delete_rules)}
 
     def delete_fault(self, body: dict, rule_id: str) -> dict:
         _only_keys(body, set())
         if len(rule_id) > 10 or int(rule_id) > MAX_RULE_ID:  # no rule has such an ID
             raise ControlError(404, f"fault rule {rule_id[:40]} does not exist")
-        with self.runtime.store.write() as conn:
-            deleted = faults.delete_rules(conn, int(rule_id))
-            shared.changed(conn)
-        self.runtime.faults.forget()
+        deleted = self.runtime.change_shared(lambda conn: faults.delete_rules(conn, int(rule_id)))
         if not deleted:
             raise ControlError(404, f"fault rule {rule_id} does not exist")
         return {"deleted": deleted}
@@ -439,9 +444,10 @@ class ControlPlane:
         _check_resource_id(instance_id, "instance")
         values = {}
         if "state" in body:
-            if not isinstance(body["state"], str) or body["state"] not in INSTANCE_STATES:
-                raise ControlError(400, f"unknown `state` {body['state']!r}; use one of "
-                                   f"{list(INSTANCE_STATES)}")
+            if not isinstance(body["state"], str) or body["state"] not in POKABLE_STATES:
+                raise ControlError(400, f"`state` {body['state']!r} cannot be set; use one of "
+                                   f"{list(POKABLE_STATES)} (a state of an operation in "
+                                   "progress comes with the operation: it would never end)")
             values["instance_state"] = body["state"]
         for flag in ("supports_cbs", "online_resize"):
             if flag in body:

@@ -3,7 +3,7 @@ actions and the disk actions need."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from cbslocal import ids
 from cbslocal.api import errors
@@ -12,6 +12,7 @@ from cbslocal.api.errors import ApiError
 from cbslocal.engine import transitions
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import disk_attachments, instances
+from cbslocal.store.tables import transitions as transitions_table
 
 PENDING, LAUNCH_FAILED, RUNNING, STOPPED = "PENDING", "LAUNCH_FAILED", "RUNNING", "STOPPED"
 STARTING, STOPPING, REBOOTING = "STARTING", "STOPPING", "REBOOTING"
@@ -20,6 +21,11 @@ INSTANCE_STATES = (PENDING, LAUNCH_FAILED, RUNNING, STOPPED, STARTING, STOPPING,
                    SHUTDOWN, TERMINATING)
 # Disks can be attached to and detached from an instance only in these states.
 TAKES_DISKS = frozenset({RUNNING, STOPPED})
+# States an operation in progress holds, each ended by a move (cvm/instances.py).
+IN_PROGRESS = {PENDING: "instance.launch", STARTING: "instance.start", STOPPING: "instance.stop",
+               REBOOTING: "instance.reboot", TERMINATING: "instance.terminate"}
+# The states the control plane may set (cbs-behavior.md §9): one in progress would never end.
+POKABLE_STATES = tuple(state for state in INSTANCE_STATES if state not in IN_PROGRESS)
 
 
 def find_instances(ctx: Context, instance_ids: list[str]) -> dict:
@@ -100,8 +106,13 @@ def begin_move(ctx: Context, instance_id: str, from_state: str, via_state: str, 
 
 
 def poke_instance(conn, instance_id: str, **values):
-    """Set what no API call can (the control plane, cbs-behavior.md §9): the instance's state or
-    its flags (supports_cbs, online_resize, max_attach_count). The updated row, or None."""
+    """Set what no API call can (the control plane, cbs-behavior.md §9): the instance's state (one
+    of POKABLE_STATES: the operation in progress, if any, ends there) or its flags (supports_cbs,
+    online_resize, max_attach_count). The updated row, or None."""
     if values:
         conn.execute(update(instances).where(instances.c.instance_id == instance_id).values(**values))
+    if "instance_state" in values:
+        conn.execute(delete(transitions_table).where(
+            transitions_table.c.resource_id == instance_id,
+            transitions_table.c.kind.in_(list(IN_PROGRESS.values()))))
     return conn.execute(select(instances).where(instances.c.instance_id == instance_id)).first()

@@ -34,6 +34,11 @@ def on(kind: str) -> Callable[[Applier], Applier]:
     return register
 
 
+def known_kinds() -> frozenset[str]:
+    """Every kind of move something applies (a state import takes no other)."""
+    return frozenset(_APPLIERS)
+
+
 # A move of a kind that comes due by the thousand (a policy's snapshots expiring together) may be
 # applied a run at a time: fn(conn, [(resource_id, payload, due_at), ...]).
 BatchApplier = Callable[[Connection, list], None]
@@ -128,8 +133,10 @@ class _DueWatch:
         self.trusted = trusted
         self.earliest: float | None = None
         self.known = False
+        self.scheduled = 0  # moves scheduled through this process so far (apply_due looks)
 
     def lower(self, due_at: float) -> None:
+        self.scheduled += 1
         if self.known and (self.earliest is None or due_at < self.earliest):
             self.earliest = due_at
 
@@ -178,17 +185,20 @@ def apply_due(conn: Connection, now: float, *,
     policy that fired daily over a week of virtual time), for about `budget` seconds (None: until
     none is due). Returns how many were applied and whether more may be due: the caller commits
     this chunk, lets other work through, and calls again."""
-    started, applied = time.perf_counter(), 0
+    started, applied, watch = time.perf_counter(), 0, _watch(conn)
     while True:
         due = conn.execute(select(transitions).where(transitions.c.due_at <= now)
                            .order_by(transitions.c.due_at, transitions.c.id).limit(_PEEK)).all()
         if not due:  # (applying may have scheduled more that are due: a daily policy's next day)
-            _watch(conn).known = False  # read it again at the next read
+            watch.known = False  # read it again at the next read
             return applied, False
         for run in _runs(due):
+            scheduled = watch.scheduled
             applied += _claim_and_apply(conn, run)
             if budget is not None and time.perf_counter() - started >= budget:
                 return applied, True
+            if watch.scheduled != scheduled:
+                break  # a move it scheduled may be due before the rest looked at: look again
 
 
 def _runs(rows: list) -> Iterator[list]:

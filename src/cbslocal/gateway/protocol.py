@@ -34,6 +34,9 @@ HEADER_TIMEOUT = 10.0
 # The largest body (10 MB, TC3) in 60 s is about 170 KiB/s: far below any link a client of a local
 # emulator uses, while a client dripping a body is cut off within a minute.
 BODY_TIMEOUT = 60.0
+# Beyond it, a large body gets a second per MiB (a 1 GiB state import, about 17 minutes): a client
+# must send at least this fast.
+MIN_BODY_RATE = 1024 * 1024
 
 HEADER_TIMEOUT_VARIABLE = "CBSLOCAL_HEADER_TIMEOUT"  # hidden: tests shorten the timeouts with them
 BODY_TIMEOUT_VARIABLE = "CBSLOCAL_BODY_TIMEOUT"
@@ -115,8 +118,15 @@ class GatewayProtocol(HttpToolsProtocol):
             # timer starts when its turn comes (on_response_complete).
             self._disarm()
         else:
-            self._arm(self.body_timeout, self._body_timed_out)
+            self._arm(self._body_time(self.headers), self._body_timed_out)
         super().on_headers_complete()
+
+    def _body_time(self, headers) -> float:
+        """BODY_TIMEOUT, and longer for a large body at MIN_BODY_RATE (the control plane takes a
+        state document of up to 1 GiB)."""
+        declared = next((value for name, value in headers if name == b"content-length"), b"")
+        size = int(declared) if declared.isdigit() and len(declared) < 16 else 0
+        return self.body_timeout + size / MIN_BODY_RATE
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -132,7 +142,7 @@ class GatewayProtocol(HttpToolsProtocol):
             return
         if self._answering():
             if self.cycle.more_body:  # the pipelined request now being served awaits its body
-                self._arm(self.body_timeout, self._body_timed_out)
+                self._arm(self._body_time(self.cycle.scope["headers"]), self._body_timed_out)
         elif self._awaiting_head:  # idle: the next request's head is due from now
             self._arm(self.header_timeout, self._header_timed_out)
 

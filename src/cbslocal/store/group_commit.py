@@ -10,7 +10,7 @@ arrival, as if they had run alone.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from sqlalchemy import Connection
@@ -24,44 +24,51 @@ Work = Callable[[Connection, float], Any]  # (the transaction, the batch's now) 
 
 
 class GroupCommitter:
-    def __init__(self, store: Store, before_batch: Callable[[Connection], float]):
+    def __init__(self, store: Store, before_batch: Callable[[Connection], float],
+                 run_write: Callable[..., Awaitable[Any]]):
         self.store = store
         # Once per transaction, e.g. apply due transitions; returns the batch's `now`.
         self.before_batch = before_batch
+        # Where the transaction runs (runtime.Writer: inline, or the process's writer thread).
+        self.run_write = run_write
         self._pending: list[tuple[Work, asyncio.Future]] = []
-        self._scheduled = False
+        self._draining: asyncio.Task | None = None  # (held: a task nobody holds may be collected)
 
     async def run(self, work: Work) -> Any:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._pending.append((work, future))
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._flush)
+        if self._draining is None:
+            self._draining = loop.create_task(self._drain())
         return await future
 
-    def _flush(self) -> None:
-        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-        if self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)
-        else:
-            self._scheduled = False
+    async def _drain(self) -> None:
+        """Batch after batch until none waits: the calls that arrive while one commits form the
+        next."""
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                outcomes = await self.run_write(self._commit, [work for work, _ in batch])
+                for (_, future), (ok, value) in zip(batch, outcomes):
+                    if future.cancelled():
+                        continue
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(value)
+                await asyncio.sleep(0)  # let the loop read what arrived meanwhile
+        finally:
+            self._draining = None
+
+    def _commit(self, works: list[Work]) -> list[tuple[bool, Any]]:
         try:
             with self.store.write() as conn:
                 now = self.before_batch(conn)
-                if len(batch) == 1:  # alone: a failure rolls the transaction back, no savepoint
-                    outcomes = [(True, batch[0][0](conn, now))]
-                else:
-                    outcomes = _each_in_its_savepoint(conn, now, [work for work, _ in batch])
+                if len(works) == 1:  # alone: a failure rolls the transaction back, no savepoint
+                    return [(True, works[0](conn, now))]
+                return _each_in_its_savepoint(conn, now, works)
         except Exception as failure:  # the transaction failed: nobody's write is durable
-            outcomes = [(False, failure)] * len(batch)
-        for (_, future), (ok, value) in zip(batch, outcomes):
-            if future.cancelled():
-                continue
-            if ok:
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+            return [(False, failure)] * len(works)
 
 
 def _each_in_its_savepoint(conn: Connection, now: float, works: list[Work]) -> list[tuple[bool, Any]]:

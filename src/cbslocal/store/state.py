@@ -7,6 +7,7 @@ Census tables are not exported: the triggers rebuild them as the rows go in.
 
 from __future__ import annotations
 
+import orjson
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -51,10 +52,12 @@ def export(conn, *, now: float, clock: dict, account_id: str | None = None) -> d
             "account": account_id, "clock": clock, "tables": tables}
 
 
-def import_(conn, document: dict) -> dict:
+def import_(conn, document: dict, *, known_kinds: frozenset[str] = frozenset()) -> dict:
     """Insert a document's rows into a store without resources. Accounts and keys that already
-    exist (the default account) are kept. Returns the rows inserted per table."""
+    exist (the default account) are kept; pending moves must be of `known_kinds`, with an object
+    for payload. Returns the rows inserted per table."""
     _check(document)
+    _check_moves(document["tables"].get(transitions.name, []), known_kinds)
     for table in RESOURCE_TABLES:
         if conn.execute(select(func.count()).select_from(table)).scalar_one():
             raise ImportRefused(f"this cbslocal is not empty ({table.name}); reset it first")
@@ -102,6 +105,23 @@ def _check(document: dict) -> None:
             if not isinstance(row, dict) or set(row) != columns:
                 raise ImportRefused(f"tables.{name}.{position}: a row must have exactly the "
                                     f"columns {sorted(columns)}")
+
+
+def _check_moves(rows: list[dict], known_kinds: frozenset[str]) -> None:
+    """A move nothing applies, or whose payload is not an object, would fail every call that
+    comes after its due time."""
+    for position, row in enumerate(rows):
+        where = f"tables.{transitions.name}.{position}"
+        if row["kind"] not in known_kinds:
+            raise ImportRefused(f"{where}: unknown kind of move {str(row['kind'])[:64]!r}")
+        try:
+            payload = orjson.loads(row["payload"]) if isinstance(row["payload"], str) else None
+        except orjson.JSONDecodeError:
+            payload = None
+        if not isinstance(payload, dict):
+            raise ImportRefused(f"{where}: `payload` must be a JSON object, as text")
+        if not isinstance(row["due_at"], (int, float)) or isinstance(row["due_at"], bool):
+            raise ImportRefused(f"{where}: `due_at` must be a number")
 
 
 def _only_columns(table, row: dict) -> dict:
