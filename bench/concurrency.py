@@ -163,7 +163,13 @@ def mixed_run(wrk: str, server: run.Server, connections: int, duration: float,
         if line.startswith("BENCHERROR "):
             log(f"    {line[:400]}")
     errors = api_errors + sum(v for k, v in summary.items() if k.startswith("err_"))
+    # Calls wrk sent before it stopped may still be answered (by any worker): let them land.
+    time.sleep(1.0)
     errors += run.with_client(server, lambda c: run._check_cycle_states(c, instances, disks))
+    violations = run.control(server, "GET", "/check")["violations"]
+    if violations:
+        log(f"    consistency check: {violations[:3]}")
+    errors += len(violations)
     seconds, requests = summary["duration_us"] / 1e6, summary["requests"]
     return {"connections": connections, "seconds": round(seconds, 2), "requests": requests,
             "rps": round(requests / seconds, 1), "reads_per_s": round(requests * 6 / 8 / seconds, 1),
@@ -263,15 +269,15 @@ def mixed_phase(wrk: str, workdir: Path, args) -> list[dict]:
                 measured = mixed_run(wrk, server, connections, args.duration, workdir)
                 measured.update(backend=backend, processes=workers)
                 results.append(measured)
-            if args.profile and workers == 1:
-                measured["profile"] = profile_run(wrk, server, max(args.connections), args,
-                                                  workdir)
                 log(f"  mixed {backend:<10} processes={workers} c={connections:<3} "
                     f"{measured['rps']:>8.0f} req/s ({measured['writes_per_s']:.0f} writes/s)  "
                     f"p50 {measured['p50_ms']:6.2f} ms  p99 {measured['p99_ms']:7.2f} ms  "
                     f"cbslocal {measured['server_cpu_us_per_req']:6.0f} us/req  "
                     f"postgres {measured['postgres_cpu_us_per_req']:5.0f} us/req  "
                     f"errors {measured['errors']}")
+            if args.profile and workers == 1:
+                measured["profile"] = profile_run(wrk, server, max(args.connections), args,
+                                                  workdir)
         finally:
             server.stop()
             if database:

@@ -39,20 +39,20 @@ def build_runtime(settings: Settings, store: Store | None = None, *, publish: bo
     become the configuration and timing of every process sharing the store (and what a reset
     goes back to); a worker of `serve --workers` takes in what its parent published."""
     store = store or open_store(settings)
-    clock = Clock()
-    with store.write() as conn:
+    runtime = Runtime(store=store, clock=Clock(), settings=settings, registry=build_registry())
+    if not publish:  # a worker: its parent did all this
+        runtime.sync()
+        return runtime
+
+    def start(conn) -> None:  # one transaction, one flush to disk
         saved = transitions.load_clock(conn)
         if saved is not None:
-            clock.state = saved
-        transitions.save_clock(conn, clock.state)  # (saved repaired, if it had to be)
-        accounts.ensure_default_account(conn, clock.now())
-    if publish:  # a worker accepts the token its parent put in force (the control plane reads it)
-        settings.generated_admin_token = prepare_token(store, settings.data_dir, settings.admin_token)
-    runtime = Runtime(store=store, clock=clock, settings=settings, registry=build_registry())
-    if publish:
-        runtime.publish(settings.topology, settings.timing_profile)
-    else:
-        runtime.sync()
+            runtime.clock.state = saved
+        transitions.save_clock(conn, runtime.clock.state)  # (saved repaired, if it had to be)
+        accounts.ensure_default_account(conn, runtime.clock.now())
+        settings.generated_admin_token = prepare_token(conn, settings.data_dir, settings.admin_token)
+        runtime.publish(conn, settings.topology, settings.timing_profile)
+    runtime.change_shared(start)
     return runtime
 
 

@@ -115,15 +115,14 @@ class Runtime:
             self.clock.state = saved
         return result
 
-    def publish(self, topology: Topology, timing: TimingProfile) -> None:
-        """This start's flags: the configuration and timing of every process, and what a reset
-        goes back to."""
-        def put(conn) -> None:
-            for name in (shared.CONFIG, shared.CONFIG_INITIAL):
-                shared.put(conn, name, topology.source)
-            for name in (shared.TIMING, shared.TIMING_INITIAL):
-                shared.put(conn, name, timing_json(timing))
-        self.change_shared(put)
+    @staticmethod
+    def publish(conn, topology: Topology, timing: TimingProfile) -> None:
+        """This start's flags (inside `change_shared`): the configuration and timing of every
+        process, and what a reset goes back to."""
+        for name in (shared.CONFIG, shared.CONFIG_INITIAL):
+            shared.put(conn, name, topology.source)
+        for name in (shared.TIMING, shared.TIMING_INITIAL):
+            shared.put(conn, name, timing_json(timing))
 
     def set_clock(self, state: "ClockState | Callable[[Clock], ClockState]", conn=None) -> ClockState:
         """Move the clock (the store keeps it, so a restart or another process agrees). Given a

@@ -70,27 +70,25 @@ def token_file(data_dir: Path) -> Path:
     return data_dir / TOKEN_FILE
 
 
-def prepare_token(store, data_dir: Path, given: str | None) -> str | None:
-    """At a start that publishes its settings: a given token becomes the one in force; without
-    one, a token is generated when the store has none yet. Returns the generated token (to be
-    printed once), or None. ValueError: the given token is not one (check_token_shape)."""
+def prepare_token(conn, data_dir: Path, given: str | None) -> str | None:
+    """At a start that publishes its settings, in its write transaction (the caller tells the
+    other processes sharing the store: store/shared.py): a given token becomes the one in force;
+    without one, a token is generated when the store has none yet. Returns the generated token
+    (to be printed once), or None. ValueError: the given token is not one (check_token_shape)."""
     if given is not None:
         check_token_shape(given)
-    generated = None
-    with store.write() as conn:
-        stored = shared.get(conn, shared.ADMIN_TOKEN_SHA256)
-        if given is not None:
-            if stored is None or not hmac.compare_digest(stored, digest(given)):
-                shared.put(conn, shared.ADMIN_TOKEN_SHA256, digest(given))
-                shared.changed(conn)  # other processes sharing the store take it in
-        elif stored is None:
-            generated = secrets.token_urlsafe(32)
-            shared.put(conn, shared.ADMIN_TOKEN_SHA256, digest(generated))
-            shared.changed(conn)
-            # Saved before the commit: a token nobody could find again is never put in force.
-            _save(token_file(data_dir), generated)
+    stored = shared.get(conn, shared.ADMIN_TOKEN_SHA256)
     if given is not None:
+        if stored is None or not hmac.compare_digest(stored, digest(given)):
+            shared.put(conn, shared.ADMIN_TOKEN_SHA256, digest(given))
         _forget_other(token_file(data_dir), given)
+        return None
+    if stored is not None:
+        return None
+    generated = secrets.token_urlsafe(32)
+    shared.put(conn, shared.ADMIN_TOKEN_SHA256, digest(generated))
+    # Saved before the commit: a token nobody could find again is never put in force.
+    _save(token_file(data_dir), generated)
     return generated
 
 
