@@ -185,7 +185,7 @@ def mixed_run(wrk: str, server: run.Server, connections: int, duration: float,
 # Where the time of a cbslocal process goes, from py-spy's samples: by the frame a sample ends in
 # (a call into the SQLite library shows as its Python caller)...
 _DOING = (
-    ("waiting for PostgreSQL (a round trip: the event loop waits too)",
+    ("waiting for PostgreSQL (a round trip)",
      lambda f: "psycopg/" in f and f.split(" (")[0].endswith("wait")),
     ("the database driver otherwise", lambda f: "psycopg/" in f or "sqlite3" in f),
     ("SQLAlchemy (building and running statements)", lambda f: "sqlalchemy/" in f),
@@ -198,8 +198,9 @@ _DOING = (
 _PHASES = (("the gateway: request shape and signature", "cbslocal/gateway/request.py"),
            ("finding the API key", "find_key ("),
            ("the shared-state check (PostgreSQL)", "Runtime.sync ("),
-           ("reads (DescribeDisks)", "_read (" ),
-           ("write batches (group commit: AttachDisks, DetachDisks)", "GroupCommitter._flush ("))
+           ("read handlers (DescribeDisks)", "describe_disks ("),
+           ("write transactions (group commit: AttachDisks, DetachDisks)",
+            "GroupCommitter._commit ("))
 
 
 def where_time_goes(collapsed: Path) -> dict:
