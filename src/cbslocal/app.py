@@ -8,8 +8,8 @@ import errno
 import gc
 import logging
 
-from cbslocal.api.dispatch import dispatch
-from cbslocal.api.services import build_registry
+from cbslocal.router.dispatch import dispatch
+from cbslocal.router.services import build_registry
 from cbslocal.config import Settings
 from cbslocal.control.auth import prepare_token
 from cbslocal.control.http import PREFIX, ControlPlane
@@ -18,7 +18,7 @@ from cbslocal.engine.clock import Clock
 from cbslocal.gateway.http import ApiEndpoint
 from cbslocal.iam import accounts
 from cbslocal.observe import RecentCalls, make_observer
-from cbslocal.runtime import Runtime
+from cbslocal.router.runtime import Runtime
 from cbslocal.store.db import Store, sqlite_url
 
 log = logging.getLogger("cbslocal.app")

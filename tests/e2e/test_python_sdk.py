@@ -16,7 +16,7 @@ from tencentcloud.cbs.v20170312 import models
 from tencentcloud.common import abstract_client
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
 
-from tests.e2e.server import (DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, REGION, ZONE, cbs_client,
+from tests.e2e.server import (DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, ZONE, cbs_client,
                               common_client)
 
 SHAPES = {

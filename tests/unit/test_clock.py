@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from cbslocal.cbs.disks import add_months
 import math
 
 import pytest
 
 from cbslocal.cbs.schedule import next_trigger
-from cbslocal.engine.clock import (EARLIEST, LATEST, Clock, ClockOutOfRange, ClockState,
+from cbslocal.engine.clock import (EARLIEST, LATEST, Clock, ClockOutOfRange, ClockState, add_months,
                                    format_iso, format_time)
 
 

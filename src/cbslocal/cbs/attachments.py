@@ -18,7 +18,7 @@ from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import checked_ids, load_disks, refuse
-from cbslocal.cvm import model as cvm
+from cbslocal.cbs import instance_state as inst
 from cbslocal.engine import transitions as engine
 from cbslocal.store.tables import disk_attachments, disks, transitions
 from cbslocal import ids
@@ -29,13 +29,13 @@ ATTACH, DETACH = "disk.attach", "disk.detach"
 # --- AttachDisks ---------------------------------------------------------------------------------
 def attach_disks(ctx: Context, req: AttachDisksRequest) -> dict:
     disk_ids = checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.attach_disks_max_count)
-    instance = cvm.require_instance(ctx, req.InstanceId)
+    instance = inst.require_instance(ctx, req.InstanceId)
     targets = load_disks(ctx, disk_ids)
     for check in (_not_system, _portable, _not_recycled, _not_attached_already, _not_busy,
                   _same_zone):
         for disk in targets:
             check(disk, instance)
-    cvm.check_takes_disks(instance)
+    inst.check_takes_disks(instance)
     _check_room(ctx, instance, targets)
     values = {}
     if req.AttachMode is not None:
@@ -91,7 +91,7 @@ def _same_zone(disk, instance) -> None:
 
 
 def _check_room(ctx: Context, instance, targets: list) -> None:
-    cvm.check_room(ctx.conn, instance, len(targets))
+    inst.check_room(ctx.conn, instance, len(targets))
     limit = ctx.topology.limits.shareable_max_instances
     for disk in targets:
         if disk.shareable and len(orjson.loads(disk.instance_ids)) >= limit:
@@ -151,14 +151,14 @@ def detach_disks(ctx: Context, req: DetachDisksRequest) -> dict:
     targets = load_disks(ctx, disk_ids)
     if req.InstanceId is None and any(d.shareable for d in targets):
         raise errors.missing_parameter("InstanceId")
-    named = cvm.require_instance(ctx, req.InstanceId) if req.InstanceId is not None else None
+    named = inst.require_instance(ctx, req.InstanceId) if req.InstanceId is not None else None
     for check in (_not_system, _portable, _detachable, _not_busy):
         for disk in targets:
             check(disk, named)
     instance_id = _one_instance(targets, named)
-    instance = cvm.find_instances(ctx, [instance_id])[instance_id]
-    cvm.check_takes_disks(instance)
-    cvm.lock_instance(ctx.conn, instance_id)
+    instance = inst.find_instances(ctx, [instance_id])[instance_id]
+    inst.check_takes_disks(instance)
+    inst.lock_instance(ctx.conn, instance_id)
     for disk in targets:
         ds.move(ctx.conn, [disk.disk_id], {ds.ATTACHED}, disk_state=ds.DETACHING)
         engine.later(ctx.conn, DETACH, resource_id=disk.disk_id, account_id=ctx.account_id,
@@ -204,12 +204,12 @@ def _detached(conn, disk_id: str, payload: dict, _due_at: float) -> None:
 def describe_instances_disk_num(ctx: Context, req: DescribeInstancesDiskNumRequest) -> dict:
     instance_ids = checked_ids(req.InstanceIds, "InstanceIds",
                                ctx.topology.limits.describe_instances_max_limit, ids.INSTANCE)
-    found = cvm.find_instances(ctx, instance_ids)
+    found = inst.find_instances(ctx, instance_ids)
     for instance_id in instance_ids:
         if instance_id not in found:
-            raise cvm.instance_not_found(instance_id)
+            raise inst.instance_not_found(instance_id)
     return {"AttachDetail": [
-        {"InstanceId": i, "AttachedDiskCount": cvm.attached_data_disks(ctx.conn, i),
+        {"InstanceId": i, "AttachedDiskCount": inst.attached_data_disks(ctx.conn, i),
          "MaxAttachCount": found[i].max_attach_count} for i in instance_ids]}
 
 

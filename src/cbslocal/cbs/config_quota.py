@@ -8,8 +8,7 @@ from itertools import product
 from cbslocal.api import errors
 from cbslocal.api.cbs_schema import DescribeDiskConfigQuotaRequest
 from cbslocal.api.context import Context
-from cbslocal.cbs.disk_state import DATA_DISK, POSTPAID, PREPAID, SYSTEM_DISK
-from cbslocal.cbs.disks import PERFORMANCE_TYPES
+from cbslocal.cbs.disk_state import DATA_DISK, PERFORMANCE_TYPES, POSTPAID, PREPAID, SYSTEM_DISK
 
 # Extra throughput (MiB/s) an HSSD/TSSD disk can buy [inf: not quantified by the vendor].
 EXTRA_PERFORMANCE_MAX = {"CLOUD_HSSD": 650, "CLOUD_TSSD": 1000}

@@ -2,45 +2,36 @@
 
 from __future__ import annotations
 
-from calendar import monthrange
-from datetime import datetime, timezone
 from typing import NamedTuple
 
 import orjson
 from sqlalchemy import bindparam, func, insert, select, update
 
 from cbslocal import ids
-from cbslocal.api import errors, idempotency
+from cbslocal.api import errors
 from cbslocal.api.cbs_schema import CreateDisksRequest, DescribeDisksRequest, disk_json
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
-from cbslocal.cbs import attachments
-from cbslocal.cbs.disk_state import ATTACHED, PROVISIONING, UNATTACHED, check_stock, listed_ids
-from cbslocal.cvm import model as cvm
+from cbslocal.cbs import attachments, policies
+from cbslocal.cbs import snapshots as snaps
+from cbslocal.cbs.disk_state import (ATTACHED, BURST_MIN_SIZE, DEFAULT_RENEW_FLAG, PERFORMANCE_TYPES,
+                                     PREPAID_PERIODS, PROVISIONING, UNATTACHED, check_stock,
+                                     listed_ids)
+from cbslocal.cbs import instance_state as inst
 from cbslocal.cbs.filters import compile_filters, drives, filter_conditions, tag_census_conditions
+from cbslocal.cbs.resources import page_of, page_total, unnamed, validate_tags
 from cbslocal.engine import transitions
-from cbslocal.engine.clock import CHINA_TZ
+from cbslocal.engine.clock import add_months
 from cbslocal.store.scope import owned_by
 from cbslocal.store.prepared import Prepared, sum_or_zero
 from cbslocal.store.tables import (disk_attachments, disk_census, disk_tag_census, disk_tags,
                                    disks)
 
-PREPAID_PERIODS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36})
-DEFAULT_RENEW_FLAG = "NOTIFY_AND_MANUAL_RENEW"
-PERFORMANCE_TYPES = frozenset({"CLOUD_HSSD", "CLOUD_TSSD"})
-BURST_MIN_SIZE = 460
-UNNAMED = {"zh-CN": "未命名", "en-US": "Unnamed"}
-TAG_KEY_MAX, TAG_VALUE_MAX = 127, 255
 MAX_DESCRIBE_IDS = 100
 
 
 # --- CreateDisks -----------------------------------------------------------------------------------
 def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
-    token = req.ClientToken
-    if token is not None:
-        earlier = idempotency.earlier_answer(ctx, "CreateDisks", token)
-        if earlier is not None:
-            return earlier
     plan = _validate_create(ctx, req)
     disk_ids = new_disk_ids(ctx, plan.count)
     duration = ctx.timing.duration("disk.create")
@@ -53,10 +44,7 @@ def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
             transitions.schedule(ctx.conn, "disk.create", resource_id=disk_id,
                                  account_id=ctx.account_id, region=ctx.region,
                                  due_at=ctx.now + duration)
-    answer = {"DiskIdSet": disk_ids}
-    if token is not None:
-        idempotency.remember(ctx, "CreateDisks", token, answer)
-    return answer
+    return {"DiskIdSet": disk_ids}
 
 
 @transitions.on("disk.create")
@@ -152,7 +140,6 @@ class _Plan(NamedTuple):
 
 def _source_snapshot(ctx: Context, req: CreateDisksRequest):
     """§3.1 step 6: a NORMAL data-disk snapshot the caller owns or is shared."""
-    from cbslocal.cbs import snapshots as snaps  # snapshots build on disks
     snaps.checked_snapshot_id(req.SnapshotId)
     source = snaps.load_snapshots(ctx, [req.SnapshotId])[0]
     snaps.require_normal(source)
@@ -188,21 +175,6 @@ def _validate_performance(req: CreateDisksRequest) -> None:
         raise errors.invalid_value("BurstPerformance", f"needs a disk of at least {BURST_MIN_SIZE} GiB")
 
 
-def validate_tags(tags, max_tags: int) -> None:
-    if len(tags) > max_tags:
-        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                       f"At most {max_tags} tags per resource.", f"每个资源最多 {max_tags} 个标签。")
-    seen = set()
-    for position, tag in enumerate(tags):
-        if not 1 <= len(tag.Key) <= TAG_KEY_MAX:
-            raise errors.invalid_value(f"Tags.{position}.Key", f"must be 1 to {TAG_KEY_MAX} characters")
-        if len(tag.Value) > TAG_VALUE_MAX:
-            raise errors.invalid_value(f"Tags.{position}.Value", f"must be at most {TAG_VALUE_MAX} characters")
-        if tag.Key in seen:
-            raise errors.invalid_value(f"Tags.{position}.Key", f"tag key {tag.Key!r} is given twice")
-        seen.add(tag.Key)
-
-
 def _check_sold(ctx: Context, req: CreateDisksRequest, zone) -> None:
     placement = req.Placement
     if req.DiskChargeType == "CDCPAID" or placement.CdcId or placement.DedicatedClusterId \
@@ -229,23 +201,19 @@ def _mount_instances(ctx: Context, req: CreateDisksRequest, count: int) -> list[
     if len(instance_ids) > 1 and not req.Shareable:
         raise errors.invalid_value(field, "may name several instances only for a shareable disk")
     for position, instance_id in enumerate(instance_ids):
-        instance = cvm.require_instance(ctx, instance_id, f"{field}.{position}")
+        instance = inst.require_instance(ctx, instance_id, f"{field}.{position}")
         if instance.zone != req.Placement.Zone:
             raise ApiError(errors.ZONE_NOT_MATCH,
                            f"The instance {instance_id} is in {instance.zone}, not {req.Placement.Zone}.",
                            f"实例 {instance_id} 位于 {instance.zone}，而非 {req.Placement.Zone}。")
-        cvm.check_takes_disks(instance)
-        cvm.check_room(ctx.conn, instance, count)
+        inst.check_takes_disks(instance)
+        inst.check_room(ctx.conn, instance, count)
     return list(instance_ids)
 
 
 def new_disk_ids(ctx: Context, count: int) -> list[str]:
     return ids.unique_ids(ids.DISK, count, lambda candidates: ctx.conn.execute(
         select(disks.c.disk_id).where(disks.c.disk_id.in_(candidates))).scalars())
-
-
-def unnamed(ctx: Context) -> str:
-    return UNNAMED.get(ctx.language, UNNAMED["zh-CN"])
 
 
 def disk_row(ctx: Context, **values) -> dict:
@@ -291,15 +259,6 @@ def _insert_disks(ctx: Context, req: CreateDisksRequest, plan: "_Plan", disk_ids
         ctx.conn.execute(insert(disk_tags), tags)
 
 
-def add_months(epoch: float, months: int) -> float:
-    """The same day and time `months` later in China time (clamped to the month's last day)."""
-    start = datetime.fromtimestamp(epoch, CHINA_TZ)
-    month_index = start.month - 1 + months
-    year, month = start.year + month_index // 12, month_index % 12 + 1
-    day = min(start.day, monthrange(year, month)[1])
-    return start.replace(year=year, month=month, day=day).astimezone(timezone.utc).timestamp()
-
-
 # --- DescribeDisks -------------------------------------------------------------------------------
 _ORDER_COLUMNS = {"CREATE_TIME": disks.c.created_at, "CREATETIME": disks.c.created_at,
                   "DEADLINE": disks.c.deadline_at}
@@ -327,8 +286,7 @@ def describe_disks(ctx: Context, req: DescribeDisksRequest) -> dict:
     total = page_total(rows, limit, offset, lambda: count.scalar(ctx.conn, **params))
     bound = {}
     if req.ReturnBindAutoSnapshotPolicy:
-        from cbslocal.cbs.policies import policies_of_disks  # policies build on disks
-        bound = policies_of_disks(ctx.conn, [r.disk_id for r in rows])
+        bound = policies.policies_of_disks(ctx.conn, [r.disk_id for r in rows])
     return {"TotalCount": total,
             "DiskSet": [disk_json(r, now=ctx.now, language=ctx.language,
                                   policy_ids=bound.get(r.disk_id)) for r in rows]}
@@ -376,22 +334,3 @@ def _describe_queries(id_count: int | None, filter_shape: tuple, order_field: st
         _DESCRIBE_QUERIES.clear()
     _DESCRIBE_QUERIES[key] = (page, count)
     return page, count
-
-
-# Past any real number of rows, and within what every database binds as a 64-bit integer.
-_OFFSET_CEILING = 2**62
-
-
-def page_total(rows: list, limit: int, offset: int, count) -> int:
-    """TotalCount of a page: a short page past the start tells it; otherwise `count()` does."""
-    if len(rows) < limit and (rows or offset == 0):
-        return offset + len(rows)
-    return count()
-
-
-def page_of(ctx: Context, req) -> tuple[int, int]:
-    max_limit = ctx.topology.limits.describe_max_limit
-    limit = 20 if req.Limit is None else req.Limit
-    if limit > max_limit:
-        raise errors.invalid_value("Limit", f"must be at most {max_limit}")
-    return limit, min(req.Offset or 0, _OFFSET_CEILING)

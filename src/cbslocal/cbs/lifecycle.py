@@ -14,8 +14,8 @@ from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import checked_ids, load_disks, refuse
-from cbslocal.cbs.disks import BURST_MIN_SIZE, PERFORMANCE_TYPES
-from cbslocal.cvm import model as cvm
+from cbslocal.cbs.disk_state import BURST_MIN_SIZE, PERFORMANCE_TYPES
+from cbslocal.cbs import instance_state as inst
 from cbslocal.engine import transitions as engine
 from cbslocal.store.tables import disks, snapshots
 
@@ -95,8 +95,8 @@ def resize_disk(ctx: Context, req: ResizeDiskRequest) -> dict:
 def _check_online_resize(ctx: Context, disk) -> None:
     if disk.instance_id == "":
         return
-    instance = cvm.find_instances(ctx, [disk.instance_id]).get(disk.instance_id)
-    if instance is not None and instance.instance_state == cvm.RUNNING and not instance.online_resize:
+    instance = inst.find_instances(ctx, [disk.instance_id]).get(disk.instance_id)
+    if instance is not None and instance.instance_state == inst.RUNNING and not instance.online_resize:
         raise ApiError(errors.UNSUPPORTED_OPERATION_INSTANCE_NOT_STOPPED,
                        f"The instance {instance.instance_id} cannot grow disks while running.",
                        f"实例 {instance.instance_id} 不支持在线扩容，请先关机。")

@@ -24,10 +24,10 @@ from cbslocal.api.snapshot_schema import (BindAutoSnapshotPolicyRequest,
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs import snapshots as snaps
 from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks, refuse
-from cbslocal.cbs.disks import page_of, unnamed
+from cbslocal.cbs.resources import page_of, unnamed
 from cbslocal.cbs.filters import FilterSpec, compile_filters, filter_conditions
 from cbslocal.cbs.schedule import next_trigger
-from cbslocal.cvm import model as cvm
+from cbslocal.cbs import instance_state as inst
 from cbslocal.engine import transitions as engine
 from cbslocal.engine.clock import CHINA_TZ, format_time
 from cbslocal.store.scope import owned_by
@@ -209,7 +209,7 @@ def _snapshot_bound_disks(conn, policy, due_at: float, *, after_seq: int) -> Non
                         region=policy.region, due_at=due_at, payload={"after_seq": bound[-1].seq})
     creating, quota, chosen = snaps.disks_creating(ctx), snaps.QuotaUse(ctx), []
     for disk in bound:
-        in_use = disk.instance_ids != "[]" and (disk.portable or disk.instance_state == cvm.RUNNING)
+        in_use = disk.instance_ids != "[]" and (disk.portable or disk.instance_state == inst.RUNNING)
         if in_use and snaps.disk_refusal(ctx, disk, None, creating=disk.disk_id in creating) is None \
                 and quota.refusal(disk) is None:
             quota.take(disk)
@@ -372,7 +372,7 @@ def unbind_auto_snapshot_policy(ctx: Context, req: UnbindAutoSnapshotPolicyReque
         disk_ids = [d.disk_id for d in load_disks(ctx, checked_ids(
             req.DiskIds, "DiskIds", ctx.topology.limits.bind_disks_max_count))]
     for position, instance_id in enumerate(req.InstanceIds or ()):
-        cvm.require_instance(ctx, instance_id, f"InstanceIds.{position}")
+        inst.require_instance(ctx, instance_id, f"InstanceIds.{position}")
         disk_ids.extend(ctx.conn.execute(select(disks.c.disk_id).where(
             owned_by(disks, ctx.account_id, ctx.region), disks.c.instance_id == instance_id))
             .scalars())

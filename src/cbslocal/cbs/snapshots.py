@@ -1,6 +1,6 @@
-"""Snapshots: CreateSnapshot, DescribeSnapshots, DeleteSnapshots, ApplySnapshot,
-ModifySnapshotAttribute, sharing, cross-region copies and the overview (cbs-behavior.md
-§3.16-3.24, §4.2, §5.2, §6.8).
+"""Snapshots: CreateSnapshot, DescribeSnapshots, DeleteSnapshots, ModifySnapshotAttribute and the
+overview (cbs-behavior.md §3.16-3.24, §4.2, §5.2, §6.8); rollback (rollback.py), sharing
+(snapshot_sharing.py) and cross-region copies (snapshot_copies.py) build on what is here.
 
 A snapshot belongs to one account and region; an account it is shared with sees it too, as a
 SHARED_SNAPSHOT it can only make disks from. Creation, rollback and copies take time on the
@@ -16,24 +16,21 @@ from cbslocal import ids
 from cbslocal.api import errors
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
-from cbslocal.api.snapshot_schema import (SNAPSHOT_STATES, ApplySnapshotRequest,
-                                          CopySnapshotCrossRegionsRequest, CreateSnapshotRequest,
-                                          DeleteSnapshotsRequest, DescribeSnapshotSharePermissionRequest,
-                                          DescribeSnapshotsRequest, ModifySnapshotAttributeRequest,
-                                          ModifySnapshotsSharePermissionRequest, snapshot_json)
+from cbslocal.api.snapshot_schema import (SNAPSHOT_STATES, CreateSnapshotRequest,
+                                          DeleteSnapshotsRequest, DescribeSnapshotsRequest,
+                                          ModifySnapshotAttributeRequest, snapshot_json)
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks, refuse
-from cbslocal.cbs.disks import page_of, page_total, unnamed, validate_tags
+from cbslocal.cbs.resources import page_of, page_total, unnamed, validate_tags
 from cbslocal.cbs.filters import (FilterSpec, compile_filters, filter_conditions, parse_bool,
                                   parse_project_id)
-from cbslocal.cbs.lifecycle import ROLLBACK, not_expired, not_recycled, settled_state
-from cbslocal.cvm import model as cvm
+from cbslocal.cbs.lifecycle import not_expired, not_recycled
 from cbslocal.api.cbs_schema import progress
 from cbslocal.engine import transitions as engine
 from cbslocal.engine.clock import LATEST, format_time, parse_iso
 from cbslocal.store.prepared import Prepared, sum_or_zero
 from cbslocal.store.scope import owned_by
-from cbslocal.store.tables import (disks, image_snapshots, images, instances, snapshot_census,
+from cbslocal.store.tables import (disks, image_snapshots, images, snapshot_census,
                                    snapshot_shares, snapshots, transitions)
 
 NORMAL, CREATING, ROLLBACKING = "NORMAL", "CREATING", "ROLLBACKING"
@@ -63,7 +60,7 @@ def checked_snapshot_id(value: str, field: str = "SnapshotId") -> str:
     return value
 
 
-def _shared_with(account_id, region):
+def shared_with(account_id, region):
     return snapshots.c.snapshot_id.in_(select(snapshot_shares.c.snapshot_id).where(
         snapshot_shares.c.shared_with == account_id, snapshot_shares.c.region == region)
         .scalar_subquery())
@@ -74,7 +71,7 @@ def load_snapshots(ctx: Context, snapshot_ids: list[str], *, shared: bool = True
     in the request's order; InvalidSnapshotId.NotFound names the first it cannot."""
     visible = owned_by(snapshots, ctx.account_id, ctx.region)
     if shared:
-        visible = or_(visible, _shared_with(ctx.account_id, ctx.region))
+        visible = or_(visible, shared_with(ctx.account_id, ctx.region))
     rows = {row.snapshot_id: row for row in ctx.conn.execute(
         select(snapshots).where(snapshots.c.snapshot_id.in_(snapshot_ids), visible))}
     for snapshot_id in snapshot_ids:
@@ -110,7 +107,7 @@ def engine_context(conn, account_id: str, region: str, now: float) -> Context:
                    now=now, conn=conn, topology=env.topology, timing=env.timing)
 
 
-def _name(value: str | None, field: str, default: str) -> str:
+def checked_name(value: str | None, field: str, default: str) -> str:
     if value is None:
         return default
     if len(value) > NAME_MAX:
@@ -137,12 +134,12 @@ def _expire_at(conn, snap_id: str, account_id: str, region: str, deadline_at: fl
                       due_at=deadline_at)
 
 
-def _new_snapshot_ids(ctx: Context, count: int) -> list[str]:
+def new_snapshot_ids(ctx: Context, count: int) -> list[str]:
     return ids.unique_ids(ids.SNAPSHOT, count, lambda candidates: ctx.conn.execute(
         select(snapshots.c.snapshot_id).where(snapshots.c.snapshot_id.in_(candidates))).scalars())
 
 
-def _snapshot_row(ctx: Context, snapshot_id: str, **values) -> dict:
+def snapshot_row(ctx: Context, snapshot_id: str, **values) -> dict:
     row = dict(snapshot_id=snapshot_id, account_id=ctx.account_id, region=ctx.region, project_id=0,
                encrypt=False, snapshot_mode="STANDARD_SNAPSHOT", copy_from_remote=False,
                copying_to_regions="[]", share_reference=0, time_start_share=None, images="[]",
@@ -160,7 +157,7 @@ def create_snapshot(ctx: Context, req: CreateSnapshotRequest) -> dict:
                            f"The disk backup point {req.DiskBackupId} does not exist.",
                            f"云硬盘备份点 {req.DiskBackupId} 不存在。")
         raise errors.missing_parameter("DiskId")
-    name = _name(req.SnapshotName, "SnapshotName", unnamed(ctx))
+    name = checked_name(req.SnapshotName, "SnapshotName", unnamed(ctx))
     deadline = None if req.Deadline is None else _deadline(ctx, req.Deadline)
     validate_tags(req.Tags or [], ctx.topology.limits.tags_per_resource)
     if not ids.is_resource_id(ids.DISK, req.DiskId):
@@ -279,10 +276,10 @@ def take_snapshots(ctx: Context, targets: list, *, name: str, deadline_at: float
     number of disks: a policy fires over thousands."""
     if not targets:
         return []
-    snapshot_ids = _new_snapshot_ids(ctx, len(targets))
+    snapshot_ids = new_snapshot_ids(ctx, len(targets))
     duration = ctx.timing.duration(CREATE)
     done = duration <= 0
-    ctx.conn.execute(insert(snapshots), [_snapshot_row(
+    ctx.conn.execute(insert(snapshots), [snapshot_row(
         ctx, snapshot_id, zone=disk.zone, project_id=disk.project_id, snapshot_name=name,
         snapshot_state=NORMAL if done else CREATING, disk_id=disk.disk_id,
         disk_size=disk.disk_size, disk_usage=usage or disk.disk_usage, encrypt=bool(disk.encrypt),
@@ -439,7 +436,7 @@ def _describe_queries(id_count, shape, kinds: frozenset, descending: bool):
     if PRIVATE in kinds:
         scopes.append(owned_by(snapshots, account, region))
     if SHARED in kinds:
-        scopes.append(_shared_with(account, region))
+        scopes.append(shared_with(account, region))
     where = [or_(*scopes)]
     if id_count is not None:
         where.append(snapshots.c.snapshot_id.in_([bindparam(f"id{i}") for i in range(id_count)]))
@@ -493,7 +490,7 @@ def modify_snapshot_attribute(ctx: Context, req: ModifySnapshotAttributeRequest)
     checked_snapshot_id(req.SnapshotId)
     values = {"modified_at": ctx.now}
     if req.SnapshotName is not None:
-        values["snapshot_name"] = _name(req.SnapshotName, "SnapshotName", "")
+        values["snapshot_name"] = checked_name(req.SnapshotName, "SnapshotName", "")
     if req.IsPermanent:  # a Deadline beside it is ignored, as the documentation says
         values["deadline_at"] = None
     elif req.Deadline is not None:
@@ -508,275 +505,6 @@ def modify_snapshot_attribute(ctx: Context, req: ModifySnapshotAttributeRequest)
     if "deadline_at" in values:
         _expire_at(ctx.conn, snap.snapshot_id, ctx.account_id, ctx.region, values["deadline_at"])
     return {}
-
-
-# --- ApplySnapshot ---------------------------------------------------------------------------------
-def apply_snapshot(ctx: Context, req: ApplySnapshotRequest) -> dict:
-    checked_snapshot_id(req.SnapshotId)
-    if not ids.is_resource_id(ids.DISK, req.DiskId):
-        raise errors.invalid_value("DiskId", f"{req.DiskId!r} is not a disk ID")
-    if req.AutoStartInstance and not req.AutoStopInstance:
-        raise errors.invalid_value("AutoStartInstance", "needs AutoStopInstance=true")
-    snap = load_snapshots(ctx, [req.SnapshotId])[0]
-    disk = load_disks(ctx, [req.DiskId])[0]
-    attached_to = disk.instance_id or None
-    if (req.AutoStopInstance or req.AutoStartInstance) and attached_to is None:
-        raise errors.invalid_value("AutoStopInstance", "is only for a disk attached to an instance")
-    require_own(ctx, snap)
-    require_normal(snap)
-    if snap.disk_size > disk.disk_size:
-        raise ApiError(errors.INVALID_PARAMETER_DISK_SIZE_NOT_MATCH,
-                       f"The snapshot holds {snap.disk_size} GiB; the disk has {disk.disk_size} GiB.",
-                       f"快照大小 {snap.disk_size} GiB 大于云硬盘大小 {disk.disk_size} GiB。")
-    if snap.disk_id != disk.disk_id:
-        source = snap.disk_id or "a disk of another region"
-        raise not_supported(snap.snapshot_id, f"the snapshot was taken of {source}; a disk can "
-                            "only be rolled back to its own snapshots.", "只能回滚到云硬盘自身的快照。")
-    not_expired(disk, errors.INVALID_DISK_NOT_SUPPORTED)
-    not_recycled(disk)
-    if ds.is_busy(disk):
-        raise ds.busy(disk, errors.INVALID_DISK_BUSY)
-    if ds.snapshot_creating(ctx.conn, disk):
-        raise ds.snapshot_creating_refusal(disk)
-    stop_first = _instance_ready(ctx, attached_to, bool(req.AutoStopInstance))
-    _begin_rollback(ctx, snap, disk, stop_first,
-                    attached_to if req.AutoStartInstance else None)
-    return {}
-
-
-def _instance_ready(ctx: Context, instance_id: str | None, auto_stop: bool) -> float:
-    """The instance of an attached disk must be stopped, or stoppable when AutoStopInstance says
-    so; returns how long stopping it takes first (0 if it is stopped)."""
-    if instance_id is None:
-        return 0.0
-    instance = cvm.find_instances(ctx, [instance_id])[instance_id]
-    if instance.instance_state == cvm.STOPPED:
-        return 0.0
-    if instance.instance_state != cvm.RUNNING:
-        raise ApiError(errors.INVALID_INSTANCE_NOT_SUPPORTED,
-                       f"The instance {instance_id} is {instance.instance_state}.",
-                       f"实例 {instance_id} 处于 {instance.instance_state} 状态。")
-    if not auto_stop:
-        raise ApiError(errors.UNSUPPORTED_OPERATION_INSTANCE_NOT_STOPPED,
-                       f"Stop the instance {instance_id} first, or set AutoStopInstance.",
-                       f"请先关闭实例 {instance_id}，或指定 AutoStopInstance。")
-    duration = ctx.timing.duration("instance.stop")
-    cvm.begin_move(ctx, instance_id, cvm.RUNNING, cvm.STOPPING, "StopInstances", "instance.stop",
-                   duration)
-    return duration
-
-
-def _begin_rollback(ctx: Context, snap, disk, stop_first: float, start_after: str | None) -> None:
-    duration = stop_first + ctx.timing.duration(ROLLBACK)
-    ds.move(ctx.conn, [disk.disk_id], {ds.UNATTACHED, ds.ATTACHED}, disk_state=ds.ROLLBACKING,
-            op_started_at=ctx.now, op_due_at=ctx.now + duration)
-    ctx.conn.execute(update(snapshots).where(snapshots.c.snapshot_id == snap.snapshot_id,
-                                             snapshots.c.snapshot_state == NORMAL)
-                     .values(snapshot_state=ROLLBACKING))
-    engine.later(ctx.conn, ROLLBACK, resource_id=disk.disk_id, account_id=ctx.account_id,
-                 region=ctx.region, now=ctx.now, duration=duration,
-                 payload={"snapshot": snap.snapshot_id, "start": start_after})
-
-
-@engine.on(ROLLBACK)
-def _rolled_back(conn, disk_id: str, payload: dict, due_at: float) -> None:
-    disk = conn.execute(select(disks).where(disks.c.disk_id == disk_id,
-                                            disks.c.disk_state == ds.ROLLBACKING)).first()
-    if disk is not None:
-        conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(
-            disk_state=settled_state(disk.instance_ids), rolled_back=True, op_started_at=None,
-            op_due_at=None))
-    if payload.get("snapshot"):  # none when InitializeDisks rolls a disk back to its source
-        conn.execute(update(snapshots).where(snapshots.c.snapshot_id == payload["snapshot"],
-                                             snapshots.c.snapshot_state == ROLLBACKING)
-                     .values(snapshot_state=NORMAL))
-    if payload.get("start") and disk is not None:
-        ctx = engine_context(conn, disk.account_id, disk.region, due_at)
-        instance = conn.execute(select(instances).where(
-            instances.c.instance_id == payload["start"])).first()
-        if instance is not None and instance.instance_state == cvm.STOPPED:
-            cvm.begin_move(ctx, instance.instance_id, cvm.STOPPED, cvm.STARTING, "StartInstances",
-                           "instance.start", ctx.timing.duration("instance.start"))
-
-
-# --- sharing ---------------------------------------------------------------------------------------
-_PERMISSIONS = ("SHARE", "CANCEL")
-
-
-def _invalid(field: str, why: str) -> ApiError:
-    """This action's list has InvalidParameter where others have InvalidParameterValue."""
-    return ApiError(errors.INVALID_PARAMETER, f"The value of `{field}` is invalid: {why}.",
-                    f"参数 `{field}` 取值错误：{why}。")
-
-
-def modify_snapshots_share_permission(ctx: Context, req: ModifySnapshotsSharePermissionRequest) -> dict:
-    if req.Permission not in _PERMISSIONS:
-        raise _invalid("Permission", "must be SHARE or CANCEL")
-    for position, account in enumerate(req.AccountIds):
-        if not (account.isascii() and account.isdigit()):
-            raise _invalid(f"AccountIds.{position}", f"{account!r} is not an account ID")
-        if account == ctx.account_id:
-            raise _invalid(f"AccountIds.{position}", "a snapshot cannot be shared with its owner")
-    for position, snapshot_id in enumerate(req.SnapshotIds):
-        if not ids.is_resource_id(ids.SNAPSHOT, snapshot_id):
-            raise _invalid(f"SnapshotIds.{position}", f"{snapshot_id!r} is not a snapshot ID")
-    accounts = list(dict.fromkeys(req.AccountIds))
-    targets = load_snapshots(ctx, list(dict.fromkeys(req.SnapshotIds)))
-    for snap in targets:
-        require_own(ctx, snap)
-        if snap.disk_usage == ds.SYSTEM_DISK or snap.encrypt:
-            kind = "a system-disk" if snap.disk_usage == ds.SYSTEM_DISK else "an encrypted"
-            raise not_supported(snap.snapshot_id, f"{kind} snapshot cannot be shared.",
-                                "系统盘快照和加密快照不支持共享。")
-        require_normal(snap)
-    for snap in targets:
-        if req.Permission == "SHARE":
-            _share(ctx, snap, accounts)
-        else:
-            _unshare(ctx, snap, accounts)
-    return {}
-
-
-def _shared_accounts(conn, snapshot_id: str) -> set[str]:
-    return set(conn.execute(select(snapshot_shares.c.shared_with).where(
-        snapshot_shares.c.snapshot_id == snapshot_id)).scalars())
-
-
-def _share(ctx: Context, snap, accounts: list[str]) -> None:
-    have = _shared_accounts(ctx.conn, snap.snapshot_id)
-    new = [a for a in accounts if a not in have]
-    cap = ctx.topology.limits.snapshot_share_accounts_max
-    if len(have) + len(new) > cap:
-        raise ApiError(errors.RESOURCE_INSUFFICIENT_OVER_QUOTA,
-                       f"{snap.snapshot_id} is shared with {len(have)} accounts; at most {cap}.",
-                       f"快照 {snap.snapshot_id} 已共享给 {len(have)} 个账号，最多 {cap} 个。")
-    if not new:
-        return
-    ctx.conn.execute(insert(snapshot_shares), [
-        dict(snapshot_id=snap.snapshot_id, shared_with=a, account_id=ctx.account_id,
-             region=ctx.region, created_at=ctx.now) for a in new])
-    ctx.conn.execute(update(snapshots).where(snapshots.c.snapshot_id == snap.snapshot_id).values(
-        share_reference=len(have) + len(new), modified_at=ctx.now,
-        time_start_share=snap.time_start_share if snap.time_start_share is not None else ctx.now))
-
-
-def _unshare(ctx: Context, snap, accounts: list[str]) -> None:
-    ctx.conn.execute(delete(snapshot_shares).where(snapshot_shares.c.snapshot_id == snap.snapshot_id,
-                                                   snapshot_shares.c.shared_with.in_(accounts)))
-    left = len(_shared_accounts(ctx.conn, snap.snapshot_id))
-    ctx.conn.execute(update(snapshots).where(snapshots.c.snapshot_id == snap.snapshot_id).values(
-        share_reference=left, modified_at=ctx.now))
-
-
-def describe_snapshot_share_permission(ctx: Context, req: DescribeSnapshotSharePermissionRequest) -> dict:
-    checked_snapshot_id(req.SnapshotId)
-    snap = load_snapshots(ctx, [req.SnapshotId], shared=False)[0]
-    rows = ctx.conn.execute(select(snapshot_shares).where(
-        snapshot_shares.c.snapshot_id == snap.snapshot_id)
-        .order_by(snapshot_shares.c.created_at, snapshot_shares.c.shared_with)).all()
-    return {"SharePermissionSet": [{"CreatedTime": format_time(r.created_at),
-                                    "AccountId": r.shared_with} for r in rows]}
-
-
-# --- CopySnapshotCrossRegions ----------------------------------------------------------------------
-def copy_snapshot_cross_regions(ctx: Context, req: CopySnapshotCrossRegionsRequest) -> dict:
-    if req.SnapshotId is None:
-        raise errors.missing_parameter("SnapshotId")
-    checked_snapshot_id(req.SnapshotId)
-    regions = _destinations(ctx, req.DestinationRegions)
-    name = _name(req.SnapshotName, "SnapshotName", f"Copied {req.SnapshotId} from {ctx.region}")
-    snap = load_snapshots(ctx, [req.SnapshotId])[0]
-    require_own(ctx, snap)
-    require_normal(snap)
-    if snap.encrypt:
-        raise not_supported(snap.snapshot_id, "an encrypted snapshot cannot be copied to another "
-                            "region.", "加密快照不支持跨地域复制。")
-    copying = orjson.loads(snap.copying_to_regions)
-    for region in regions:
-        if region in copying:
-            raise refuse(errors.RESOURCE_IN_USE, snap.snapshot_id,
-                         f"the snapshot is already being copied to {region}.",
-                         f"快照正在复制到 {region}。")
-    results = [_copy_to(ctx, snap, region, name) for region in regions]
-    started = [r["DestinationRegion"] for r in results if r["Code"] == "Success"]
-    if started:
-        ctx.conn.execute(update(snapshots).where(snapshots.c.snapshot_id == snap.snapshot_id).values(
-            copying_to_regions=orjson.dumps(copying + started).decode()))
-    return {"SnapshotCopyResultSet": results}
-
-
-def _destinations(ctx: Context, regions: list[str]) -> list[str]:
-    for position, region in enumerate(regions):
-        field = f"DestinationRegions.{position}"
-        if region not in ctx.topology.regions:
-            raise errors.invalid_value(field, f"{region!r} is not a region with snapshots")
-        if region == ctx.region:
-            raise errors.invalid_value(field, "must differ from the snapshot's own region")
-        if region in regions[:position]:
-            raise errors.invalid_value(field, f"{region} is given twice")
-    return regions
-
-
-def _copy_to(ctx: Context, snap, region: str, name: str) -> dict:
-    """One destination: a new snapshot there, COPYING_FROM_REMOTE until the copy is done; or the
-    reason it could not start, in the result (not as the request's error)."""
-    quota = ctx.topology.limits.snapshots_per_region
-    if quota and region_snapshot_count(ctx, region) >= quota:
-        return {"SnapshotId": "", "DestinationRegion": region,
-                "Code": errors.INSUFFICIENT_SNAPSHOT_QUOTA.code,
-                "Message": f"The account has {quota} snapshots in {region}, its quota."}
-    copy_id = _new_snapshot_ids(ctx, 1)[0]
-    duration = ctx.timing.duration(COPY)
-    zone = min(z.name for z in ctx.topology.zones.values() if z.region == region)
-    ctx.conn.execute(insert(snapshots).values(_snapshot_row(
-        ctx, copy_id, region=region, zone=zone, snapshot_name=name, snapshot_state=COPYING,
-        disk_id="", disk_size=snap.disk_size, disk_usage=snap.disk_usage, encrypt=bool(snap.encrypt),
-        copy_from_remote=True, op_started_at=ctx.now, op_due_at=ctx.now + duration)))
-    engine.later(ctx.conn, COPY, resource_id=copy_id, account_id=ctx.account_id, region=region,
-                 now=ctx.now, duration=duration,
-                 payload={"source": snap.snapshot_id, "region": region})
-    return {"SnapshotId": copy_id, "DestinationRegion": region, "Code": "Success", "Message": ""}
-
-
-@engine.on(COPY)
-def _copied(conn, copy_id: str, payload: dict, due_at: float) -> None:
-    """The bytes have arrived: the source is no longer being copied there; the copy is checked."""
-    source = conn.execute(select(snapshots.c.copying_to_regions).where(
-        snapshots.c.snapshot_id == payload["source"])).first()
-    if source is not None:
-        left = [r for r in orjson.loads(source.copying_to_regions) if r != payload["region"]]
-        conn.execute(update(snapshots).where(snapshots.c.snapshot_id == payload["source"])
-                     .values(copying_to_regions=orjson.dumps(left).decode()))
-    copy = conn.execute(select(snapshots).where(snapshots.c.snapshot_id == copy_id,
-                                                snapshots.c.snapshot_state == COPYING)).first()
-    if copy is None:
-        return
-    duration = engine.environment(conn).timing.duration(CHECK)
-    conn.execute(update(snapshots).where(snapshots.c.snapshot_id == copy_id).values(
-        snapshot_state=CHECKING, op_due_at=due_at + duration))
-    engine.later(conn, CHECK, resource_id=copy_id, account_id=copy.account_id, region=copy.region,
-                 now=due_at, duration=duration)
-
-
-def forget_lost_copies(conn) -> None:
-    """After a reset removed copies in flight (their region or account went), their sources are
-    being copied there no more: CopyingToRegions follows the copy moves still pending."""
-    pending = {}
-    for move in conn.execute(select(transitions.c.payload).where(transitions.c.kind == COPY)):
-        payload = orjson.loads(move.payload)
-        pending.setdefault(payload["source"], set()).add(payload["region"])
-    for snap in conn.execute(select(snapshots.c.snapshot_id, snapshots.c.copying_to_regions).where(
-            snapshots.c.copying_to_regions != "[]")).all():
-        left = [r for r in orjson.loads(snap.copying_to_regions) if r in pending.get(snap.snapshot_id, ())]
-        conn.execute(update(snapshots).where(snapshots.c.snapshot_id == snap.snapshot_id)
-                     .values(copying_to_regions=orjson.dumps(left).decode()))
-
-
-@engine.on(CHECK)
-def _checked(conn, copy_id: str, _payload: dict, _due_at: float) -> None:
-    conn.execute(update(snapshots).where(snapshots.c.snapshot_id == copy_id,
-                                         snapshots.c.snapshot_state == CHECKING)
-                 .values(snapshot_state=NORMAL, op_started_at=None, op_due_at=None))
 
 
 # --- DescribeSnapshotOverview / GetSnapOverview ----------------------------------------------------

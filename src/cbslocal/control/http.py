@@ -15,21 +15,21 @@ import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from cbslocal import __version__
-from cbslocal.api import faults
-from cbslocal.runtime import Runtime, stored_timing, timing_json
-from cbslocal.cbs import invariants
+from cbslocal.router import faults
+from cbslocal.router.runtime import Runtime, stored_timing, timing_json
+from cbslocal import invariants
 from cbslocal.cbs.disk_state import poke_disk
 from cbslocal.cbs.policies import ISOLATED, NORMAL, poke_policy
 from cbslocal.config import Topology, merged
-from cbslocal.control import auth
-from cbslocal.cvm.model import POKABLE_STATES, poke_instance
-from cbslocal.engine.clock import (CHINA_TZ, EARLIEST, LATEST, MAX_RATE, ClockOutOfRange,
-                                   ClockState, format_time, in_range)
+from cbslocal.control import auth, inputs
+from cbslocal.control.inputs import ControlError
+from cbslocal.cbs.instance_state import POKABLE_STATES, poke_instance
+from cbslocal.engine.clock import (CHINA_TZ, MAX_RATE, ClockState, format_time)
 from cbslocal.engine import transitions
 from cbslocal.engine.timing import PROFILES, with_durations
 from cbslocal.iam import accounts
 from cbslocal.observe import RecentCalls
-from cbslocal.cbs.snapshots import forget_lost_copies
+from cbslocal.cbs.snapshot_copies import forget_lost_copies
 from cbslocal.store import shared, state
 from cbslocal.store.reset import delete_resources
 
@@ -39,18 +39,6 @@ log = logging.getLogger("cbslocal.control")
 PREFIX = "/_cbslocal"
 MAX_BODY = 64 * 1024
 MAX_STATE_BODY = 1024 * 1024 * 1024  # an exported state of many disks
-# Bounds of what reaches the store: fault rules' IDs are 32-bit integers (PostgreSQL refuses to
-# compare them with more), account IDs (UINs) decimal strings of up to 20 digits, resource IDs
-# like `disk-xxxxxxxx`.
-MAX_RULE_ID = 2**31 - 1
-_ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
-_RESOURCE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-
-
-class ControlError(Exception):
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
 
 
 class ControlPlane:
@@ -125,7 +113,7 @@ class ControlPlane:
     # --- endpoints ---------------------------------------------------------------------------
     def check(self, body: dict) -> dict:
         """The consistency checker: every invariant of the store, and each violation found."""
-        _only_keys(body, set())
+        inputs.only_keys(body, set())
         with self.runtime.store.read() as conn:
             report = invariants.check(conn, self.runtime.settings.topology)
         return {"violations": [v.as_json() for v in report.violations],
@@ -141,25 +129,25 @@ class ControlPlane:
         return CONTENT_TYPE_LATEST, generate_latest()
 
     def list_accounts(self, body: dict) -> dict:
-        _only_keys(body, set())
+        inputs.only_keys(body, set())
         with self.runtime.store.read() as conn:
             return {"accounts": accounts.list_accounts(conn)}
 
     def create_account(self, body: dict) -> dict:
-        _only_keys(body, {"name"})
+        inputs.only_keys(body, {"name"})
         name = body.get("name", "")
-        if not _is_text(name, 128):
+        if not inputs.is_text(name, 128):
             raise ControlError(400, "`name` must be a string of at most 128 characters (no NUL)")
         with self.runtime.store.write() as conn:
             return accounts.create_account(conn, self.runtime.clock.now(), name).as_json()
 
     def create_key(self, body: dict, account_id: str) -> dict:
-        _only_keys(body, {"ttl"})
+        inputs.only_keys(body, {"ttl"})
         ttl = body.get("ttl")
         if ttl is not None and (isinstance(ttl, bool) or not isinstance(ttl, (int, float))
                                 or not 0 < ttl <= 366 * 86400):
             raise ControlError(400, "`ttl` must be a number of seconds between 0 and 31622400")
-        if not _ACCOUNT_ID.fullmatch(account_id):
+        if not inputs.ACCOUNT_ID.fullmatch(account_id):
             raise ControlError(404, f"account {account_id[:40]} does not exist")
         with self.runtime.store.write() as conn:
             try:
@@ -171,7 +159,7 @@ class ControlPlane:
         """No keys: everything back to a fresh data dir (the default account only, the real
         clock, the --timing profile, no fault rules, no recent calls). `account` and/or `region`:
         only those resources go (accounts, keys, clock and rules stay)."""
-        _only_keys(body, {"account", "region"})
+        inputs.only_keys(body, {"account", "region"})
         account, region = body.get("account"), body.get("region")
         self._check_region(region)
         runtime = self.runtime
@@ -209,16 +197,16 @@ class ControlPlane:
 
     @staticmethod
     def _account_exists(conn, account) -> bool:
-        return (isinstance(account, str) and _ACCOUNT_ID.fullmatch(account) is not None
+        return (isinstance(account, str) and inputs.ACCOUNT_ID.fullmatch(account) is not None
                 and accounts.account_exists(conn, account))
 
     async def settle(self, body: dict) -> dict:
-        _only_keys(body, set())
+        inputs.only_keys(body, set())
         return {"applied": await self.runtime.settle()}
 
     # --- the clock ---------------------------------------------------------------------------
     def read_clock(self, body: dict) -> dict:
-        _only_keys(body, set())
+        inputs.only_keys(body, set())
         clock = self.runtime.clock
         now = clock.now()
         return {"now": now, "time": format_time(now),
@@ -228,7 +216,7 @@ class ControlPlane:
     async def move_clock(self, body: dict) -> dict:
         """Exactly one of: advance (a duration), set (a time), mode (real/running/frozen/scaled,
         with rate for scaled). Time only moves forward: due moves are then applied at once."""
-        _only_keys(body, {"advance", "set", "mode", "rate"})
+        inputs.only_keys(body, {"advance", "set", "mode", "rate"})
         chosen = [k for k in ("advance", "set", "mode") if k in body]
         if len(chosen) != 1:
             raise ControlError(400, "give exactly one of `advance`, `set` or `mode`")
@@ -241,14 +229,14 @@ class ControlPlane:
 
     def _moved_clock(self, clock, body: dict) -> ClockState:
         if "advance" in body:
-            seconds = _duration(body["advance"], "advance")
-            return _within_range("advance", lambda: clock.advanced(seconds))
+            seconds = inputs.duration(body["advance"], "advance")
+            return inputs.within_range("advance", lambda: clock.advanced(seconds))
         if "set" in body:
-            when = _time(body["set"])
+            when = inputs.time(body["set"])
             if when < clock.now():
                 raise ControlError(400, f"`set` {body['set']!r} is in the past of the emulator's "
                                    f"clock ({format_time(clock.now())}); time only moves forward")
-            return _within_range("set", lambda: clock.set_to(when))
+            return inputs.within_range("set", lambda: clock.set_to(when))
         return self._clock_mode(clock, body["mode"], body.get("rate"))
 
     def _clock_mode(self, clock, mode, rate):
@@ -257,7 +245,7 @@ class ControlPlane:
         if mode == "running":
             return clock.with_rate(1.0)
         if mode == "scaled":
-            if not _is_number(rate) or not 0 < rate <= MAX_RATE:
+            if not inputs.is_number(rate) or not 0 < rate <= MAX_RATE:
                 raise ControlError(400, f"`rate` must be a number above 0 and at most {MAX_RATE:g} "
                                    "(virtual seconds per real second)")
             return clock.with_rate(float(rate))
@@ -271,7 +259,7 @@ class ControlPlane:
     # --- state export / import -------------------------------------------------------------------
     def export_state(self, body: dict) -> dict:
         """The whole state, or `?account=` one account's, as a versioned document."""
-        _only_keys(body, {"account"})
+        inputs.only_keys(body, {"account"})
         account = body.get("account")
         runtime = self.runtime
         with runtime.store.read() as conn:
@@ -284,7 +272,7 @@ class ControlPlane:
         """Into a cbslocal without resources: every row, and the clock as it read at the export
         (running on from there at the same rate; a real clock stays real)."""
         runtime = self.runtime
-        clock = _imported_clock(body.get("clock"))  # checked before anything goes in
+        clock = inputs.imported_clock(body.get("clock"))  # checked before anything goes in
 
         def load(conn) -> dict:
             # One transaction with the clock: no process applies the moves on the old clock.
@@ -306,7 +294,7 @@ class ControlPlane:
 
     # --- configuration -------------------------------------------------------------------------
     def read_config(self, body: dict) -> dict:
-        _only_keys(body, set())
+        inputs.only_keys(body, set())
         return {"config": self.runtime.settings.topology.source}
 
     def change_config(self, body: dict) -> dict:
@@ -326,13 +314,13 @@ class ControlPlane:
 
     # --- timing --------------------------------------------------------------------------------
     def read_timing(self, body: dict) -> dict:
-        _only_keys(body, set())
+        inputs.only_keys(body, set())
         timing = self.runtime.timing
         return {"profile": timing.name, "durations": dict(sorted(timing.durations.items()))}
 
     def set_timing(self, body: dict) -> dict:
         """`profile` (instant/realistic) and/or `durations` ({kind: seconds}) laid over it."""
-        _only_keys(body, {"profile", "durations"})
+        inputs.only_keys(body, {"profile", "durations"})
         if not body:
             raise ControlError(400, "give `profile` and/or `durations`")
         if "profile" in body and (not isinstance(body["profile"], str)
@@ -355,15 +343,15 @@ class ControlPlane:
 
     # --- recent calls --------------------------------------------------------------------------
     def calls(self, body: dict) -> dict:
-        _only_keys(body, {"limit"})
-        return {"calls": self.recent.last(_limit(body))}
+        inputs.only_keys(body, {"limit"})
+        return {"calls": self.recent.last(inputs.limit(body))}
 
     # --- faults --------------------------------------------------------------------------------
     def add_fault(self, body: dict) -> dict:
         """A rule: matchers service/action/account/region (each optional), effects code (+message),
         latency (seconds) and/or close, and how often: times (the next N matches) and/or
         probability (with a seed, reproducible)."""
-        _only_keys(body, {"service", "action", "account", "region", "code", "message", "latency",
+        inputs.only_keys(body, {"service", "action", "account", "region", "code", "message", "latency",
                           "close", "times", "probability", "seed"})
         values = self._fault_matchers(body)
         code = body.get("code")
@@ -379,14 +367,14 @@ class ControlPlane:
             raise ControlError(400, "`code` and `close` exclude each other: a closed connection "
                                "answers nothing")
         message = body.get("message")
-        if message is not None and (code is None or not _is_text(message, 1000)):
+        if message is not None and (code is None or not inputs.is_text(message, 1000)):
             raise ControlError(400, "`message` must be a string of at most 1000 characters (no "
                                "NUL), with a `code`")
         values.update(code=code, message=message, close=close,
-                      latency=_number(body, "latency", 0, 60, exclusive_low=True),
-                      remaining=_whole(body, "times", 1, 10**9),
-                      probability=_number(body, "probability", 0, 1, exclusive_low=True),
-                      seed=_whole(body, "seed", 0, 2**62))
+                      latency=inputs.number(body, "latency", 0, 60, exclusive_low=True),
+                      remaining=inputs.whole(body, "times", 1, 10**9),
+                      probability=inputs.number(body, "probability", 0, 1, exclusive_low=True),
+                      seed=inputs.whole(body, "seed", 0, 2**62))
         return self.runtime.change_shared(
             lambda conn: faults.add_rule(conn, self.runtime.clock.now(), **values))
 
@@ -407,7 +395,7 @@ class ControlPlane:
                 raise ControlError(400, f"`action` {action!r} is not an action of "
                                    f"{service or 'any service cbslocal serves'}")
         account = body.get("account")
-        if account is not None and not (isinstance(account, str) and _ACCOUNT_ID.fullmatch(account)):
+        if account is not None and not (isinstance(account, str) and inputs.ACCOUNT_ID.fullmatch(account)):
             raise ControlError(400, "`account` must be an account ID (a string of 1 to 20 digits)")
         region = body.get("region")
         self._check_region(region)
@@ -415,17 +403,17 @@ class ControlPlane:
         return values
 
     def list_faults(self, body: dict) -> dict:
-        _only_keys(body, set())
+        inputs.only_keys(body, set())
         with self.runtime.store.read() as conn:
             return {"faults": faults.list_rules(conn)}
 
     def delete_faults(self, body: dict) -> dict:
-        _only_keys(body, set())
+        inputs.only_keys(body, set())
         return {"deleted": self.runtime.change_shared(faults.delete_rules)}
 
     def delete_fault(self, body: dict, rule_id: str) -> dict:
-        _only_keys(body, set())
-        if len(rule_id) > 10 or int(rule_id) > MAX_RULE_ID:  # no rule has such an ID
+        inputs.only_keys(body, set())
+        if len(rule_id) > 10 or int(rule_id) > inputs.MAX_RULE_ID:  # no rule has such an ID
             raise ControlError(404, f"fault rule {rule_id[:40]} does not exist")
         deleted = self.runtime.change_shared(lambda conn: faults.delete_rules(conn, int(rule_id)))
         if not deleted:
@@ -433,15 +421,15 @@ class ControlPlane:
         return {"deleted": deleted}
 
     def fault_firings(self, body: dict) -> dict:
-        _only_keys(body, {"limit"})
-        limit = _limit(body)
+        inputs.only_keys(body, {"limit"})
+        limit = inputs.limit(body)
         with self.runtime.store.read() as conn:
             return {"firings": faults.firings(conn, limit)}
 
     # --- pokes ---------------------------------------------------------------------------------
     def poke_instance(self, body: dict, instance_id: str) -> dict:
-        _only_keys(body, {"state", "supports_cbs", "online_resize", "max_attach_count"})
-        _check_resource_id(instance_id, "instance")
+        inputs.only_keys(body, {"state", "supports_cbs", "online_resize", "max_attach_count"})
+        inputs.check_resource_id(instance_id, "instance")
         values = {}
         if "state" in body:
             if not isinstance(body["state"], str) or body["state"] not in POKABLE_STATES:
@@ -451,7 +439,7 @@ class ControlPlane:
             values["instance_state"] = body["state"]
         for flag in ("supports_cbs", "online_resize"):
             if flag in body:
-                values[flag] = _flag(body, flag)
+                values[flag] = inputs.flag(body, flag)
         if "max_attach_count" in body:
             count = body["max_attach_count"]
             if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 100:
@@ -466,10 +454,10 @@ class ControlPlane:
                 "max_attach_count": row.max_attach_count}
 
     def poke_disk(self, body: dict, disk_id: str) -> dict:
-        _only_keys(body, {"dumping", "returnable", "snapshot_ability"})
-        _check_resource_id(disk_id, "disk")
-        dumping = _flag(body, "dumping") if "dumping" in body else None
-        flags = {flag: _flag(body, flag) for flag in ("returnable", "snapshot_ability") if flag in body}
+        inputs.only_keys(body, {"dumping", "returnable", "snapshot_ability"})
+        inputs.check_resource_id(disk_id, "disk")
+        dumping = inputs.flag(body, "dumping") if "dumping" in body else None
+        flags = {flag: inputs.flag(body, flag) for flag in ("returnable", "snapshot_ability") if flag in body}
         with self.runtime.store.write() as conn:
             try:
                 row = poke_disk(conn, disk_id, dumping=dumping, **flags)
@@ -481,8 +469,8 @@ class ControlPlane:
                 "snapshot_ability": bool(row.snapshot_ability)}
 
     def poke_policy(self, body: dict, policy_id: str) -> dict:
-        _only_keys(body, {"state"})
-        _check_resource_id(policy_id, "automatic snapshot policy")
+        inputs.only_keys(body, {"state"})
+        inputs.check_resource_id(policy_id, "automatic snapshot policy")
         state = body.get("state")
         if state is not None and not (isinstance(state, str) and state in POLICY_STATES):
             raise ControlError(400, f"unknown `state` {state!r}; use one of {list(POLICY_STATES)}")
@@ -491,121 +479,6 @@ class ControlPlane:
         if row is None:
             raise ControlError(404, f"automatic snapshot policy {policy_id} does not exist")
         return {"policy_id": row.policy_id, "state": row.policy_state}
-
-
-def _limit(query: dict) -> int:
-    limit = query.get("limit", "50")
-    if not (isinstance(limit, str) and re.fullmatch(r"[0-9]{1,4}", limit)
-            and 0 < int(limit) <= 1000):
-        raise ControlError(400, "`limit` must be a whole number from 1 to 1000")
-    return int(limit)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _is_text(value, max_length: int) -> bool:
-    """A string the store takes: bounded, and without NUL (PostgreSQL refuses it)."""
-    return isinstance(value, str) and len(value) <= max_length and "\x00" not in value
-
-
-def _check_resource_id(resource_id: str, kind: str) -> None:
-    """An ID of a shape no resource has (a NUL, 5,000 characters) names none: 404, unread."""
-    if not _RESOURCE_ID.fullmatch(resource_id):
-        raise ControlError(404, f"{kind} {resource_id[:64]!r} does not exist")
-
-
-def _within_range(key: str, move):
-    """The clock's new state, or 400 when it would leave the times the API can show."""
-    try:
-        return move()
-    except ClockOutOfRange as failure:
-        raise ControlError(400, f"`{key}`: {failure}") from None
-
-
-def _imported_clock(clock) -> tuple[float, float] | None:
-    """(now, rate) of an exported clock to run on from, or None for a real clock (or none)."""
-    if clock is None:
-        return None
-    if not isinstance(clock, dict):
-        raise ControlError(400, "`clock` must be the exported clock: {\"now\", \"mode\", \"rate\"}")
-    if clock.get("mode") in (None, "real"):
-        return None
-    now, rate = clock.get("now"), clock.get("rate", 1.0)
-    if not (_is_number(now) and in_range(now)):
-        raise ControlError(400, f"`clock.now` must be epoch seconds within the clock's range "
-                           f"({format_time(EARLIEST)} to {format_time(LATEST)}, China time)")
-    if not (_is_number(rate) and 0 <= rate <= MAX_RATE):
-        raise ControlError(400, f"`clock.rate` must be a number from 0 to {MAX_RATE:g}")
-    return float(now), float(rate)
-
-
-def _number(body: dict, key: str, low: float, high: float, *, exclusive_low: bool = False):
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            (low < value if exclusive_low else low <= value) and value <= high):
-        raise ControlError(400, f"`{key}` must be a number {'above' if exclusive_low else 'from'} "
-                           f"{low:g} {'and at most' if exclusive_low else 'to'} {high:g}")
-    return float(value)
-
-
-def _whole(body: dict, key: str, low: int, high: int):
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ControlError(400, f"`{key}` must be a whole number from {low} to {high}")
-    return value
-
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
-
-
-def _duration(value, key: str) -> float:
-    """Seconds from a number or a text like `90s`, `10m`, `2h`, `3d`, `1w`, `1d12h`."""
-    if isinstance(value, str) and re.fullmatch(r"\d+(?:\.\d+)?", value):
-        value = float(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and value and re.fullmatch(f"(?:{_DURATION.pattern})+", value):
-        seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(value))
-    else:
-        raise ControlError(400, f"`{key}` must be seconds or a duration like 90s, 10m, 2h, 3d, 1w")
-    if not 0 < seconds <= 10 * 366 * 86400:
-        raise ControlError(400, f"`{key}` must be positive and at most ten years: time only moves "
-                           "forward")
-    return seconds
-
-
-def _time(value) -> float:
-    """Epoch seconds from a number, `YYYY-MM-DD HH:MM:SS` (China time, as the API shows times) or
-    ISO 8601 with an offset."""
-    try:
-        if _is_number(value):
-            return float(value)
-        if isinstance(value, str):
-            parsed = datetime.fromisoformat(value)
-            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)).timestamp()
-    except (ValueError, OverflowError):  # not a time, or one before year 1 in UTC
-        pass
-    raise ControlError(400, "`set` must be epoch seconds, `YYYY-MM-DD HH:MM:SS` (China time) or "
-                       "ISO 8601")
-
-
-def _flag(body: dict, key: str) -> bool:
-    if not isinstance(body[key], bool):
-        raise ControlError(400, f"`{key}` must be true or false")
-    return body[key]
-
-
-def _only_keys(body: dict, allowed: set[str]) -> None:
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise ControlError(400, f"unknown key {unknown[0]!r}; allowed: {sorted(allowed)}")
 
 
 async def _read_json(receive, limit: int) -> dict:

@@ -18,7 +18,7 @@ from cbslocal.api.cvm_schema import (CreateImageRequest, DeleteImagesRequest, De
 from cbslocal.api.errors import ApiError
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs import snapshots as snaps
-from cbslocal.cvm import model as cvm
+from cbslocal.cbs import instance_state as inst
 from cbslocal.engine import transitions as engine
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import disks, image_snapshots, images, instances, snapshots
@@ -96,8 +96,8 @@ def _os_of_disk(ctx: Context, disk_id: str) -> str:
 
 def _from_instance(ctx: Context, req: CreateImageRequest) -> tuple[list, str]:
     """The disks to snapshot for an image of an instance: its system disk and DataDiskIds."""
-    instance = cvm.require_instance(ctx, req.InstanceId)
-    if instance.instance_state not in cvm.TAKES_DISKS:
+    instance = inst.require_instance(ctx, req.InstanceId)
+    if instance.instance_state not in inst.TAKES_DISKS:
         raise ApiError(errors.CVM_INSTANCE_STATE_CODES[instance.instance_state],
                        f"{instance.instance_id} is {instance.instance_state}.")
     attached = {d.disk_id: d for d in ctx.conn.execute(select(disks).where(

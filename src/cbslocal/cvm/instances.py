@@ -13,7 +13,7 @@ import orjson
 from sqlalchemy import delete, func, insert, select, update
 
 from cbslocal import ids
-from cbslocal.api import errors, idempotency
+from cbslocal.api import errors
 from cbslocal.api.context import Context
 from cbslocal.api.cvm_schema import (DescribeInstancesRequest, RebootInstancesRequest,
                                      RunInstancesRequest, StartInstancesRequest,
@@ -22,12 +22,14 @@ from cbslocal.api.cvm_schema import (DescribeInstancesRequest, RebootInstancesRe
 from cbslocal.api.errors import ApiError
 from cbslocal.cbs import attachments
 from cbslocal.cbs import disk_state as ds
-from cbslocal.cbs.disks import DEFAULT_RENEW_FLAG, add_months, attach_at_once, disk_row, new_disk_ids
+from cbslocal.cbs.disk_state import DEFAULT_RENEW_FLAG
+from cbslocal.cbs.disks import attach_at_once, disk_row, new_disk_ids
 from cbslocal.cvm import images
-from cbslocal.cvm import model as cvm
-from cbslocal.cvm.model import (PENDING, REBOOTING, RUNNING, SHUTDOWN, STARTING, STOPPED,
+from cbslocal.cbs import instance_state as inst
+from cbslocal.cbs.instance_state import (PENDING, REBOOTING, RUNNING, SHUTDOWN, STARTING, STOPPED,
                                 STOPPING, TERMINATING)
 from cbslocal.engine import transitions as engine
+from cbslocal.engine.clock import add_months
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import disk_attachments, disks, instances, transitions
 
@@ -39,11 +41,6 @@ _NAME_PATTERN = re.compile(r"\{R:(\d+)\}")
 
 # --- RunInstances --------------------------------------------------------------------------------
 def run_instances(ctx: Context, req: RunInstancesRequest) -> dict:
-    token = req.ClientToken
-    if token is not None:
-        earlier = idempotency.earlier_answer(ctx, "RunInstances", token)
-        if earlier is not None:
-            return earlier
     plan = _validate_run(ctx, req)
     if req.DryRun:
         raise ApiError(errors.DRY_RUN_OPERATION, "The request would have succeeded (DryRun).",
@@ -56,10 +53,7 @@ def run_instances(ctx: Context, req: RunInstancesRequest) -> dict:
         _insert_instance(ctx, req, plan, instance_id, name, duration)
         _buy_disks(ctx, req, plan, instance_id, name, visible=duration <= 0)
         _begin(ctx, instance_id, "instance.launch", duration)
-    answer = {"InstanceIdSet": instance_ids}
-    if token is not None:
-        idempotency.remember(ctx, "RunInstances", token, answer)
-    return answer
+    return {"InstanceIdSet": instance_ids}
 
 
 class _Plan:
@@ -284,10 +278,10 @@ def _load(ctx: Context, instance_ids: list[str]) -> list:
     if len(instance_ids) > ctx.topology.limits.describe_instances_max_limit:
         raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
                        f"At most {ctx.topology.limits.describe_instances_max_limit} instances per request.")
-    found = cvm.find_instances(ctx, instance_ids)
+    found = inst.find_instances(ctx, instance_ids)
     for value in instance_ids:
         if value not in found:
-            raise cvm.instance_not_found(value)
+            raise inst.instance_not_found(value)
     return [found[v] for v in instance_ids]
 
 

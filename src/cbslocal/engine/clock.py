@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from calendar import monthrange
 from dataclasses import dataclass
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
@@ -140,3 +141,12 @@ def parse_iso(text: str) -> float:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
     return parsed.timestamp()
+
+
+def add_months(epoch: float, months: int) -> float:
+    """The same day and time `months` later in China time (clamped to the month's last day)."""
+    start = datetime.fromtimestamp(epoch, CHINA_TZ)
+    month_index = start.month - 1 + months
+    year, month = start.year + month_index // 12, month_index % 12 + 1
+    day = min(start.day, monthrange(year, month)[1])
+    return start.replace(year=year, month=month, day=day).astimezone(timezone.utc).timestamp()

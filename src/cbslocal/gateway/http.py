@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from cbslocal import ids
 from cbslocal.api import errors
+from cbslocal.api.call import ApiCall
 from cbslocal.api.errors import ApiError
 from cbslocal.gateway import envelope
-from cbslocal.gateway.request import (MAX_TC3_BODY, ApiCall, KeyResolver, RawRequest, decode,
-                                      too_large)
+from cbslocal.gateway.request import MAX_TC3_BODY, KeyResolver, RawRequest, decode, too_large
 
 log = logging.getLogger("cbslocal.gateway")
 

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl
 import orjson
 
 from cbslocal.api import errors
+from cbslocal.api.call import ApiCall
 from cbslocal.api.errors import ApiError
 from cbslocal.gateway import signing
 from cbslocal.gateway.flatten import FlattenError, unflatten
@@ -37,20 +38,6 @@ class RawRequest:
     headers: dict[str, str]  # names lower-cased
     body: bytes
     client: str = ""
-
-
-@dataclass(slots=True)
-class ApiCall:
-    scope_service: str  # as signed (TC3 credential scope); "" for v1
-    version: str | None
-    action: str | None
-    region: str | None
-    params: dict
-    secret_id: str
-    account_id: str
-    language: str | None
-    signature_method: str
-    service: str = ""  # the service that serves the action, once the dispatcher knows it
 
 
 KeyResolver = Callable[[str], "KeyRecord | None"]

@@ -240,7 +240,7 @@ shared_settings = Table(
     Column("value", Text, nullable=False),
 )
 
-# Request rates counted across processes (iam/throttle.py): the wall times of the admitted calls
+# Request rates counted across processes (router/throttle.py): the wall times of the admitted calls
 # of the last second (a JSON list), per account, action and region, and whether the latest call
 # was admitted (what the one statement that counts a call answers).
 request_rates = Table(

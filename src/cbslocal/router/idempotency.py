@@ -1,8 +1,10 @@
-"""ClientToken idempotency, for every action that takes one (CreateDisks, RunInstances): the first
-answer given to a token is stored with what it created, in the same transaction, and is the
-answer to every retry."""
+"""ClientToken idempotency, for every action registered with `client_token` (CreateDisks,
+RunInstances): the first answer given to a token is stored with what it created, in the same
+transaction, and is the answer to every retry. A failed call stores nothing: its retry runs anew."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import orjson
 from sqlalchemy import insert, select
@@ -31,3 +33,15 @@ def remember(ctx: Context, action: str, token: str, answer: dict) -> None:
     ctx.conn.execute(insert(client_tokens).values(
         account_id=ctx.account_id, region=ctx.region, action=action, token=token,
         result=orjson.dumps(answer).decode(), created_at=ctx.now))
+
+
+def once(ctx: Context, action: str, token: str | None, answer: Callable[[], dict]) -> dict:
+    """`answer()`, unless `token` was answered before: then that answer."""
+    if token is None:
+        return answer()
+    earlier = earlier_answer(ctx, action, token)
+    if earlier is not None:
+        return earlier
+    first = answer()
+    remember(ctx, action, token, first)
+    return first

@@ -22,13 +22,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from cbslocal.api.faults import FaultInjector
-from cbslocal.api.registry import Registry
+from cbslocal.router.faults import FaultInjector
+from cbslocal.router.registry import Registry
 from cbslocal.config import Settings, Topology
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import Clock, ClockState
 from cbslocal.engine.timing import TimingProfile
-from cbslocal.iam.throttle import SharedThrottle, Throttle
+from cbslocal.router.throttle import SharedThrottle, Throttle
 from cbslocal.store import shared
 from cbslocal.store.db import Store
 from cbslocal.store.group_commit import GroupCommitter

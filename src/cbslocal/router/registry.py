@@ -18,6 +18,8 @@ class Action:
     request: type[Request]
     handler: Callable
     mutating: bool
+    # Takes a ClientToken: the first answer to a token is the answer to every retry (idempotency.py).
+    client_token: bool = False
 
 
 @dataclass
@@ -28,11 +30,14 @@ class Service:
     known_actions: frozenset[str]
     actions: dict[str, Action] = field(default_factory=dict)
 
-    def action(self, name: str, request: type[Request], *, mutating: bool):
+    def action(self, name: str, request: type[Request], *, mutating: bool,
+               client_token: bool = False):
         def register(handler: Callable) -> Callable:
             if name not in self.known_actions:
                 raise ValueError(f"{self.name} has no action {name}")
-            self.actions[name] = Action(name, request, handler, mutating)
+            if client_token and not (mutating and "ClientToken" in request.model_fields):
+                raise ValueError(f"{name} takes no ClientToken")
+            self.actions[name] = Action(name, request, handler, mutating, client_token)
             return handler
         return register
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 
 from cbslocal.api import errors, schema
+from cbslocal.api.call import ApiCall
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError, CloseConnection
-from cbslocal.gateway.request import ApiCall
-from cbslocal.runtime import Runtime
+from cbslocal.router import idempotency
+from cbslocal.router.registry import Action
+from cbslocal.router.runtime import Runtime
 
 
 async def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: str) -> dict:
@@ -47,12 +49,19 @@ async def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: s
     request = schema.parse(action.request, call.params)
     if action.mutating:
         await runtime.caught_up()
-        return await runtime.committer.run(lambda conn, now: action.handler(
-            _context(call, runtime, request_id, language, now, conn), request))
+        return await runtime.committer.run(lambda conn, now: _write(
+            action, request, _context(call, runtime, request_id, language, now, conn)))
     now = runtime.clock.now()
     await runtime.settle_before_read(next_due, now)
     with runtime.store.read() as conn:
         return action.handler(_context(call, runtime, request_id, language, now, conn), request)
+
+
+def _write(action: Action, request, ctx: Context) -> dict:
+    if action.client_token:
+        return idempotency.once(ctx, action.name, request.ClientToken,
+                                lambda: action.handler(ctx, request))
+    return action.handler(ctx, request)
 
 
 async def _inject_faults(call: ApiCall, runtime: Runtime, request_id: str) -> None:

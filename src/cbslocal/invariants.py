@@ -22,7 +22,7 @@ from cbslocal.cbs.attachments import ATTACH, DETACH
 from cbslocal.cbs.lifecycle import MIGRATE, RECYCLE, RESIZE, ROLLBACK
 from cbslocal.cbs.policies import FIRE, FIRE_REST
 from cbslocal.config import Topology
-from cbslocal.cvm import model as cvm
+from cbslocal.cbs import instance_state as inst
 from cbslocal.cvm.images import CREATE as IMAGE_CREATE
 from cbslocal.store.tables import (CENSUS_COLUMNS, SNAPSHOT_CENSUS_COLUMNS, accounts,
                                    auto_snapshot_policies, disk_attachments, disk_census,
@@ -301,11 +301,11 @@ _WAITING = [
     (snapshots, snapshots.c.snapshot_state == snaps.CHECKING, snaps.CHECK),
     (snapshots, snapshots.c.deadline_at.is_not(None) & (snapshots.c.images == "[]"), snaps.EXPIRE),
     (auto_snapshot_policies, auto_snapshot_policies.c.next_trigger_at.is_not(None), FIRE),
-    (instances, instances.c.instance_state == cvm.PENDING, "instance.launch"),
-    (instances, instances.c.instance_state == cvm.STARTING, "instance.start"),
-    (instances, instances.c.instance_state == cvm.STOPPING, "instance.stop"),
-    (instances, instances.c.instance_state == cvm.REBOOTING, "instance.reboot"),
-    (instances, instances.c.instance_state == cvm.TERMINATING, "instance.terminate"),
+    (instances, instances.c.instance_state == inst.PENDING, "instance.launch"),
+    (instances, instances.c.instance_state == inst.STARTING, "instance.start"),
+    (instances, instances.c.instance_state == inst.STOPPING, "instance.stop"),
+    (instances, instances.c.instance_state == inst.REBOOTING, "instance.reboot"),
+    (instances, instances.c.instance_state == inst.TERMINATING, "instance.terminate"),
 ]
 
 
@@ -318,7 +318,7 @@ def _disks_being_created_will_be(conn, _topology) -> Iterator[Violation]:
     launching = {row.disk_id for row in conn.execute(
         select(disk_attachments.c.disk_id).join(
             instances, instances.c.instance_id == disk_attachments.c.instance_id)
-        .where(instances.c.instance_state == cvm.PENDING))}
+        .where(instances.c.instance_state == inst.PENDING))}
     for disk_id in conn.execute(select(disks.c.disk_id).where(
             disks.c.disk_state == ds.PROVISIONING)).scalars():
         if ("disk.create", disk_id) not in pending and disk_id not in launching:
