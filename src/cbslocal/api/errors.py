@@ -283,21 +283,53 @@ def common_codes() -> dict[str, ErrorCode]:
     return dict(_COMMON_CATALOG)
 
 
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """What exactly was wrong, in both languages: templates with named parameters (str.format),
+    written out in full in each language. Only what the caller sent (parameter names, values,
+    IDs) and numbers are filled in. Every Detail lives in api/messages/; `raise
+    msg.DISK_NOT_FOUND(disk_id=…)` builds the ApiError."""
+    error: ErrorCode
+    en: str
+    zh: str
+
+    def __call__(self, **values) -> "ApiError":
+        return ApiError(self, **values)
+
+    def render(self, language: str, values: dict) -> str:
+        return (self.zh if language == ZH_CN else self.en).format(**values)
+
+
+_DETAILS: list[Detail] = []
+
+
+def detail(error: ErrorCode, en: str, zh: str) -> Detail:
+    entry = Detail(error, en, zh)
+    _DETAILS.append(entry)
+    return entry
+
+
+def all_details() -> list[Detail]:
+    """Every message template of the catalog (api/messages/ registers them on import)."""
+    return list(_DETAILS)
+
+
 class ApiError(Exception):
     """An API-level failure: becomes the `{"Error": {"Code", "Message"}}` envelope.
 
-    `detail` (English) and `detail_zh` (Chinese, defaults to `detail`) say what exactly was wrong,
-    e.g. which field; they follow the catalog's base message.
+    Its message is the code's catalog text followed by the Detail, rendered in the caller's
+    language; `message` replaces both (an operator's fault rule says what to answer).
     """
 
-    def __init__(self, error: ErrorCode, detail: str | None = None, detail_zh: str | None = None,
-                 *, message: str | None = None):
-        super().__init__(f"{error.code}: {message or detail or error.en}")
-        self.error = error
+    def __init__(self, error: ErrorCode | Detail, detail: str | None = None,
+                 detail_zh: str | None = None, *, message: str | None = None, **values):
+        self.detail = error if isinstance(error, Detail) else None
+        self.error = error.error if isinstance(error, Detail) else error
+        self.values = values
         self.injected = False  # True when a fault rule answered with it
-        self.detail = detail
-        self.detail_zh = detail_zh
+        self.legacy = (detail, detail_zh)  # (until every call site has a Detail)
         self.override = message
+        super().__init__(f"{self.error.code}: {self.message('en-US')}")
 
     @property
     def code(self) -> str:
@@ -306,10 +338,11 @@ class ApiError(Exception):
     def message(self, language: str) -> str:
         if self.override is not None:
             return self.override
-        if language == ZH_CN:
-            base, detail = self.error.zh, self.detail_zh or self.detail
-        else:
-            base, detail = self.error.en, self.detail
+        base = self.error.zh if language == ZH_CN else self.error.en
+        if self.detail is not None:
+            return f"{base} {self.detail.render(language, self.values)}"
+        detail, detail_zh = self.legacy
+        detail = (detail_zh or detail) if language == ZH_CN else detail
         return f"{base} {detail}" if detail else base
 
 
