@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -457,33 +455,22 @@ def _call(target: AdminTarget, method: str, path: str, body: dict | None = None,
           output: Path | None = None) -> dict:
     """Print the control plane's answer (or write it to `output`) and return it; on an error,
     print it and exit 1."""
-    data = json.dumps(body).encode() if body is not None else None
-    headers = {"Content-Type": "application/json"}
-    if target.token is not None:
-        headers["Authorization"] = f"Bearer {target.token}"
-    request = urllib.request.Request(f"{target.endpoint}/_cbslocal{path}", data=data,
-                                     method=method, headers=headers)
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    from cbslocal.control.client import ControlFailed, ControlUnreachable, call
+
     try:
-        with opener.open(request, timeout=600) as response:
-            answer = json.loads(response.read())
-        text = json.dumps(answer, indent=2, ensure_ascii=False)
-        if output is not None:
-            output.write_text(text + "\n", encoding="utf-8")
-        else:
-            click.echo(text)
-        return answer
-    except urllib.error.HTTPError as failure:
-        detail = failure.read().decode("utf-8", "replace")
-        try:
-            detail = json.loads(detail).get("error", detail)
-        except ValueError:
-            pass
-        click.echo(f"error: {failure.code}: {detail}", err=True)
+        answer = call(target.endpoint, target.token, method, path, body)
+    except ControlFailed as failure:
+        click.echo(f"error: {failure.status}: {failure.message}", err=True)
         sys.exit(1)
-    except urllib.error.URLError as failure:
-        click.echo(f"error: cannot reach cbslocal at {target.endpoint}: {failure.reason}", err=True)
+    except ControlUnreachable as failure:
+        click.echo(f"error: {failure}", err=True)
         sys.exit(1)
+    text = json.dumps(answer, indent=2, ensure_ascii=False)
+    if output is not None:
+        output.write_text(text + "\n", encoding="utf-8")
+    else:
+        click.echo(text)
+    return answer
 
 
 if __name__ == "__main__":

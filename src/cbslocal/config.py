@@ -5,11 +5,12 @@ from __future__ import annotations
 import copy
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
 from cbslocal import config_schema
+from cbslocal.config_schema import LimitsConfig as Limits
 from cbslocal.engine.timing import TimingProfile, profile_named
 
 
@@ -28,36 +29,6 @@ class Zone:
     region: str
     sold_out: bool
     sold_disk_types: frozenset[str]
-
-
-@dataclass(frozen=True)
-class Limits:
-    create_disks_max_count: int = 50
-    describe_max_limit: int = 100
-    disk_name_max_bytes: int = 60
-    client_token_max_length: int = 64
-    tags_per_resource: int = 50
-    attach_disks_max_count: int = 10
-    terminate_disks_max_count: int = 100
-    modify_disks_max_count: int = 100
-    initialize_disks_max_count: int = 20
-    shareable_max_instances: int = 50
-    recycle_retention_days: int = 7
-    describe_instances_max_limit: int = 100
-    run_instances_max_count: int = 100
-    elastic_disks_per_region: int = 0
-    snapshots_per_disk: int = 64
-    snapshots_per_region: int = 0
-    snapshot_capacity_gib: int = 0
-    snapshot_free_quota_gib: int = 50
-    creating_snapshots_max: int = 0
-    snapshot_share_accounts_max: int = 50
-    encrypted_snapshots: bool = True
-    auto_snapshot_policies_per_region: int = 100
-    policies_per_disk: int = 1
-    disks_per_policy: int = 0
-    bind_disks_max_count: int = 80
-    delete_policies_max_count: int = 100
 
 
 @dataclass(frozen=True)
@@ -120,7 +91,11 @@ class Topology:
 
     @classmethod
     def from_mapping(cls, data: dict) -> "Topology":
-        """Raises ValueError naming every bad key (config_schema)."""
+        """Raises ValueError naming every bad key (config_schema). A limit the mapping does not
+        name (one added since it was stored) has its value from defaults.toml."""
+        limits = data.get("limits", {})
+        if isinstance(limits, dict):  # (anything else is refused by the schema, by name)
+            data = dict(data, limits={**_default_limits(), **limits})
         config_schema.validate(data)
         disk_types = {name: DiskTypeSpec(name=name, **spec)
                       for name, spec in data["disk_types"].items()}
@@ -141,7 +116,7 @@ class Topology:
         rates = data.get("rate_limits", {})
         rate_limits = (RateLimits(rates.get("per_second", 20), dict(rates.get("actions", {})))
                        if rates.get("enabled") else None)
-        return cls(disk_types=disk_types, zones=zones, limits=Limits(**data.get("limits", {})),
+        return cls(disk_types=disk_types, zones=zones, limits=Limits(**data["limits"]),
                    stock=stock, source=copy.deepcopy(data), rate_limits=rate_limits,
                    projects=frozenset(data.get("projects", {}).get("ids", [0])),
                    system_disk=SystemDiskSpec(**data.get("system_disk", {})),
@@ -151,6 +126,15 @@ class Topology:
 
 def default_topology_data() -> dict:
     return tomllib.loads(resources.files("cbslocal").joinpath("defaults.toml").read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _default_limits_data() -> tuple:
+    return tuple(default_topology_data()["limits"].items())
+
+
+def _default_limits() -> dict:
+    return dict(_default_limits_data())
 
 
 def topology_from_file(path: Path) -> "Topology":

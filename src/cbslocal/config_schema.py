@@ -29,32 +29,37 @@ class DiskTypeConfig(_Strict):
 
 
 class LimitsConfig(_Strict):
-    create_disks_max_count: Positive = 50
-    describe_max_limit: Positive = 100
-    disk_name_max_bytes: Positive = 60
-    client_token_max_length: Positive = 64
-    tags_per_resource: Count = 50
-    attach_disks_max_count: Positive = 10
-    terminate_disks_max_count: Positive = 100
-    modify_disks_max_count: Positive = 100
-    initialize_disks_max_count: Positive = 20
-    shareable_max_instances: Positive = 50
-    recycle_retention_days: Count = 7
-    describe_instances_max_limit: Positive = 100
-    run_instances_max_count: Positive = 100
-    elastic_disks_per_region: Count = 0  # per account; 0: no limit
-    snapshots_per_disk: Positive = 64
-    snapshots_per_region: Count = 0
-    snapshot_capacity_gib: Count = 0
-    snapshot_free_quota_gib: Count = 50
-    creating_snapshots_max: Count = 0
-    snapshot_share_accounts_max: Positive = 50
-    encrypted_snapshots: bool = True
-    auto_snapshot_policies_per_region: Positive = 100
-    policies_per_disk: Positive = 1
-    disks_per_policy: Count = 0
-    bind_disks_max_count: Positive = 80
-    delete_policies_max_count: Positive = 100
+    """The limits in force, read by the domain as `ctx.topology.limits`. Their values come from
+    defaults.toml's [limits] alone (laid under any configuration: config.Topology.from_mapping);
+    here, only what each one may be."""
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    create_disks_max_count: Positive
+    describe_max_limit: Positive
+    disk_name_max_bytes: Positive
+    client_token_max_length: Positive
+    tags_per_resource: Count
+    attach_disks_max_count: Positive
+    terminate_disks_max_count: Positive
+    modify_disks_max_count: Positive
+    initialize_disks_max_count: Positive
+    shareable_max_instances: Positive
+    recycle_retention_days: Count
+    describe_instances_max_limit: Positive
+    run_instances_max_count: Positive
+    elastic_disks_per_region: Count  # per account; 0: no limit
+    snapshots_per_disk: Positive
+    snapshots_per_region: Count
+    snapshot_capacity_gib: Count
+    snapshot_free_quota_gib: Count
+    creating_snapshots_max: Count
+    snapshot_share_accounts_max: Positive
+    encrypted_snapshots: bool
+    auto_snapshot_policies_per_region: Positive
+    policies_per_disk: Positive
+    disks_per_policy: Count
+    bind_disks_max_count: Positive
+    delete_policies_max_count: Positive
 
 
 class SystemDiskConfig(_Strict):
@@ -89,7 +94,7 @@ class RateLimitsConfig(_Strict):
 
 class Config(_Strict):
     disk_types: dict[str, DiskTypeConfig] = Field(min_length=1)
-    limits: LimitsConfig = LimitsConfig()
+    limits: LimitsConfig
     projects: dict[str, list[Count]] = {"ids": [0]}
     defaults: dict[str, list[str]] = {}
     system_disk: SystemDiskConfig = SystemDiskConfig()

@@ -416,7 +416,7 @@ def test_reset_one_region_one_account_then_everything(world):
 @pytest.mark.parametrize("body, status, words", [
     ({"region": "ap-mars"}, 400, ["ap-mars"]),
     ({"account": "999999999999"}, 404, ["999999999999"]),
-    ({"account": 5}, 404, ["5"]),
+    ({"account": 5}, 400, ["account", "5"]),  # not even an account's shape
     ({"everything": True}, 400, ["everything"]),
 ])
 def test_reset_bad_input(world, body, status, words):

@@ -124,7 +124,7 @@ ERROR_CASES: list[tuple[str, dict, str, str | None]] = [
                                 "reqMethod": "GET"}, "UnsupportedRegion", "ap-nowhere"),
     ("unsupported-operation", {"action": "DescribeDiskStoragePool", "language": "en-US",
                                "params": {}},
-     "UnsupportedOperation", "does not implement DescribeDiskStoragePool"),
+     "UnsupportedOperation", "DescribeDiskStoragePool is not implemented"),
     ("unsupported-protocol-put", {"action": "DescribeDisks", "reqMethod": "PUT"},
      "UnsupportedProtocol", None),
     # parameters

@@ -47,10 +47,13 @@ def test_chinese_messages_are_the_seed_text():
 
 
 def test_api_error_message_follows_language():
-    failure = errors.ApiError(errors.INVALID_FILTER, "Filter 'x' is unknown.", "不支持过滤条件 'x'。")
+    from cbslocal.api import messages as msg
+
+    failure = msg.FILTER_UNSUPPORTED(name="x", action="DescribeDisks")
     assert failure.code == "InvalidFilter"
-    assert failure.message("en-US") == "The specified filter is not supported. Filter 'x' is unknown."
-    assert failure.message("zh-CN") == "指定的Filter不被支持。 不支持过滤条件 'x'。"
+    assert failure.message("en-US") == ("The specified filter is not supported. The filter 'x' is "
+                                        "not supported by DescribeDisks.")
+    assert failure.message("zh-CN") == "指定的Filter不被支持。 接口 DescribeDisks 不支持过滤条件 'x'。"
 
 
 def test_cvm_codes_are_the_cvm_sdks_own():

@@ -20,7 +20,7 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 LATIN_WORD = re.compile(r"[A-Za-z]+")
 # Foreign text a zh-CN message may hold besides what is quoted: the words Chinese technical
 # writing keeps in Latin letters (the vendor's own zh-CN pages write them so).
-KEPT_IN_LATIN = {"ID", "ASCII", "GiB", "MiB", "TiB", "SSD", "ISO", "UTC", "IP"}
+KEPT_IN_LATIN = {"ID", "ASCII", "GiB", "MiB", "TiB", "SSD", "ISO", "UTC", "IP", "Unix"}
 
 
 def _fields(template: str) -> set[str]:
@@ -100,3 +100,39 @@ def test_the_source_scan_sees_a_sentence(tmp_path):
 def test_an_operator_message_replaces_the_catalog_text():
     failure = ApiError(errors.INTERNAL_ERROR, message="disk backend on fire")
     assert failure.message("zh-CN") == failure.message("en-US") == "disk backend on fire"
+
+
+BASE_CREATE = {"Placement": {"Zone": "ap-guangzhou-3"}, "DiskChargeType": "POSTPAID_BY_HOUR",
+               "DiskType": "CLOUD_PREMIUM", "DiskSize": 50}
+
+
+def _rendered_words(text: str) -> set[str]:
+    """Latin words of a rendered message, beyond `quoted` names and 'quoted' values."""
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"'[^']*'", " ", text)
+    return set(LATIN_WORD.findall(text)) - KEPT_IN_LATIN
+
+
+@pytest.mark.parametrize("kind, params", [
+    ("unknown", {**BASE_CREATE, "Colour": 1}),
+    ("missing", {"DiskType": "CLOUD_PREMIUM"}),
+    ("integer", {**BASE_CREATE, "DiskSize": "fifty"}),
+    ("unsigned", {**BASE_CREATE, "DiskSize": -10}),
+    ("boolean", {**BASE_CREATE, "Shareable": "maybe"}),
+    ("string", {**BASE_CREATE, "DiskName": 5}),
+    ("list", {**BASE_CREATE, "Tags": {"Key": "k"}}),
+    ("object", {**BASE_CREATE, "Placement": "ap-guangzhou-3"}),
+    ("enum", {**BASE_CREATE, "DiskChargeType": "MONTHLY"}),
+    ("choice", {**BASE_CREATE, "DeleteSnapshot": 2}),
+])
+def test_validation_failures_speak_the_callers_language(kind, params):
+    from cbslocal.api.cbs_schema import CreateDisksRequest
+    from cbslocal.api.schema import parse
+
+    with pytest.raises(ApiError) as caught:
+        parse(CreateDisksRequest, params)
+    failure = caught.value
+    zh, en = failure.message("zh-CN"), failure.message("en-US")
+    assert failure.detail is not None, "rendered from a template"
+    assert not CJK.search(en), en
+    assert not _rendered_words(zh.removeprefix(failure.error.zh)), zh

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cbslocal.api import messages as msg
 from cbslocal.gateway import signing
 
 KEY = "protoCheckSecretKey0000000000000000"
@@ -202,25 +203,26 @@ def _former_parse(value: str) -> signing.Tc3Authorization:
     else:
         algorithm, _, rest = value.partition(" ")
         if algorithm != "TC3-HMAC-SHA256" or not rest:
-            raise signing.MalformedAuthorization("the algorithm must be TC3-HMAC-SHA256")
+            raise signing.MalformedAuthorization(msg.AUTHORIZATION_ALGORITHM)
         items: dict[str, str] = {}
         for part in rest.split(","):
             key, sep, item = part.strip().partition("=")
             if not sep:
-                raise signing.MalformedAuthorization(f"malformed item {part.strip()!r}")
+                raise signing.MalformedAuthorization(msg.AUTHORIZATION_ITEM, item=part.strip())
             items[key] = item.strip()
         try:
             credential, signed_headers, signature = (
                 items["Credential"], items["SignedHeaders"], items["Signature"])
         except KeyError as missing:
-            raise signing.MalformedAuthorization(f"missing {missing.args[0]}") from None
+            raise signing.MalformedAuthorization(msg.AUTHORIZATION_MISSING_ITEM,
+                                                 item=missing.args[0]) from None
     scope = credential.split("/")
     if len(scope) < 4 or scope[-1] != "tc3_request" or not scope[0]:
-        raise signing.MalformedAuthorization("Credential must be SecretId/Date/Service/tc3_request")
+        raise signing.MalformedAuthorization(msg.AUTHORIZATION_CREDENTIAL)
     service = "/".join(scope[2:-1])
     headers = signed_headers.lower().split(";")
     if "content-type" not in headers or "host" not in headers:
-        raise signing.MalformedAuthorization("SignedHeaders must include content-type and host")
+        raise signing.MalformedAuthorization(msg.AUTHORIZATION_SIGNED_HEADERS)
     return signing.Tc3Authorization(scope[0], scope[1], service, signed_headers, signature.lower())
 
 

@@ -9,6 +9,7 @@ from typing import Literal
 import orjson
 
 from cbslocal.api import cbs_objects as objects
+from cbslocal.api import messages as msg
 from cbslocal.api.schema import Bool, Request, RequiredList, UInt, int_choice
 from cbslocal.engine.clock import format_time
 
@@ -126,9 +127,6 @@ class DescribeDiskConfigQuotaRequest(Request):
 
 
 # --- responses -----------------------------------------------------------------------------------
-_PROJECT_NAMES = {"zh-CN": "默认项目", "en-US": "Default Project"}
-
-
 def disk_json(disk, *, now: float, language: str, policy_ids: list[str] | None) -> dict:
     """The complete Disk object (44 fields of the SDK model), from a `disks` row."""
     prepaid = disk.charge_type == "PREPAID"
@@ -143,7 +141,7 @@ def disk_json(disk, *, now: float, language: str, policy_ids: list[str] | None) 
         "Placement": {
             "Zone": disk.zone, "CageId": "", "CdcId": "", "CdcName": "",
             "DedicatedClusterId": None, "ProjectId": disk.project_id,
-            "ProjectName": _PROJECT_NAMES.get(language, "") if disk.project_id == 0 else "",
+            "ProjectName": msg.DEFAULT_PROJECT_NAME.get(language, "") if disk.project_id == 0 else "",
         },
         "SnapshotAbility": bool(disk.snapshot_ability),
         "DiskName": disk.disk_name,

@@ -299,6 +299,10 @@ class Detail:
     def render(self, language: str, values: dict) -> str:
         return (self.zh if language == ZH_CN else self.en).format(**values)
 
+    def under(self, error: ErrorCode) -> "Detail":
+        """The same sentence under another code (an action that answers it with its own)."""
+        return detail(error, self.en, self.zh)
+
 
 _DETAILS: list[Detail] = []
 
@@ -321,13 +325,11 @@ class ApiError(Exception):
     language; `message` replaces both (an operator's fault rule says what to answer).
     """
 
-    def __init__(self, error: ErrorCode | Detail, detail: str | None = None,
-                 detail_zh: str | None = None, *, message: str | None = None, **values):
+    def __init__(self, error: ErrorCode | Detail, *, message: str | None = None, **values):
         self.detail = error if isinstance(error, Detail) else None
         self.error = error.error if isinstance(error, Detail) else error
         self.values = values
         self.injected = False  # True when a fault rule answered with it
-        self.legacy = (detail, detail_zh)  # (until every call site has a Detail)
         self.override = message
         super().__init__(f"{self.error.code}: {self.message('en-US')}")
 
@@ -339,20 +341,23 @@ class ApiError(Exception):
         if self.override is not None:
             return self.override
         base = self.error.zh if language == ZH_CN else self.error.en
-        if self.detail is not None:
-            return f"{base} {self.detail.render(language, self.values)}"
-        detail, detail_zh = self.legacy
-        detail = (detail_zh or detail) if language == ZH_CN else detail
-        return f"{base} {detail}" if detail else base
+        if self.detail is None:
+            return base
+        return f"{base} {self.detail.render(language, self.values)}"
+
+
+class Refusal(ValueError):
+    """A refusal found below the handlers (parsing a header, a body, a parameter name), with the
+    Detail the caller is answered with."""
+
+    def __init__(self, detail: Detail, **values):
+        super().__init__(detail.render(EN_US, values))
+        self.detail = detail
+        self.values = values
+
+    def api_error(self) -> ApiError:
+        return ApiError(self.detail, **self.values)
 
 
 class CloseConnection(Exception):
     """An injected fault: drop the connection without an answer (the gateway does it)."""
-
-
-def missing_parameter(field: str) -> ApiError:
-    return ApiError(MISSING_PARAMETER, f"The parameter `{field}` is missing.", f"缺少参数 `{field}`。")
-
-
-def invalid_value(field: str, why: str) -> ApiError:
-    return ApiError(INVALID_PARAMETER_VALUE, f"`{field}` {why}.", f"参数 `{field}` 取值错误：{why}。")

@@ -8,12 +8,13 @@ arrive as strings: lax coercion turns "20" into 20 and "True"/"true" into True.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 from pydantic_core import PydanticCustomError
 
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.errors import ApiError
 
 UINT64_MAX = 2**64 - 1
@@ -23,11 +24,6 @@ INT64_MAX = 2**63 - 1
 class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True,
                               regex_engine="python-re")
-
-
-def invalid_value(message: str) -> PydanticCustomError:
-    """Raise from a validator: the value is well-typed but not acceptable."""
-    return PydanticCustomError("invalid_value", message)
 
 
 def _no_bool(value: Any) -> Any:
@@ -82,19 +78,53 @@ def int_choice(*allowed: int):
     """An Int64 that must be one of `allowed` (Literal would refuse the string "1" of a GET)."""
     def check(value: int) -> int:
         if value not in allowed:
-            raise invalid_value(f"Input should be one of {', '.join(map(str, allowed))}")
+            raise PydanticCustomError("int_choice", "Input should be one of {choices}",
+                                      {"choices": ", ".join(map(str, allowed))})
         return value
     return Annotated[int, BeforeValidator(_no_bool), AfterValidator(_int64), AfterValidator(check)]
 
-# Error types that mean "the shape is wrong" (InvalidParameter) rather than "the value is not
-# allowed" (InvalidParameterValue).
-_TYPE_ERRORS = {
-    "int_type", "int_parsing", "int_from_float", "int_parsing_size", "bool_type", "bool_parsing",
-    "string_type", "string_unicode", "list_type", "dict_type", "model_type", "model_attributes_type",
-    "float_type", "float_parsing", "uint_range", "int64_range", "is_instance_of", "bytes_type",
-    "string_sub_type", "iterable_type", "tuple_type", "set_type", "invalid_type",
+# What each kind of pydantic error says, from the catalog (api/messages/common.py): in order of
+# priority, an unknown parameter, a missing one, one of the wrong type (InvalidParameter), a value
+# not accepted (InvalidParameterValue).
+_UNKNOWN = {"extra_forbidden": msg.PARAMETER_UNKNOWN}
+_MISSING = {"missing": msg.PARAMETER_MISSING}
+_TYPE = {
+    **dict.fromkeys(("int_type", "int_parsing", "int_from_float", "int_parsing_size"),
+                    msg.TYPE_INTEGER),
+    "uint_range": msg.TYPE_UINT64, "int64_range": msg.TYPE_INT64,
+    **dict.fromkeys(("bool_type", "bool_parsing"), msg.TYPE_BOOLEAN),
+    **dict.fromkeys(("string_type", "string_unicode", "string_sub_type", "bytes_type"),
+                    msg.TYPE_STRING),
+    **dict.fromkeys(("list_type", "tuple_type", "set_type", "iterable_type"), msg.TYPE_LIST),
+    **dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), msg.TYPE_OBJECT),
+    **dict.fromkeys(("float_type", "float_parsing"), msg.TYPE_NUMBER),
+    **dict.fromkeys(("is_instance_of", "invalid_type"), msg.TYPE_WRONG),
 }
-_PRIORITY = {"extra_forbidden": 0, "missing": 1}
+# A value not accepted: the Detail and the values it takes from the error's context.
+_VALUE = {
+    "literal_error": (msg.VALUE_ONE_OF, lambda ctx: {"choices": _choices(ctx["expected"])}),
+    "enum": (msg.VALUE_ONE_OF, lambda ctx: {"choices": _choices(ctx["expected"])}),
+    "int_choice": (msg.VALUE_ONE_OF, lambda ctx: {"choices": ctx["choices"]}),
+    "greater_than_equal": (msg.VALUE_AT_LEAST, lambda ctx: {"min": ctx["ge"]}),
+    "greater_than": (msg.VALUE_ABOVE, lambda ctx: {"min": ctx["gt"]}),
+    "less_than_equal": (msg.VALUE_AT_MOST, lambda ctx: {"max": ctx["le"]}),
+    "less_than": (msg.VALUE_BELOW, lambda ctx: {"max": ctx["lt"]}),
+    "string_too_short": (msg.TEXT_TOO_SHORT, lambda ctx: {"min": ctx["min_length"]}),
+    "string_too_long": (msg.TEXT_TOO_LONG, lambda ctx: {"max": ctx["max_length"]}),
+    "too_short": (msg.LIST_TOO_SHORT, lambda ctx: {"min": ctx["min_length"]}),
+    "too_long": (msg.LIST_TOO_LONG, lambda ctx: {"max": ctx["max_length"]}),
+    "string_pattern_mismatch": (msg.VALUE_FORMAT, lambda ctx: {}),
+}
+
+
+def _rank(problem: dict) -> int:
+    kind = problem["type"]
+    return 0 if kind in _UNKNOWN else 1 if kind in _MISSING else 2 if kind in _TYPE else 3
+
+
+def _choices(expected: str) -> str:
+    """pydantic's "'A', 'B' or 'C'" as a plain list: 'A', 'B', 'C'."""
+    return ", ".join(f"'{choice}'" for choice in re.findall(r"'([^']*)'", expected)) or expected
 
 
 def parse(model: type[Request], params: dict) -> Request:
@@ -105,23 +135,15 @@ def parse(model: type[Request], params: dict) -> Request:
 
 
 def _to_api_error(failure: ValidationError) -> ApiError:
-    problems = failure.errors(include_url=False, include_context=False, include_input=False)
-    first = min(problems, key=lambda p: _PRIORITY.get(p["type"], 2 if p["type"] in _TYPE_ERRORS else 3))
+    problems = failure.errors(include_url=False, include_input=False)
+    first = min(problems, key=_rank)
     field = field_path(first["loc"])
     kind = first["type"]
-    if kind == "extra_forbidden":
-        return ApiError(errors.UNKNOWN_PARAMETER,
-                        f"The parameter `{field}` is not defined for this action.",
-                        f"参数 `{field}` 未定义。")
-    if kind == "missing":
-        return errors.missing_parameter(field)
-    if kind in _TYPE_ERRORS:
-        return ApiError(errors.INVALID_PARAMETER,
-                        f"The parameter `{field}` has the wrong type: {first['msg']}.",
-                        f"参数 `{field}` 类型错误：{first['msg']}。")
-    return ApiError(errors.INVALID_PARAMETER_VALUE,
-                    f"The value of `{field}` is invalid: {first['msg']}.",
-                    f"参数 `{field}` 取值错误：{first['msg']}。")
+    simple = _UNKNOWN.get(kind) or _MISSING.get(kind) or _TYPE.get(kind)
+    if simple is not None:
+        return simple(field=field)
+    detail, values = _VALUE.get(kind, (msg.VALUE_INVALID, lambda ctx: {}))
+    return detail(field=field, **values(first.get("ctx") or {}))
 
 
 def field_path(loc: tuple) -> str:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import orjson
 from sqlalchemy import and_, delete, insert, select, update
 
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.cbs_schema import (AttachDisksRequest, DescribeInstancesDiskNumRequest,
                                      DetachDisksRequest)
 from cbslocal.api.context import Context
-from cbslocal.api.errors import ApiError
 from cbslocal.cbs import disk_state as ds
-from cbslocal.cbs.disk_state import checked_ids, load_disks, refuse
+from cbslocal.cbs.disk_state import checked_ids, load_disks
 from cbslocal.cbs import instance_state as inst
 from cbslocal.engine import transitions as engine
 from cbslocal.store.tables import disk_attachments, disks, transitions
@@ -50,21 +49,17 @@ def attach_disks(ctx: Context, req: AttachDisksRequest) -> dict:
 
 def _not_system(disk, _instance) -> None:
     if disk.disk_usage == ds.SYSTEM_DISK:
-        raise refuse(errors.INVALID_DISK_TYPE_ERROR, disk.disk_id,
-                     "a system disk cannot be attached or detached.", "系统盘不支持挂载或卸载。")
+        raise msg.SYSTEM_DISK_NOT_ATTACHABLE(disk_id=disk.disk_id)
 
 
 def _portable(disk, _instance) -> None:
     if not disk.portable:
-        raise refuse(errors.INVALID_DISK_NOT_PORTABLE, disk.disk_id,
-                     "the disk was bought with its instance and is not elastic.",
-                     "该云硬盘随实例购买，不是弹性云硬盘。")
+        raise msg.DISK_BOUGHT_WITH_INSTANCE(disk_id=disk.disk_id)
 
 
 def _not_recycled(disk, _instance) -> None:
     if disk.disk_state == ds.TORECYCLE:
-        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
-                     "the disk is in the recycle bin (TORECYCLE).", "云硬盘已在回收站（TORECYCLE）。")
+        raise msg.DISK_IN_RECYCLE_BIN(disk_id=disk.disk_id, state=disk.disk_state)
 
 
 def _not_attached_already(disk, instance) -> None:
@@ -72,9 +67,7 @@ def _not_attached_already(disk, instance) -> None:
         return
     attached = orjson.loads(disk.instance_ids)
     if not disk.shareable or instance.instance_id in attached:
-        raise refuse(errors.INVALID_DISK_ATTACHED, disk.disk_id,
-                     f"the disk is already attached to {', '.join(attached)}.",
-                     f"云硬盘已挂载到 {', '.join(attached)}。")
+        raise msg.DISK_ALREADY_ATTACHED(disk_id=disk.disk_id, instance_ids=", ".join(attached))
 
 
 def _not_busy(disk, _instance) -> None:
@@ -84,10 +77,9 @@ def _not_busy(disk, _instance) -> None:
 
 def _same_zone(disk, instance) -> None:
     if disk.zone != instance.zone:
-        raise refuse(errors.ZONE_NOT_MATCH, disk.disk_id,
-                     f"the disk is in {disk.zone}, the instance {instance.instance_id} in "
-                     f"{instance.zone}.",
-                     f"云硬盘位于 {disk.zone}，实例 {instance.instance_id} 位于 {instance.zone}。")
+        raise msg.DISK_AND_INSTANCE_ZONES_DIFFER(disk_id=disk.disk_id, disk_zone=disk.zone,
+                                                 instance_id=instance.instance_id,
+                                                 instance_zone=instance.zone)
 
 
 def _check_room(ctx: Context, instance, targets: list) -> None:
@@ -95,9 +87,7 @@ def _check_room(ctx: Context, instance, targets: list) -> None:
     limit = ctx.topology.limits.shareable_max_instances
     for disk in targets:
         if disk.shareable and len(orjson.loads(disk.instance_ids)) >= limit:
-            raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                           f"The shareable disk {disk.disk_id} is already attached to {limit} "
-                           "instances.", f"共享云硬盘 {disk.disk_id} 已挂载到 {limit} 个实例。")
+            raise msg.SHAREABLE_DISK_INSTANCES_FULL(disk_id=disk.disk_id, max=limit)
 
 
 def begin_attach(ctx: Context, disk, instance_id: str, **values) -> None:
@@ -150,7 +140,7 @@ def detach_disks(ctx: Context, req: DetachDisksRequest) -> dict:
     disk_ids = checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.attach_disks_max_count)
     targets = load_disks(ctx, disk_ids)
     if req.InstanceId is None and any(d.shareable for d in targets):
-        raise errors.missing_parameter("InstanceId")
+        raise msg.PARAMETER_MISSING(field="InstanceId")
     named = inst.require_instance(ctx, req.InstanceId) if req.InstanceId is not None else None
     for check in (_not_system, _portable, _detachable, _not_busy):
         for disk in targets:
@@ -169,9 +159,7 @@ def detach_disks(ctx: Context, req: DetachDisksRequest) -> dict:
 
 def _detachable(disk, _instance) -> None:
     if disk.disk_state in (ds.UNATTACHED, ds.TORECYCLE):
-        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
-                     f"the disk is {disk.disk_state}: it is not attached.",
-                     f"云硬盘处于 {disk.disk_state} 状态，未挂载。")
+        raise msg.DISK_NOT_ATTACHED(disk_id=disk.disk_id, state=disk.disk_state)
 
 
 def _one_instance(targets: list, named) -> str:
@@ -180,12 +168,10 @@ def _one_instance(targets: list, named) -> str:
     for disk in targets:
         attached = orjson.loads(disk.instance_ids)
         if named is not None and named.instance_id not in attached:
-            raise errors.invalid_value("InstanceId", f"{disk.disk_id} is not attached to "
-                                       f"{named.instance_id}")
+            raise msg.DISK_NOT_ON_INSTANCE(disk_id=disk.disk_id, instance_id=named.instance_id)
         found.add(named.instance_id if named is not None else attached[0])
     if len(found) > 1:
-        raise errors.invalid_value("DiskIds", "names disks attached to different instances; "
-                                   "detach the disks of one instance per request")
+        raise msg.DISKS_ON_DIFFERENT_INSTANCES()
     return found.pop()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from itertools import product
 
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.cbs_schema import DescribeDiskConfigQuotaRequest
 from cbslocal.api.context import Context
 from cbslocal.cbs.disk_state import DATA_DISK, PERFORMANCE_TYPES, POSTPAID, PREPAID, SYSTEM_DISK
@@ -17,12 +17,13 @@ EXTRA_PERFORMANCE_MAX = {"CLOUD_HSSD": 650, "CLOUD_TSSD": 1000}
 def describe_disk_config_quota(ctx: Context, req: DescribeDiskConfigQuotaRequest) -> dict:
     topology = ctx.topology
     if req.DedicatedClusterId is not None:
-        raise errors.invalid_value("DedicatedClusterId", f"{req.DedicatedClusterId!r} does not exist")
+        raise msg.DEDICATED_CLUSTER_NOT_FOUND(value=req.DedicatedClusterId)
     zones = [z for z in topology.zones.values() if z.region == ctx.region]
     if req.Zones is not None:
         for position, name in enumerate(req.Zones):
             if topology.zone_in_region(name, ctx.region) is None:
-                raise errors.invalid_value(f"Zones.{position}", f"{name!r} is not a zone of {ctx.region}")
+                raise msg.ZONE_NOT_IN_REGION(field=f"Zones.{position}", zone=name,
+                                             region=ctx.region)
         zones = [z for z in zones if z.name in req.Zones]
     cvm_config = req.InquiryType == "INQUIRY_CVM_CONFIG"
     families = _families(ctx, req) if cvm_config else [None]
@@ -40,7 +41,7 @@ def _families(ctx: Context, req: DescribeDiskConfigQuotaRequest) -> list:
     names = req.InstanceFamilies or list(topology.instance_families)
     for position, name in enumerate(names):
         if name not in topology.instance_families:
-            raise errors.invalid_value(f"InstanceFamilies.{position}", f"{name!r} is not an instance family")
+            raise msg.INSTANCE_FAMILY_UNKNOWN(field=f"InstanceFamilies.{position}", value=name)
     sized = {t.family for t in topology.instance_types.values()
              if (req.CPU is None or t.cpu == req.CPU) and (req.Memory is None or t.memory == req.Memory)}
     return [topology.instance_families[n] for n in names if n in sized]

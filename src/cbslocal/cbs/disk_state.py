@@ -7,9 +7,9 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from cbslocal import ids
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
-from cbslocal.api.errors import ApiError
+from cbslocal.api.errors import ApiError, Detail
 from cbslocal.store.prepared import sum_or_zero
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import disks, snapshots, transitions
@@ -36,12 +36,10 @@ def is_busy(disk) -> bool:
 def listed_ids(values: list[str], field: str, max_count: int, prefix: str = ids.DISK) -> list[str]:
     """IDs a Describe* call names: at most `max_count`, each well-formed."""
     if len(values) > max_count:
-        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                       f"At most {max_count} `{field}` per request.",
-                       f"每次请求最多 {max_count} 个 `{field}`。")
+        raise msg.IDS_PER_REQUEST(field=field, max=max_count)
     for position, value in enumerate(values):
         if not ids.is_resource_id(prefix, value):
-            raise errors.invalid_value(f"{field}.{position}", f"{value!r} is not a well-formed ID")
+            raise msg.ID_MALFORMED(field=f"{field}.{position}", value=value)
     return values
 
 
@@ -51,7 +49,7 @@ def checked_ids(values: list[str], field: str, max_count: int, prefix: str = ids
     seen = set()
     for position, value in enumerate(values):
         if value in seen:
-            raise errors.invalid_value(f"{field}.{position}", f"{value} is given twice")
+            raise msg.VALUE_REPEATED(field=f"{field}.{position}", value=value)
         seen.add(value)
     return values
 
@@ -69,18 +67,14 @@ def load_disks(ctx: Context, disk_ids: list[str]) -> list:
 
 
 def not_found(disk_id: str) -> ApiError:
-    return ApiError(errors.INVALID_DISK_ID_NOT_FOUND, f"The disk {disk_id} does not exist.",
-                    f"云硬盘 {disk_id} 不存在。")
+    return msg.DISK_NOT_FOUND(disk_id=disk_id)
 
 
-def refuse(code, disk_id: str, why: str, why_zh: str) -> ApiError:
-    return ApiError(code, f"{disk_id}: {why}", f"{disk_id}：{why_zh}")
-
-
-def busy(disk, code=errors.RESOURCE_BUSY) -> ApiError:
+def busy(disk, detail: Detail = msg.DISK_BUSY) -> ApiError:
+    """The disk is in a transitional state or changing its type: `detail` (one of the DISK_BUSY
+    messages, by the code the action answers with)."""
     doing = disk.disk_state if disk.disk_state in TRANSITIONAL else "MIGRATING"
-    return refuse(code, disk.disk_id, f"the disk is {doing}; try again when it is done.",
-                  f"云硬盘处于 {doing} 状态，请稍后重试。")
+    return detail(disk_id=disk.disk_id, state=doing)
 
 
 def move(conn, disk_ids: list[str], expected: frozenset[str] | set[str], **values) -> None:
@@ -93,8 +87,7 @@ def move(conn, disk_ids: list[str], expected: frozenset[str] | set[str], **value
         disks.c.disk_id.in_(disk_ids), disks.c.disk_state.in_(expected),
         disks.c.migrate_to.is_(None)).values(**values)).rowcount
     if changed != len(disk_ids):
-        raise ApiError(errors.RESOURCE_BUSY, "Another operation changed the disk meanwhile.",
-                       "云硬盘正在被其他操作修改。")
+        raise msg.DISK_CHANGED_MEANWHILE()
 
 
 def destroy(conn, disk_ids: list[str]) -> None:
@@ -120,8 +113,7 @@ def snapshot_creating(conn, disk) -> bool:
 
 
 def snapshot_creating_refusal(disk) -> ApiError:
-    return refuse(errors.INVALID_DISK_SNAPSHOT_CREATING, disk.disk_id,
-                  "a snapshot of the disk is still being created.", "该云硬盘有快照正在创建中。")
+    return msg.DISK_SNAPSHOT_BEING_CREATED(disk_id=disk.disk_id)
 
 
 def check_stock(ctx: Context, zone: str, disk_type: str, gib: int) -> None:
@@ -133,9 +125,8 @@ def check_stock(ctx: Context, zone: str, disk_type: str, gib: int) -> None:
     used = ctx.conn.execute(select(sum_or_zero(disks.c.disk_size)).where(
         disks.c.zone == zone, disks.c.disk_type == disk_type)).scalar_one()
     if used + gib > stock:
-        raise ApiError(errors.RESOURCE_INSUFFICIENT,
-                       f"{zone} has {max(stock - used, 0)} GiB of {disk_type} left; {gib} GiB asked.",
-                       f"可用区 {zone} 的 {disk_type} 仅剩 {max(stock - used, 0)} GiB。")
+        raise msg.ZONE_STOCK_INSUFFICIENT(zone=zone, disk_type=disk_type,
+                                          left=max(stock - used, 0), asked=gib)
 
 
 def poke_disk(conn, disk_id: str, *, dumping: bool | None = None, **flags):

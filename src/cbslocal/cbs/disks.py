@@ -8,10 +8,9 @@ import orjson
 from sqlalchemy import bindparam, func, insert, select, update
 
 from cbslocal import ids
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.cbs_schema import CreateDisksRequest, DescribeDisksRequest, disk_json
 from cbslocal.api.context import Context
-from cbslocal.api.errors import ApiError
 from cbslocal.cbs import attachments, policies
 from cbslocal.cbs import snapshots as snaps
 from cbslocal.cbs.disk_state import (ATTACHED, BURST_MIN_SIZE, DEFAULT_RENEW_FLAG, PERFORMANCE_TYPES,
@@ -70,34 +69,33 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> "_Plan":
     limits = ctx.topology.limits
     # 1. conditional requirements
     if req.DiskSize is None and req.SnapshotId is None:
-        raise errors.missing_parameter("DiskSize")
+        raise msg.PARAMETER_MISSING(field="DiskSize")
     if req.DiskChargeType == "PREPAID" and req.DiskChargePrepaid is None:
-        raise errors.missing_parameter("DiskChargePrepaid")
+        raise msg.PARAMETER_MISSING(field="DiskChargePrepaid")
     # 2. values and combinations
     count = 1 if req.DiskCount is None else req.DiskCount
     if not 1 <= count <= limits.create_disks_max_count:
-        raise errors.invalid_value("DiskCount", f"must be between 1 and {limits.create_disks_max_count}")
+        raise msg.VALUE_BETWEEN(field="DiskCount", min=1, max=limits.create_disks_max_count)
     if req.DiskChargePrepaid is not None and req.DiskChargePrepaid.Period not in PREPAID_PERIODS:
-        raise errors.invalid_value("DiskChargePrepaid.Period", "must be 1-12, 24 or 36 (months)")
+        raise msg.PREPAID_PERIOD_INVALID(field="DiskChargePrepaid.Period")
     zone = ctx.topology.zone_in_region(req.Placement.Zone, ctx.region)
     if zone is None:
-        raise errors.invalid_value("Placement.Zone", f"{req.Placement.Zone!r} is not a zone of {ctx.region}")
+        raise msg.ZONE_NOT_IN_REGION(field="Placement.Zone", zone=req.Placement.Zone,
+                                     region=ctx.region)
     if req.DiskName is not None and len(req.DiskName.encode()) > limits.disk_name_max_bytes:
-        raise errors.invalid_value("DiskName", f"must be at most {limits.disk_name_max_bytes} bytes")
+        raise msg.TEXT_TOO_MANY_BYTES(field="DiskName", max=limits.disk_name_max_bytes)
     if req.Shareable and req.Encrypt:
-        raise errors.invalid_value("Shareable", "a shareable disk cannot be encrypted (Encrypt)")
+        raise msg.SHAREABLE_DISK_ENCRYPTED()
     if req.Encrypt is None and (req.KmsKeyId is not None or req.EncryptType is not None):
-        raise errors.invalid_value("KmsKeyId" if req.KmsKeyId is not None else "EncryptType",
-                         "is only allowed together with Encrypt=ENCRYPT")
+        raise msg.PARAMETER_NEEDS(field="KmsKeyId" if req.KmsKeyId is not None else "EncryptType",
+                                  other="Encrypt")
     _validate_performance(req)
     validate_tags(req.Tags or [], limits.tags_per_resource)
     if req.Encrypt and req.AutoMountConfiguration is not None:
-        raise ApiError(errors.UNSUPPORTED_OPERATION_DISK_ENCRYPT,
-                       "An encrypted disk cannot be mounted automatically (AutoMountConfiguration).",
-                       "加密云盘不支持自动挂载（AutoMountConfiguration）。")
+        raise msg.ENCRYPTED_DISK_NO_AUTO_MOUNT()
     # 3. project
     if (req.Placement.ProjectId or 0) not in ctx.topology.projects:
-        raise errors.invalid_value("Placement.ProjectId", f"project {req.Placement.ProjectId} does not exist")
+        raise msg.PROJECT_NOT_FOUND(field="Placement.ProjectId", project_id=req.Placement.ProjectId)
     # 4. what the zone sells
     _check_sold(ctx, req, zone)
     # 5. size (when given), 6. snapshot
@@ -108,13 +106,10 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> "_Plan":
     if req.DiskSize is None:
         _check_size(ctx, req.DiskType, size)
     if source is not None and req.Shareable and source.encrypt:
-        raise errors.invalid_value("Shareable", "a disk made from an encrypted snapshot is "
-                                   "encrypted, and a shareable disk cannot be")
+        raise msg.SHAREABLE_FROM_ENCRYPTED_SNAPSHOT(snapshot_id=source.snapshot_id)
     if source is not None and size < source.disk_size:
-        raise ApiError(errors.INVALID_PARAMETER_DISK_SIZE_NOT_MATCH,
-                       f"The snapshot {source.snapshot_id} holds {source.disk_size} GiB; the disk "
-                       f"must be at least that large, not {size} GiB.",
-                       f"快照 {source.snapshot_id} 大小为 {source.disk_size} GiB，云硬盘不能小于该大小。")
+        raise msg.DISK_SMALLER_THAN_SNAPSHOT(snapshot_id=source.snapshot_id,
+                                             snapshot_size=source.disk_size, size=size)
     mount_on = []
     if req.AutoMountConfiguration is not None:
         mount_on = _mount_instances(ctx, req, count)
@@ -127,8 +122,8 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> "_Plan":
 def _check_size(ctx: Context, disk_type: str, size: int) -> None:
     spec = ctx.topology.disk_types[disk_type]
     if not spec.min_size <= size <= spec.max_size or size % spec.step:
-        raise errors.invalid_value("DiskSize", f"{disk_type} disks are {spec.min_size}-{spec.max_size} "
-                                   f"GiB in steps of {spec.step} GiB")
+        raise msg.DISK_SIZE_OUT_OF_RANGE(disk_type=disk_type, min=spec.min_size, max=spec.max_size,
+                                         step=spec.step)
 
 
 class _Plan(NamedTuple):
@@ -144,8 +139,7 @@ def _source_snapshot(ctx: Context, req: CreateDisksRequest):
     source = snaps.load_snapshots(ctx, [req.SnapshotId])[0]
     snaps.require_normal(source)
     if source.disk_usage != "DATA_DISK":
-        raise snaps.not_supported(source.snapshot_id, "disks can only be made from data-disk "
-                                  "snapshots.", "仅数据盘快照可用于创建云硬盘。")
+        raise msg.SNAPSHOT_NOT_DATA_DISK(snapshot_id=source.snapshot_id)
     return source
 
 
@@ -159,36 +153,31 @@ def _check_disk_quota(ctx: Context, count: int) -> None:
         owned_by(disk_census, ctx.account_id, ctx.region), disk_census.c.portable.is_(True))
     ).scalar_one()
     if have + count > quota:
-        raise ApiError(errors.LIMIT_EXCEEDED,
-                       f"The account has {have} elastic disks in {ctx.region}; the quota is {quota}.",
-                       f"账号在 {ctx.region} 已有 {have} 块弹性云硬盘，配额为 {quota} 块。")
+        raise msg.ELASTIC_DISK_QUOTA(have=have, region=ctx.region, quota=quota)
 
 
 def _validate_performance(req: CreateDisksRequest) -> None:
     extra = req.ThroughputPerformance or 0
     if (extra or req.BurstPerformance) and req.DiskType not in PERFORMANCE_TYPES:
         field = "ThroughputPerformance" if extra else "BurstPerformance"
-        raise errors.invalid_value(field, "is only available for CLOUD_HSSD and CLOUD_TSSD disks")
+        raise msg.PERFORMANCE_NEEDS_TYPE(field=field, types=", ".join(sorted(PERFORMANCE_TYPES)))
     if extra and (req.DiskSize or 0) <= BURST_MIN_SIZE:
-        raise errors.invalid_value("ThroughputPerformance", f"needs a disk larger than {BURST_MIN_SIZE} GiB")
+        raise msg.THROUGHPUT_NEEDS_LARGER_DISK(min=BURST_MIN_SIZE)
     if req.BurstPerformance and (req.DiskSize or 0) < BURST_MIN_SIZE:
-        raise errors.invalid_value("BurstPerformance", f"needs a disk of at least {BURST_MIN_SIZE} GiB")
+        raise msg.BURST_NEEDS_DISK_SIZE(min=BURST_MIN_SIZE)
 
 
 def _check_sold(ctx: Context, req: CreateDisksRequest, zone) -> None:
     placement = req.Placement
     if req.DiskChargeType == "CDCPAID" or placement.CdcId or placement.DedicatedClusterId \
             or placement.CageId:
-        raise ApiError(errors.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED,
-                       "No dedicated cluster (CDC) exists in this region.",
-                       "当前地域没有专用集群（CDC）。")
+        raise msg.NO_DEDICATED_CLUSTER()
     spec = ctx.topology.disk_types[req.DiskType]
     if zone.sold_out or req.DiskType not in zone.sold_disk_types or not spec.standalone:
-        why = ("is sold out" if zone.sold_out else
-               f"does not sell {req.DiskType}" if req.DiskType not in zone.sold_disk_types else
-               f"sells {req.DiskType} only together with certain instance types")
-        raise ApiError(errors.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED,
-                       f"Zone {zone.name} {why}.", f"可用区 {zone.name} 不支持该配置（{req.DiskType}）。")
+        refusal = (msg.ZONE_SOLD_OUT if zone.sold_out else
+                   msg.ZONE_DOES_NOT_SELL_TYPE if req.DiskType not in zone.sold_disk_types else
+                   msg.DISK_TYPE_ONLY_WITH_INSTANCES)
+        raise refusal(zone=zone.name, disk_type=req.DiskType)
 
 
 def _mount_instances(ctx: Context, req: CreateDisksRequest, count: int) -> list[str]:
@@ -197,15 +186,14 @@ def _mount_instances(ctx: Context, req: CreateDisksRequest, count: int) -> list[
     field = "AutoMountConfiguration.InstanceId"
     instance_ids = req.AutoMountConfiguration.InstanceId
     if not instance_ids:
-        raise errors.missing_parameter(field)
+        raise msg.PARAMETER_MISSING(field=field)
     if len(instance_ids) > 1 and not req.Shareable:
-        raise errors.invalid_value(field, "may name several instances only for a shareable disk")
+        raise msg.MOUNT_SEVERAL_NEEDS_SHAREABLE(field=field)
     for position, instance_id in enumerate(instance_ids):
         instance = inst.require_instance(ctx, instance_id, f"{field}.{position}")
         if instance.zone != req.Placement.Zone:
-            raise ApiError(errors.ZONE_NOT_MATCH,
-                           f"The instance {instance_id} is in {instance.zone}, not {req.Placement.Zone}.",
-                           f"实例 {instance_id} 位于 {instance.zone}，而非 {req.Placement.Zone}。")
+            raise msg.INSTANCE_IN_OTHER_ZONE(instance_id=instance_id, instance_zone=instance.zone,
+                                             zone=req.Placement.Zone)
         inst.check_takes_disks(instance)
         inst.check_room(ctx.conn, instance, count)
     return list(instance_ids)
@@ -268,9 +256,7 @@ _MAX_SHAPES = 2048
 def describe_disks(ctx: Context, req: DescribeDisksRequest) -> dict:
     limit, offset = page_of(ctx, req)
     if req.DiskIds is not None and req.Filters is not None:
-        raise ApiError(errors.INVALID_PARAMETER_VALUE,
-                       "`DiskIds` and `Filters` cannot be given together.",
-                       "`DiskIds` 和 `Filters` 不能同时指定。")
+        raise msg.IDS_WITH_FILTERS(field="DiskIds")
     params = {"account_id": ctx.account_id, "region": ctx.region, "hidden": PROVISIONING,
               "limit": limit, "offset": offset}
     id_count = None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, bindparam, exists, false, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.cbs_schema import DISK_STATES
 from cbslocal.api.errors import ApiError
 from cbslocal.store.scope import owned_by
@@ -107,29 +107,21 @@ def compile_filters(filters, specs: dict[str, FilterSpec] | None = None,
     if not filters:
         return (), {}
     if len(filters) > MAX_FILTERS:
-        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                       f"At most {MAX_FILTERS} `Filters` per request.",
-                       f"每次请求最多 {MAX_FILTERS} 个 `Filters`。")
+        raise msg.IDS_PER_REQUEST(field="Filters", max=MAX_FILTERS)
     shape, params = [], {}
     for position, flt in enumerate(filters):
         field = f"Filters.{position}"
         if not flt.Values:
-            raise ApiError(errors.INVALID_PARAMETER_VALUE,
-                           f"`{field}.Values` of filter {flt.Name!r} must not be empty.",
-                           f"过滤条件 {flt.Name!r} 的 `{field}.Values` 不能为空。")
+            raise msg.FILTER_VALUES_EMPTY(field=f"{field}.Values", name=flt.Name)
         if len(flt.Values) > MAX_FILTER_VALUES:
-            raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                           f"`{field}.Values` has more than {MAX_FILTER_VALUES} values.",
-                           f"`{field}.Values` 的取值超过 {MAX_FILTER_VALUES} 个。")
+            raise msg.FILTER_TOO_MANY_VALUES(field=f"{field}.Values", max=MAX_FILTER_VALUES)
         if tags_allowed and flt.Name.startswith(TAG_PREFIX) and len(flt.Name) > len(TAG_PREFIX):
             name, values = TAG_PREFIX, list(flt.Values)
             params[f"f{position}_key"] = flt.Name[len(TAG_PREFIX):]
         else:
             spec = specs.get(flt.Name)
             if spec is None:
-                raise ApiError(errors.INVALID_FILTER,
-                               f"Filter {flt.Name!r} is not supported by {action}.",
-                               f"{action} 不支持过滤条件 {flt.Name!r}。")
+                raise msg.FILTER_UNSUPPORTED(name=flt.Name, action=action)
             name, values = flt.Name, _values(spec, flt, field)
         shape.append((name, len(values)))
         params.update({f"f{position}_{i}": value for i, value in enumerate(values)})
@@ -193,6 +185,4 @@ def _values(spec: FilterSpec, flt, field: str) -> list:
 
 
 def _bad_value(name: str, value: str, field: str) -> ApiError:
-    return ApiError(errors.INVALID_PARAMETER_VALUE,
-                    f"{value!r} is not a valid value of filter {name!r} (`{field}.Values`).",
-                    f"{value!r} 不是过滤条件 {name!r} 的有效取值（`{field}.Values`）。")
+    return msg.FILTER_VALUE_INVALID(value=value, name=name, field=f"{field}.Values")

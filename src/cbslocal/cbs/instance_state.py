@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select, update
 
 from cbslocal import ids
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.engine import transitions
@@ -36,15 +36,14 @@ def find_instances(ctx: Context, instance_ids: list[str]) -> dict:
 
 
 def instance_not_found(instance_id: str) -> ApiError:
-    return ApiError(errors.INVALID_INSTANCE_ID_NOT_FOUND,
-                    f"The instance {instance_id} does not exist.", f"实例 {instance_id} 不存在。")
+    return msg.INSTANCE_NOT_FOUND(instance_id=instance_id)
 
 
 def require_instance(ctx: Context, instance_id: str, field: str = "InstanceId"):
     """The named instance for a CBS action: a malformed ID is InvalidParameterValue, an unknown
     one InvalidInstanceId.NotFound."""
     if not ids.is_resource_id(ids.INSTANCE, instance_id):
-        raise errors.invalid_value(field, f"{instance_id!r} is not an instance ID")
+        raise msg.ID_MALFORMED(field=field, value=instance_id)
     found = find_instances(ctx, [instance_id]).get(instance_id)
     if found is None:
         raise instance_not_found(instance_id)
@@ -53,12 +52,12 @@ def require_instance(ctx: Context, instance_id: str, field: str = "InstanceId"):
 
 def check_takes_disks(instance) -> None:
     """Attach and detach need a RUNNING or STOPPED instance that supports cloud disks."""
-    if instance.instance_state not in TAKES_DISKS or not instance.supports_cbs:
-        why = (f"is {instance.instance_state}" if instance.supports_cbs
-               else "does not support cloud disks")
-        raise ApiError(errors.INVALID_INSTANCE_NOT_SUPPORTED,
-                       f"The instance {instance.instance_id} {why}.",
-                       f"实例 {instance.instance_id} 当前不支持该操作（{instance.instance_state}）。")
+    if not instance.supports_cbs:
+        raise msg.INSTANCE_WITHOUT_CLOUD_DISKS(instance_id=instance.instance_id)
+    if instance.instance_state not in TAKES_DISKS:
+        raise msg.INSTANCE_STATE_TAKES_NO_DISKS(
+            instance_id=instance.instance_id, state=instance.instance_state,
+            states=", ".join(sorted(TAKES_DISKS)))
 
 
 def lock_instance(conn, instance_id: str) -> None:
@@ -81,11 +80,8 @@ def check_room(conn, instance, adding: int) -> None:
     lock_instance(conn, instance.instance_id)
     attached = attached_data_disks(conn, instance.instance_id)
     if attached + adding > instance.max_attach_count:
-        raise ApiError(errors.LIMIT_EXCEEDED_INSTANCE_ATTACHED_DISK,
-                       f"The instance {instance.instance_id} has {attached} data disks; it takes "
-                       f"at most {instance.max_attach_count}.",
-                       f"实例 {instance.instance_id} 已挂载 {attached} 块数据盘，最多 "
-                       f"{instance.max_attach_count} 块。")
+        raise msg.INSTANCE_DATA_DISKS_FULL(instance_id=instance.instance_id, attached=attached,
+                                           max=instance.max_attach_count)
 
 
 def begin_move(ctx: Context, instance_id: str, from_state: str, via_state: str, action: str,
@@ -99,8 +95,7 @@ def begin_move(ctx: Context, instance_id: str, from_state: str, via_state: str, 
                 latest_operation_state="OPERATING", latest_operation_request_id=ctx.request_id)
     ).rowcount
     if changed != 1:
-        raise ApiError(errors.RESOURCE_BUSY, f"The instance {instance_id} changed meanwhile.",
-                       f"实例 {instance_id} 正在被其他操作修改。")
+        raise msg.INSTANCE_CHANGED_MEANWHILE(instance_id=instance_id)
     transitions.later(ctx.conn, kind, resource_id=instance_id, account_id=ctx.account_id,
                       region=ctx.region, now=ctx.now, duration=duration)
 

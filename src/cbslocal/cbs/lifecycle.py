@@ -6,14 +6,14 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from cbslocal import ids
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.cbs_schema import (InitializeDisksRequest, ModifyDiskAttributesRequest,
                                      ResizeDiskRequest, TerminateDisksRequest, RETURN_EXPIRED,
                                      RETURN_NOT_SUPPORTED, RETURN_REFUNDED, refund_refusal)
 from cbslocal.api.context import Context
-from cbslocal.api.errors import ApiError
+from cbslocal.api.errors import Detail
 from cbslocal.cbs import disk_state as ds
-from cbslocal.cbs.disk_state import checked_ids, load_disks, refuse
+from cbslocal.cbs.disk_state import checked_ids, load_disks
 from cbslocal.cbs.disk_state import BURST_MIN_SIZE, PERFORMANCE_TYPES
 from cbslocal.cbs import instance_state as inst
 from cbslocal.engine import transitions as engine
@@ -28,23 +28,23 @@ TYPE_CHANGE_TARGETS = ("CLOUD_PREMIUM", "CLOUD_SSD")
 DAY = 86400.0
 
 
-def not_expired(disk, code=errors.INVALID_DISK_EXPIRE) -> None:
+def not_expired(disk, detail: Detail = msg.DISK_EXPIRED) -> None:
+    """`detail`: DISK_EXPIRED or DISK_EXPIRED_NOT_SUPPORTED, by the code the action answers with."""
     if disk.recycle_reason == "EXPIRED":
-        raise refuse(code, disk.disk_id, "the prepaid disk has expired.",
-                     "包年包月云硬盘已过期。")
+        raise detail(disk_id=disk.disk_id)
 
 
-def not_recycled(disk, code=errors.INVALID_DISK_NOT_SUPPORTED) -> None:
+def not_recycled(disk) -> None:
     if disk.disk_state == ds.TORECYCLE:
-        raise refuse(code, disk.disk_id, "the disk is in the recycle bin (TORECYCLE).",
-                     "云硬盘已在回收站（TORECYCLE）。")
+        raise msg.DISK_IN_RECYCLE_BIN(disk_id=disk.disk_id, state=disk.disk_state)
 
 
-def _elastic_data_disk(disk, code=errors.INVALID_DISK_NOT_SUPPORTED) -> None:
-    if disk.disk_usage == ds.SYSTEM_DISK or not disk.portable:
-        kind = "a system disk" if disk.disk_usage == ds.SYSTEM_DISK else "not elastic"
-        raise refuse(code, disk.disk_id, f"the disk is {kind}; only elastic data disks can do this.",
-                     "仅弹性数据盘支持该操作。")
+def _elastic_data_disk(disk, system: Detail = msg.SYSTEM_DISK_REFUSED,
+                       not_elastic: Detail = msg.NON_ELASTIC_DISK_REFUSED) -> None:
+    if disk.disk_usage == ds.SYSTEM_DISK:
+        raise system(disk_id=disk.disk_id)
+    if not disk.portable:
+        raise not_elastic(disk_id=disk.disk_id)
 
 
 def _transition_window(ctx: Context, kind: str) -> tuple[float, dict]:
@@ -64,25 +64,22 @@ def settled_state(disk_instance_ids: str) -> str:
 # --- ResizeDisk ------------------------------------------------------------------------------------
 def resize_disk(ctx: Context, req: ResizeDiskRequest) -> dict:
     if req.DiskId is None:
-        raise errors.missing_parameter("DiskId")
+        raise msg.PARAMETER_MISSING(field="DiskId")
     if not ids.is_resource_id(ids.DISK, req.DiskId):
-        raise errors.invalid_value("DiskId", f"{req.DiskId!r} is not a disk ID")
+        raise msg.ID_MALFORMED(field="DiskId", value=req.DiskId)
     disk = load_disks(ctx, [req.DiskId])[0]
     not_expired(disk)
     _elastic_data_disk(disk)
     not_recycled(disk)
     if ds.is_busy(disk):
-        raise ds.busy(disk, errors.INVALID_DISK_BUSY)
+        raise ds.busy(disk, msg.DISK_BUSY_INVALID_DISK)
     if ds.snapshot_creating(ctx.conn, disk):
         raise ds.snapshot_creating_refusal(disk)
     spec = ctx.topology.disk_types[disk.disk_type]
     if req.DiskSize <= disk.disk_size or req.DiskSize % spec.step:
-        raise errors.invalid_value("DiskSize", f"must be larger than the current {disk.disk_size} "
-                                   f"GiB and a multiple of {spec.step} GiB")
+        raise msg.DISK_SIZE_NOT_LARGER(size=disk.disk_size, step=spec.step)
     if req.DiskSize > spec.max_size:
-        raise ApiError(errors.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED,
-                       f"{disk.disk_type} disks are at most {spec.max_size} GiB.",
-                       f"{disk.disk_type} 云硬盘最大 {spec.max_size} GiB。")
+        raise msg.DISK_SIZE_ABOVE_TYPE_MAX(disk_type=disk.disk_type, max=spec.max_size)
     _check_online_resize(ctx, disk)
     ds.check_stock(ctx, disk.zone, disk.disk_type, req.DiskSize - disk.disk_size)
     duration, window = _transition_window(ctx, RESIZE)
@@ -97,9 +94,7 @@ def _check_online_resize(ctx: Context, disk) -> None:
         return
     instance = inst.find_instances(ctx, [disk.instance_id]).get(disk.instance_id)
     if instance is not None and instance.instance_state == inst.RUNNING and not instance.online_resize:
-        raise ApiError(errors.UNSUPPORTED_OPERATION_INSTANCE_NOT_STOPPED,
-                       f"The instance {instance.instance_id} cannot grow disks while running.",
-                       f"实例 {instance.instance_id} 不支持在线扩容，请先关机。")
+        raise msg.INSTANCE_RUNNING_NO_ONLINE_RESIZE(instance_id=instance.instance_id)
 
 
 @engine.on(RESIZE)
@@ -120,9 +115,7 @@ _ATTRIBUTES = ("DiskName", "Portable", "ProjectId", "DeleteWithInstance", "DiskT
 def modify_disk_attributes(ctx: Context, req: ModifyDiskAttributesRequest) -> dict:
     changes = {name: getattr(req, name) for name in _ATTRIBUTES if getattr(req, name) is not None}
     if not changes:
-        raise ApiError(errors.MISSING_PARAMETER,
-                       f"Give at least one attribute to change: {', '.join(_ATTRIBUTES)}.",
-                       f"请至少指定一个要修改的属性：{', '.join(_ATTRIBUTES)}。")
+        raise msg.ATTRIBUTE_TO_MODIFY_MISSING(fields=", ".join(_ATTRIBUTES))
     disk_ids = checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.modify_disks_max_count)
     targets = load_disks(ctx, disk_ids)
     _check_modify_values(ctx, req, changes)
@@ -149,57 +142,47 @@ def modify_disk_attributes(ctx: Context, req: ModifyDiskAttributesRequest) -> di
 def _check_modify_values(ctx: Context, req: ModifyDiskAttributesRequest, changes: dict) -> None:
     """§3.7 step 4: values and combinations, whatever the disks."""
     if req.Portable is False:
-        raise errors.invalid_value("Portable", "can only be true (a disk cannot stop being elastic)")
+        raise msg.PORTABLE_ONLY_TRUE()
     if req.DiskType is not None:
         if len(req.DiskIds) > 1 or len(changes) > 1:
-            raise errors.invalid_value("DiskType", "changes one disk at a time and nothing else "
-                                       "in the same request")
+            raise msg.DISK_TYPE_CHANGE_ALONE()
         if req.DiskType not in TYPE_CHANGE_TARGETS:
-            raise errors.invalid_value("DiskType", f"can only be {' or '.join(TYPE_CHANGE_TARGETS)}")
+            raise msg.VALUE_ONE_OF(field="DiskType", choices=", ".join(TYPE_CHANGE_TARGETS))
     limit = ctx.topology.limits.disk_name_max_bytes
     if req.DiskName is not None and len(req.DiskName.encode()) > limit:
-        raise errors.invalid_value("DiskName", f"must be at most {limit} bytes")
+        raise msg.TEXT_TOO_MANY_BYTES(field="DiskName", max=limit)
     if req.ProjectId is not None and req.ProjectId not in ctx.topology.projects:
-        raise errors.invalid_value("ProjectId", f"project {req.ProjectId} does not exist")
+        raise msg.PROJECT_NOT_FOUND(field="ProjectId", project_id=req.ProjectId)
 
 
 def _check_modify_disk(ctx: Context, req: ModifyDiskAttributesRequest, disk) -> None:
     """§3.7 steps 5-6: what this disk allows."""
     not_recycled(disk)
     if req.ProjectId is not None and not disk.portable:
-        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
-                     "a disk bought with an instance follows the instance's project.",
-                     "随实例购买的云硬盘跟随实例所属项目。")
+        raise msg.DISK_FOLLOWS_INSTANCE_PROJECT(disk_id=disk.disk_id)
     if req.Portable and disk.disk_usage == ds.SYSTEM_DISK:
-        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
-                     "a system disk cannot become elastic.", "系统盘不能转为弹性云硬盘。")
+        raise msg.SYSTEM_DISK_CANNOT_BE_ELASTIC(disk_id=disk.disk_id)
     if req.DeleteWithInstance is not None and (disk.charge_type != ds.POSTPAID
                                                or disk.disk_usage == ds.SYSTEM_DISK):
-        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
-                     "only pay-as-you-go data disks can be set to go with their instance.",
-                     "仅按量计费的数据盘支持随实例销毁。")
+        raise msg.DELETE_WITH_INSTANCE_POSTPAID_DATA_ONLY(disk_id=disk.disk_id)
     if req.BurstPerformanceOperation is not None and (
             disk.disk_type not in PERFORMANCE_TYPES or disk.disk_size < BURST_MIN_SIZE):
-        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
-                     f"burst performance needs a CLOUD_HSSD or CLOUD_TSSD disk of at least "
-                     f"{BURST_MIN_SIZE} GiB.", "仅极速型/增强型 SSD 云硬盘支持突发性能。")
+        raise msg.BURST_NEEDS_TYPE_AND_SIZE(disk_id=disk.disk_id, min=BURST_MIN_SIZE,
+                                            types=", ".join(sorted(PERFORMANCE_TYPES)))
     if req.DiskType is not None:
         _check_type_change(ctx, disk, req.DiskType)
 
 
 def _check_type_change(ctx: Context, disk, target: str) -> None:
     if TYPE_TIERS[target] <= TYPE_TIERS[disk.disk_type]:
-        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
-                     f"a {disk.disk_type} disk can only change to a higher type, not {target}.",
-                     f"{disk.disk_type} 云硬盘只能升级到更高性能的类型。")
+        raise msg.DISK_TYPE_ONLY_UPGRADE(disk_id=disk.disk_id, disk_type=disk.disk_type,
+                                         target=target)
     if ds.is_busy(disk):
-        raise ds.busy(disk, errors.INVALID_DISK_BUSY)
+        raise ds.busy(disk, msg.DISK_BUSY_INVALID_DISK)
     zone = ctx.topology.zones[disk.zone]
     spec = ctx.topology.disk_types[target]
     if zone.sold_out or target not in zone.sold_disk_types or not spec.min_size <= disk.disk_size <= spec.max_size:
-        raise ApiError(errors.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED,
-                       f"{target} is not sold in {disk.zone} for a {disk.disk_size} GiB disk.",
-                       f"可用区 {disk.zone} 不支持 {disk.disk_size} GiB 的 {target}。")
+        raise msg.DISK_TYPE_NOT_SOLD_FOR_SIZE(target=target, zone=disk.zone, size=disk.disk_size)
     ds.check_stock(ctx, disk.zone, target, disk.disk_size)
 
 
@@ -224,18 +207,15 @@ def initialize_disks(ctx: Context, req: InitializeDisksRequest) -> dict:
     targets = load_disks(ctx, disk_ids)
     for disk in targets:
         if disk.instance_ids != "[]" or disk.disk_state in (ds.ATTACHED, ds.ATTACHING):
-            raise refuse(errors.INVALID_DISK_ATTACHED, disk.disk_id,
-                         "detach the disk before initializing it.", "请先卸载云硬盘再初始化。")
+            raise msg.DETACH_BEFORE_INITIALIZE(disk_id=disk.disk_id)
     for disk in targets:
         _elastic_data_disk(disk)
         not_recycled(disk)
         if disk.shareable:
-            raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
-                         "a shareable disk cannot be initialized.", "共享云硬盘不支持初始化。")
+            raise msg.SHAREABLE_DISK_NO_INITIALIZE(disk_id=disk.disk_id)
         if disk.source_snapshot_id is not None and not _snapshot_exists(ctx, disk.source_snapshot_id):
-            raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id,
-                         f"its source snapshot {disk.source_snapshot_id} has been deleted.",
-                         f"源快照 {disk.source_snapshot_id} 已删除。")
+            raise msg.SOURCE_SNAPSHOT_DELETED(disk_id=disk.disk_id,
+                                              snapshot_id=disk.source_snapshot_id)
     for disk in targets:
         if ds.is_busy(disk):
             raise ds.busy(disk)
@@ -263,7 +243,8 @@ def terminate_disks(ctx: Context, req: TerminateDisksRequest) -> dict:
     disk_ids = checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.terminate_disks_max_count)
     targets = load_disks(ctx, disk_ids)
     for disk in targets:
-        _elastic_data_disk(disk, errors.INVALID_DISK_NOT_SUPPORT_REFUND)
+        _elastic_data_disk(disk, system=msg.SYSTEM_DISK_NOT_RETURNABLE,
+                           not_elastic=msg.NON_ELASTIC_DISK_NOT_RETURNABLE)
     live = [d for d in targets if not (d.disk_state == ds.TORECYCLE and d.recycle_reason == "RETURNED")]
     for check in (not_expired, _detached, _not_busy_to_terminate, _refundable):
         for disk in live:
@@ -285,8 +266,7 @@ def terminate_disks(ctx: Context, req: TerminateDisksRequest) -> dict:
 
 def _detached(disk) -> None:
     if disk.instance_ids != "[]" or disk.disk_state in (ds.ATTACHED, ds.ATTACHING):
-        raise refuse(errors.INVALID_DISK_ATTACHED, disk.disk_id,
-                     "detach the disk before returning it.", "请先卸载云硬盘再退还。")
+        raise msg.DETACH_BEFORE_RETURN(disk_id=disk.disk_id)
 
 
 def _not_busy_to_terminate(disk) -> None:
@@ -299,11 +279,9 @@ def _refundable(disk) -> None:
         return
     code = refund_refusal(disk)
     if code == RETURN_NOT_SUPPORTED:
-        raise refuse(errors.INVALID_DISK_NOT_SUPPORT_REFUND, disk.disk_id,
-                     "this prepaid disk cannot be returned.", "该包年包月云硬盘不支持退还。")
+        raise msg.PREPAID_DISK_NOT_RETURNABLE(disk_id=disk.disk_id)
     if code == RETURN_REFUNDED:
-        raise refuse(errors.INVALID_DISK_REPEAT_REFUND, disk.disk_id,
-                     "the disk was refunded once already.", "该云硬盘已退还过一次。")
+        raise msg.DISK_RETURNED_BEFORE(disk_id=disk.disk_id)
     if code == RETURN_EXPIRED:
         not_expired(disk)
 

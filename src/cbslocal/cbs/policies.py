@@ -6,14 +6,15 @@ RetentionDays (the snapshot's Deadline), all on the emulator's clock.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import orjson
 from sqlalchemy import delete, func, insert, outerjoin, select, update
 
 from cbslocal import ids
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
-from cbslocal.api.errors import ApiError
+from cbslocal.api.errors import Detail
 from cbslocal.api.snapshot_schema import (BindAutoSnapshotPolicyRequest,
                                           CreateAutoSnapshotPolicyRequest,
                                           DeleteAutoSnapshotPoliciesRequest,
@@ -23,7 +24,7 @@ from cbslocal.api.snapshot_schema import (BindAutoSnapshotPolicyRequest,
                                           UnbindAutoSnapshotPolicyRequest, policy_json)
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs import snapshots as snaps
-from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks, refuse
+from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks
 from cbslocal.cbs.resources import page_of, unnamed
 from cbslocal.cbs.filters import FilterSpec, compile_filters, filter_conditions
 from cbslocal.cbs.schedule import next_trigger
@@ -47,59 +48,63 @@ INTERVAL_RANGE = (1, 365)
 MAX_IDS = 100
 
 
-def policy_not_found(policy_id: str) -> ApiError:
-    return ApiError(errors.INVALID_AUTO_SNAPSHOT_POLICY_ID_NOT_FOUND,
-                    f"The automatic snapshot policy {policy_id} does not exist.",
-                    f"定期快照策略 {policy_id} 不存在。")
-
-
 def _load_policies(ctx: Context, policy_ids: list[str]) -> list:
     rows = {row.policy_id: row for row in ctx.conn.execute(select(policies).where(
         owned_by(policies, ctx.account_id, ctx.region), policies.c.policy_id.in_(policy_ids)))}
     for policy_id in policy_ids:
         if policy_id not in rows:
-            raise policy_not_found(policy_id)
+            raise msg.POLICY_NOT_FOUND(policy_id=policy_id)
     return [rows[p] for p in policy_ids]
 
 
-def _policy_id(value: str, bad) -> str:
+def _policy_id(value: str, malformed: Detail) -> str:
     if not ids.is_resource_id(ids.POLICY, value):
-        raise bad("AutoSnapshotPolicyId", f"{value!r} is not a policy ID")
+        raise malformed(field="AutoSnapshotPolicyId", value=value)
     return value
 
 
-def _invalid_parameter(field: str, why: str) -> ApiError:
-    """ModifyAutoSnapshotPolicyAttribute's list has InvalidParameter, not InvalidParameterValue."""
-    return ApiError(errors.INVALID_PARAMETER, f"The value of `{field}` is invalid: {why}.",
-                    f"参数 `{field}` 取值错误：{why}。")
+class _Checks(NamedTuple):
+    """What a policy's values are refused with: InvalidParameterValue, or InvalidParameter in
+    ModifyAutoSnapshotPolicyAttribute (its list has that code, not InvalidParameterValue)."""
+    outside_range: Detail
+    between: Detail
+    retention_with_permanent: Detail
+    name_too_long: Detail
+
+
+_CREATE_CHECKS = _Checks(msg.SCHEDULE_VALUE_OUTSIDE_RANGE, msg.VALUE_BETWEEN,
+                         msg.RETENTION_DAYS_WITH_PERMANENT, msg.POLICY_NAME_TOO_LONG)
+_MODIFY_CHECKS = _Checks(msg.SCHEDULE_VALUE_OUTSIDE_RANGE_AS_INVALID_PARAMETER,
+                         msg.VALUE_BETWEEN_AS_INVALID_PARAMETER,
+                         msg.RETENTION_DAYS_WITH_PERMANENT_AS_INVALID_PARAMETER,
+                         msg.POLICY_NAME_TOO_LONG_AS_INVALID_PARAMETER)
 
 
 # --- the schedule as the request gives it ----------------------------------------------------------
-def _schedule(entries, bad) -> list[dict]:
+def _schedule(entries, checks: _Checks) -> list[dict]:
     """Validate a Policy list (cbs-behavior.md §3.25 steps 1-3); returns it as stored and shown."""
     if not entries:
-        raise errors.missing_parameter("Policy")
+        raise msg.PARAMETER_MISSING(field="Policy")
     if len(entries) > MAX_ENTRIES:
-        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                       f"At most {MAX_ENTRIES} `Policy` entries.", f"`Policy` 最多 {MAX_ENTRIES} 项。")
+        raise msg.POLICY_LIST_TOO_LONG(field="Policy", max=MAX_ENTRIES)
     stored = []
     for position, entry in enumerate(entries):
         field = f"Policy.{position}"
         if not entry.Hour:
-            raise errors.missing_parameter(f"{field}.Hour")
+            raise msg.PARAMETER_MISSING(field=f"{field}.Hour")
         # IntervalDays 0 is "none", as a described policy shows it: what we show is valid input.
         if not (entry.DayOfWeek or entry.DayOfMonth or entry.IntervalDays):
-            raise errors.missing_parameter(f"{field}.DayOfWeek")
+            raise msg.PARAMETER_MISSING(field=f"{field}.DayOfWeek")
         if len(entry.Hour) > MAX_HOURS:
-            raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                           f"`{field}.Hour` has more than {MAX_HOURS} values.",
-                           f"`{field}.Hour` 超过 {MAX_HOURS} 个取值。")
+            raise msg.POLICY_LIST_TOO_LONG(field=f"{field}.Hour", max=MAX_HOURS)
         for name, (low, high) in _RANGES.items():
             for value in getattr(entry, name) or ():
                 if not low <= value <= high:
-                    raise bad(f"{field}.{name}", f"{value} is not within {low}-{high}")
+                    raise checks.outside_range(field=f"{field}.{name}", value=value, min=low,
+                                               max=high)
         if entry.IntervalDays and not INTERVAL_RANGE[0] <= entry.IntervalDays <= INTERVAL_RANGE[1]:
-            raise bad(f"{field}.IntervalDays", f"must be within {INTERVAL_RANGE[0]}-{INTERVAL_RANGE[1]}")
+            raise checks.between(field=f"{field}.IntervalDays", min=INTERVAL_RANGE[0],
+                                 max=INTERVAL_RANGE[1])
         stored.append({"Hour": sorted(set(entry.Hour)),
                        "DayOfWeek": sorted(set(entry.DayOfWeek or ())),
                        "DayOfMonth": sorted(set(entry.DayOfMonth or ())),
@@ -107,27 +112,26 @@ def _schedule(entries, bad) -> list[dict]:
     return stored
 
 
-def _retention(is_permanent: bool, days: int | None, bad) -> int:
+def _retention(is_permanent: bool, days: int | None, checks: _Checks) -> int:
     if is_permanent and days is not None:
-        raise bad("RetentionDays", "cannot be given for a permanent policy (IsPermanent=true)")
+        raise checks.retention_with_permanent()
     if days is not None and not 1 <= days <= MAX_RETENTION_DAYS:
-        raise bad("RetentionDays", f"must be from 1 to {MAX_RETENTION_DAYS}")
+        raise checks.between(field="RetentionDays", min=1, max=MAX_RETENTION_DAYS)
     return DEFAULT_RETENTION_DAYS if days is None else days
 
 
-def _name(ctx: Context, value: str | None, bad) -> str:
+def _name(ctx: Context, value: str | None, checks: _Checks) -> str:
     limit = ctx.topology.limits.disk_name_max_bytes
     if value is not None and len(value.encode()) > limit:
-        raise bad("AutoSnapshotPolicyName", f"must be at most {limit} bytes")
+        raise checks.name_too_long(max=limit)
     return unnamed(ctx) if value is None else value
 
 
 # --- CreateAutoSnapshotPolicy ----------------------------------------------------------------------
 def create_auto_snapshot_policy(ctx: Context, req: CreateAutoSnapshotPolicyRequest) -> dict:
-    bad = errors.invalid_value
-    schedule = _schedule(req.Policy, bad)
-    retention = _retention(bool(req.IsPermanent), req.RetentionDays, bad)
-    name = _name(ctx, req.AutoSnapshotPolicyName, bad)
+    schedule = _schedule(req.Policy, _CREATE_CHECKS)
+    retention = _retention(bool(req.IsPermanent), req.RetentionDays, _CREATE_CHECKS)
+    name = _name(ctx, req.AutoSnapshotPolicyName, _CREATE_CHECKS)
     upcoming = next_trigger(schedule, ctx.now, ctx.now)
     if req.DryRun:
         return {"AutoSnapshotPolicyId": "", "NextTriggerTime": format_time(upcoming)}
@@ -135,9 +139,7 @@ def create_auto_snapshot_policy(ctx: Context, req: CreateAutoSnapshotPolicyReque
     have = ctx.conn.execute(select(func.count()).select_from(policies).where(
         owned_by(policies, ctx.account_id, ctx.region))).scalar_one()
     if have >= quota:
-        raise ApiError(errors.AUTO_SNAPSHOT_POLICY_OUT_OF_QUOTA,
-                       f"The account has {have} automatic snapshot policies in {ctx.region}; the "
-                       f"quota is {quota}.", f"账号在 {ctx.region} 已有 {have} 个定期快照策略，配额为 {quota} 个。")
+        raise msg.POLICY_QUOTA_FULL(count=have, region=ctx.region, quota=quota)
     policy_id = ids.unique_ids(ids.POLICY, 1, lambda candidates: ctx.conn.execute(
         select(policies.c.policy_id).where(policies.c.policy_id.in_(candidates))).scalars())[0]
     ctx.conn.execute(insert(policies).values(
@@ -228,7 +230,7 @@ POLICY_FILTERS: dict[str, FilterSpec] = {
 def describe_auto_snapshot_policies(ctx: Context, req: DescribeAutoSnapshotPoliciesRequest) -> dict:
     limit, offset = page_of(ctx, req)
     if req.AutoSnapshotPolicyIds is not None and req.Filters is not None:
-        raise errors.invalid_value("AutoSnapshotPolicyIds", "cannot be given together with `Filters`")
+        raise msg.GIVEN_WITH_FILTERS(field="AutoSnapshotPolicyIds")
     where = [owned_by(policies, ctx.account_id, ctx.region)]
     if req.AutoSnapshotPolicyIds is not None:
         where.append(policies.c.policy_id.in_(listed_ids(
@@ -274,27 +276,25 @@ def policies_of_disks(conn, disk_ids: list[str]) -> dict[str, list[str]]:
 # --- ModifyAutoSnapshotPolicyAttribute -------------------------------------------------------------
 def modify_auto_snapshot_policy_attribute(ctx: Context,
                                           req: ModifyAutoSnapshotPolicyAttributeRequest) -> dict:
-    bad = _invalid_parameter
-    _policy_id(req.AutoSnapshotPolicyId, bad)
+    checks = _MODIFY_CHECKS
+    _policy_id(req.AutoSnapshotPolicyId, msg.ID_MALFORMED_AS_INVALID_PARAMETER)
     values = {}
     if req.Policy is not None:
-        values["schedule"] = orjson.dumps(_schedule(req.Policy, bad)).decode()
+        values["schedule"] = orjson.dumps(_schedule(req.Policy, checks)).decode()
     if req.IsPermanent is not None or req.RetentionDays is not None:
         if req.IsPermanent is not None:
             values["is_permanent"] = req.IsPermanent
         if req.RetentionDays is not None or req.IsPermanent:
-            values["retention_days"] = _retention(bool(req.IsPermanent), req.RetentionDays, bad)
+            values["retention_days"] = _retention(bool(req.IsPermanent), req.RetentionDays, checks)
     if req.AutoSnapshotPolicyName is not None:
-        values["policy_name"] = _name(ctx, req.AutoSnapshotPolicyName, bad)
+        values["policy_name"] = _name(ctx, req.AutoSnapshotPolicyName, checks)
     if req.IsActivated is not None:
         values["is_activated"] = req.IsActivated
     policy = _load_policies(ctx, [req.AutoSnapshotPolicyId])[0]
     if policy.policy_state == ISOLATED:
-        raise ApiError(errors.UNSUPPORTED_OPERATION_STATE_ERROR,
-                       f"The policy {policy.policy_id} is ISOLATED and cannot be changed.",
-                       f"定期快照策略 {policy.policy_id} 已隔离，不能修改。")
+        raise msg.POLICY_NOT_CHANGEABLE(policy_id=policy.policy_id, state=policy.policy_state)
     if req.RetentionDays is not None and req.IsPermanent is None and policy.is_permanent:
-        raise bad("RetentionDays", "cannot be given for a permanent policy (IsPermanent=true)")
+        raise checks.retention_with_permanent()
     if "schedule" in values:
         values["anchor_at"] = ctx.now
         values["next_trigger_at"] = next_trigger(orjson.loads(values["schedule"]), ctx.now, ctx.now)
@@ -319,13 +319,11 @@ def delete_auto_snapshot_policies(ctx: Context, req: DeleteAutoSnapshotPoliciesR
 def bind_auto_snapshot_policy(ctx: Context, req: BindAutoSnapshotPolicyRequest) -> dict:
     limits = ctx.topology.limits
     if not req.DiskIds:
-        raise errors.missing_parameter("DiskIds")
+        raise msg.PARAMETER_MISSING(field="DiskIds")
     if len(req.DiskIds) > limits.bind_disks_max_count:
-        raise ApiError(errors.INVALID_PARAMETER_VALUE_BIND_DISK_LIMIT_EXCEEDED,
-                       f"At most {limits.bind_disks_max_count} `DiskIds` per request.",
-                       f"每次最多绑定 {limits.bind_disks_max_count} 块云硬盘。")
+        raise msg.BIND_DISKS_PER_REQUEST(max=limits.bind_disks_max_count)
     disk_ids = checked_ids(req.DiskIds, "DiskIds", limits.bind_disks_max_count)
-    policy = _load_policies(ctx, [_policy_id(req.AutoSnapshotPolicyId, errors.invalid_value)])[0]
+    policy = _load_policies(ctx, [_policy_id(req.AutoSnapshotPolicyId, msg.ID_MALFORMED)])[0]
     targets = load_disks(ctx, disk_ids)
     bound = policies_of_disks(ctx.conn, disk_ids)
     for disk in targets:
@@ -339,16 +337,13 @@ def bind_auto_snapshot_policy(ctx: Context, req: BindAutoSnapshotPolicyRequest) 
 
 def _check_bindable(ctx: Context, disk, policy_ids: list[str], policy_id: str) -> None:
     if not disk.snapshot_ability or disk.disk_state == ds.TORECYCLE:
-        why = "is in the recycle bin" if disk.snapshot_ability else "cannot take snapshots"
-        raise refuse(errors.INVALID_DISK_NOT_SUPPORTED, disk.disk_id, f"the disk {why}.",
-                     "该云硬盘不支持绑定定期快照策略。")
+        refusal = (msg.DISK_IN_RECYCLE_BIN_NO_POLICY if disk.snapshot_ability
+                   else msg.DISK_CANNOT_SNAPSHOT_NO_POLICY)
+        raise refusal(disk_id=disk.disk_id)
     if policy_id in policy_ids:
-        raise refuse(errors.INVALID_DISK_ALREADY_BOUND, disk.disk_id,
-                     f"the disk is already bound to {policy_id}.", f"云硬盘已绑定 {policy_id}。")
+        raise msg.DISK_ALREADY_BOUND_TO_POLICY(disk_id=disk.disk_id, policy_id=policy_id)
     if len(policy_ids) >= ctx.topology.limits.policies_per_disk:
-        raise refuse(errors.INVALID_DISK_ALREADY_BOUND, disk.disk_id,
-                     f"the disk is already bound to {', '.join(policy_ids)}; unbind it first.",
-                     f"云硬盘已绑定 {', '.join(policy_ids)}，请先解绑。")
+        raise msg.DISK_POLICIES_FULL(disk_id=disk.disk_id, policy_ids=", ".join(policy_ids))
 
 
 def _check_policy_room(ctx: Context, policy_id: str, adding: int) -> None:
@@ -358,15 +353,13 @@ def _check_policy_room(ctx: Context, policy_id: str, adding: int) -> None:
     have = ctx.conn.execute(select(func.count()).select_from(policy_disks).where(
         policy_disks.c.policy_id == policy_id)).scalar_one()
     if have + adding > cap:
-        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                       f"The policy {policy_id} has {have} disks; it takes at most {cap}.",
-                       f"定期快照策略 {policy_id} 已绑定 {have} 块云硬盘，最多 {cap} 块。")
+        raise msg.POLICY_DISKS_FULL(policy_id=policy_id, count=have, max=cap)
 
 
 def unbind_auto_snapshot_policy(ctx: Context, req: UnbindAutoSnapshotPolicyRequest) -> dict:
     if not req.DiskIds and not req.InstanceIds:
-        raise errors.missing_parameter("DiskIds")
-    policy = _load_policies(ctx, [_policy_id(req.AutoSnapshotPolicyId, errors.invalid_value)])[0]
+        raise msg.PARAMETER_MISSING(field="DiskIds")
+    policy = _load_policies(ctx, [_policy_id(req.AutoSnapshotPolicyId, msg.ID_MALFORMED)])[0]
     disk_ids = []
     if req.DiskIds:
         disk_ids = [d.disk_id for d in load_disks(ctx, checked_ids(
@@ -386,7 +379,7 @@ def unbind_auto_snapshot_policy(ctx: Context, req: UnbindAutoSnapshotPolicyReque
 def describe_disk_associated_auto_snapshot_policy(
         ctx: Context, req: DescribeDiskAssociatedAutoSnapshotPolicyRequest) -> dict:
     if not ids.is_resource_id(ids.DISK, req.DiskId):
-        raise errors.invalid_value("DiskId", f"{req.DiskId!r} is not a disk ID")
+        raise msg.ID_MALFORMED(field="DiskId", value=req.DiskId)
     disk = load_disks(ctx, [req.DiskId])[0]
     rows = ctx.conn.execute(select(policies).join(
         policy_disks, policy_disks.c.policy_id == policies.c.policy_id)

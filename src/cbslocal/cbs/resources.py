@@ -3,32 +3,30 @@ default name."""
 
 from __future__ import annotations
 
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
-from cbslocal.api.errors import ApiError
+from cbslocal.api.errors import ZH_CN
 
-UNNAMED = {"zh-CN": "未命名", "en-US": "Unnamed"}
 TAG_KEY_MAX, TAG_VALUE_MAX = 127, 255
 # Past any real number of rows, and within what every database binds as a 64-bit integer.
 _OFFSET_CEILING = 2**62
 
 
 def unnamed(ctx: Context) -> str:
-    return UNNAMED.get(ctx.language, UNNAMED["zh-CN"])
+    return msg.UNNAMED.get(ctx.language, msg.UNNAMED[ZH_CN])
 
 
 def validate_tags(tags, max_tags: int) -> None:
     if len(tags) > max_tags:
-        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                       f"At most {max_tags} tags per resource.", f"每个资源最多 {max_tags} 个标签。")
+        raise msg.TAGS_PER_RESOURCE(max=max_tags)
     seen = set()
     for position, tag in enumerate(tags):
         if not 1 <= len(tag.Key) <= TAG_KEY_MAX:
-            raise errors.invalid_value(f"Tags.{position}.Key", f"must be 1 to {TAG_KEY_MAX} characters")
+            raise msg.TEXT_LENGTH_BETWEEN(field=f"Tags.{position}.Key", min=1, max=TAG_KEY_MAX)
         if len(tag.Value) > TAG_VALUE_MAX:
-            raise errors.invalid_value(f"Tags.{position}.Value", f"must be at most {TAG_VALUE_MAX} characters")
+            raise msg.TEXT_TOO_LONG(field=f"Tags.{position}.Value", max=TAG_VALUE_MAX)
         if tag.Key in seen:
-            raise errors.invalid_value(f"Tags.{position}.Key", f"tag key {tag.Key!r} is given twice")
+            raise msg.VALUE_REPEATED(field=f"Tags.{position}.Key", value=tag.Key)
         seen.add(tag.Key)
 
 
@@ -43,5 +41,5 @@ def page_of(ctx: Context, req) -> tuple[int, int]:
     max_limit = ctx.topology.limits.describe_max_limit
     limit = 20 if req.Limit is None else req.Limit
     if limit > max_limit:
-        raise errors.invalid_value("Limit", f"must be at most {max_limit}")
+        raise msg.VALUE_AT_MOST(field="Limit", max=max_limit)
     return limit, min(req.Offset or 0, _OFFSET_CEILING)

@@ -6,16 +6,15 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from cbslocal import ids
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
-from cbslocal.api.errors import ApiError
 from cbslocal.api.snapshot_schema import ApplySnapshotRequest
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs import instance_state as inst
 from cbslocal.cbs.disk_state import load_disks
 from cbslocal.cbs.lifecycle import ROLLBACK, not_expired, not_recycled, settled_state
 from cbslocal.cbs.snapshots import (NORMAL, ROLLBACKING, checked_snapshot_id, engine_context,
-                                    load_snapshots, not_supported, require_normal, require_own)
+                                    load_snapshots, require_normal, require_own)
 from cbslocal.engine import transitions as engine
 from cbslocal.store.tables import disks, instances, snapshots
 
@@ -23,28 +22,29 @@ from cbslocal.store.tables import disks, instances, snapshots
 def apply_snapshot(ctx: Context, req: ApplySnapshotRequest) -> dict:
     checked_snapshot_id(req.SnapshotId)
     if not ids.is_resource_id(ids.DISK, req.DiskId):
-        raise errors.invalid_value("DiskId", f"{req.DiskId!r} is not a disk ID")
+        raise msg.ID_MALFORMED(field="DiskId", value=req.DiskId)
     if req.AutoStartInstance and not req.AutoStopInstance:
-        raise errors.invalid_value("AutoStartInstance", "needs AutoStopInstance=true")
+        raise msg.AUTO_START_NEEDS_AUTO_STOP()
     snap = load_snapshots(ctx, [req.SnapshotId])[0]
     disk = load_disks(ctx, [req.DiskId])[0]
     attached_to = disk.instance_id or None
     if (req.AutoStopInstance or req.AutoStartInstance) and attached_to is None:
-        raise errors.invalid_value("AutoStopInstance", "is only for a disk attached to an instance")
+        raise msg.AUTO_STOP_NEEDS_ATTACHED_DISK(disk_id=disk.disk_id)
     require_own(ctx, snap)
     require_normal(snap)
     if snap.disk_size > disk.disk_size:
-        raise ApiError(errors.INVALID_PARAMETER_DISK_SIZE_NOT_MATCH,
-                       f"The snapshot holds {snap.disk_size} GiB; the disk has {disk.disk_size} GiB.",
-                       f"快照大小 {snap.disk_size} GiB 大于云硬盘大小 {disk.disk_size} GiB。")
+        raise msg.SNAPSHOT_LARGER_THAN_DISK(snapshot_id=snap.snapshot_id,
+                                            snapshot_size=snap.disk_size, disk_id=disk.disk_id,
+                                            disk_size=disk.disk_size)
     if snap.disk_id != disk.disk_id:
-        source = snap.disk_id or "a disk of another region"
-        raise not_supported(snap.snapshot_id, f"the snapshot was taken of {source}; a disk can "
-                            "only be rolled back to its own snapshots.", "只能回滚到云硬盘自身的快照。")
-    not_expired(disk, errors.INVALID_DISK_NOT_SUPPORTED)
+        if not snap.disk_id:  # a copy from another region
+            raise msg.SNAPSHOT_FROM_ANOTHER_REGION(snapshot_id=snap.snapshot_id)
+        raise msg.SNAPSHOT_OF_ANOTHER_DISK(snapshot_id=snap.snapshot_id,
+                                           source_disk_id=snap.disk_id)
+    not_expired(disk, msg.DISK_EXPIRED_NOT_SUPPORTED)
     not_recycled(disk)
     if ds.is_busy(disk):
-        raise ds.busy(disk, errors.INVALID_DISK_BUSY)
+        raise ds.busy(disk, msg.DISK_BUSY_INVALID_DISK)
     if ds.snapshot_creating(ctx.conn, disk):
         raise ds.snapshot_creating_refusal(disk)
     stop_first = _instance_ready(ctx, attached_to, bool(req.AutoStopInstance))
@@ -62,13 +62,9 @@ def _instance_ready(ctx: Context, instance_id: str | None, auto_stop: bool) -> f
     if instance.instance_state == inst.STOPPED:
         return 0.0
     if instance.instance_state != inst.RUNNING:
-        raise ApiError(errors.INVALID_INSTANCE_NOT_SUPPORTED,
-                       f"The instance {instance_id} is {instance.instance_state}.",
-                       f"实例 {instance_id} 处于 {instance.instance_state} 状态。")
+        raise msg.ROLLBACK_INSTANCE_STATE(instance_id=instance_id, state=instance.instance_state)
     if not auto_stop:
-        raise ApiError(errors.UNSUPPORTED_OPERATION_INSTANCE_NOT_STOPPED,
-                       f"Stop the instance {instance_id} first, or set AutoStopInstance.",
-                       f"请先关闭实例 {instance_id}，或指定 AutoStopInstance。")
+        raise msg.ROLLBACK_INSTANCE_NOT_STOPPED(instance_id=instance_id)
     duration = ctx.timing.duration("instance.stop")
     inst.begin_move(ctx, instance_id, inst.RUNNING, inst.STOPPING, "StopInstances", "instance.stop",
                    duration)

@@ -6,21 +6,20 @@ from __future__ import annotations
 import orjson
 from sqlalchemy import insert, select, update
 
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.snapshot_schema import CopySnapshotCrossRegionsRequest
-from cbslocal.cbs.disk_state import refuse
 from cbslocal.cbs.snapshots import (CHECK, CHECKING, COPY, COPYING, NORMAL, checked_name,
                                     checked_snapshot_id, load_snapshots, new_snapshot_ids,
-                                    not_supported, region_snapshot_count, require_normal,
-                                    require_own, snapshot_row)
+                                    region_snapshot_count, require_normal, require_own,
+                                    snapshot_row)
 from cbslocal.engine import transitions as engine
 from cbslocal.store.tables import snapshots, transitions
 
 
 def copy_snapshot_cross_regions(ctx: Context, req: CopySnapshotCrossRegionsRequest) -> dict:
     if req.SnapshotId is None:
-        raise errors.missing_parameter("SnapshotId")
+        raise msg.PARAMETER_MISSING(field="SnapshotId")
     checked_snapshot_id(req.SnapshotId)
     regions = _destinations(ctx, req.DestinationRegions)
     name = checked_name(req.SnapshotName, "SnapshotName", f"Copied {req.SnapshotId} from {ctx.region}")
@@ -28,14 +27,11 @@ def copy_snapshot_cross_regions(ctx: Context, req: CopySnapshotCrossRegionsReque
     require_own(ctx, snap)
     require_normal(snap)
     if snap.encrypt:
-        raise not_supported(snap.snapshot_id, "an encrypted snapshot cannot be copied to another "
-                            "region.", "加密快照不支持跨地域复制。")
+        raise msg.ENCRYPTED_SNAPSHOT_NOT_COPYABLE(snapshot_id=snap.snapshot_id)
     copying = orjson.loads(snap.copying_to_regions)
     for region in regions:
         if region in copying:
-            raise refuse(errors.RESOURCE_IN_USE, snap.snapshot_id,
-                         f"the snapshot is already being copied to {region}.",
-                         f"快照正在复制到 {region}。")
+            raise msg.SNAPSHOT_ALREADY_COPYING_TO(snapshot_id=snap.snapshot_id, region=region)
     results = [_copy_to(ctx, snap, region, name) for region in regions]
     started = [r["DestinationRegion"] for r in results if r["Code"] == "Success"]
     if started:
@@ -48,11 +44,11 @@ def _destinations(ctx: Context, regions: list[str]) -> list[str]:
     for position, region in enumerate(regions):
         field = f"DestinationRegions.{position}"
         if region not in ctx.topology.regions:
-            raise errors.invalid_value(field, f"{region!r} is not a region with snapshots")
+            raise msg.COPY_REGION_UNKNOWN(field=field, value=region)
         if region == ctx.region:
-            raise errors.invalid_value(field, "must differ from the snapshot's own region")
+            raise msg.COPY_REGION_IS_SOURCE(field=field, region=region)
         if region in regions[:position]:
-            raise errors.invalid_value(field, f"{region} is given twice")
+            raise msg.VALUE_REPEATED(field=field, value=region)
     return regions
 
 
@@ -60,10 +56,12 @@ def _copy_to(ctx: Context, snap, region: str, name: str) -> dict:
     """One destination: a new snapshot there, COPYING_FROM_REMOTE until the copy is done; or the
     reason it could not start, in the result (not as the request's error)."""
     quota = ctx.topology.limits.snapshots_per_region
-    if quota and region_snapshot_count(ctx, region) >= quota:
-        return {"SnapshotId": "", "DestinationRegion": region,
-                "Code": errors.INSUFFICIENT_SNAPSHOT_QUOTA.code,
-                "Message": f"The account has {quota} snapshots in {region}, its quota."}
+    have = region_snapshot_count(ctx, region) if quota else 0
+    if quota and have >= quota:
+        full = msg.SNAPSHOT_REGION_QUOTA_FULL
+        return {"SnapshotId": "", "DestinationRegion": region, "Code": full.error.code,
+                "Message": full.render(ctx.language, {"count": have, "region": region,
+                                                      "quota": quota})}
     copy_id = new_snapshot_ids(ctx, 1)[0]
     duration = ctx.timing.duration(COPY)
     zone = min(z.name for z in ctx.topology.zones.values() if z.region == region)

@@ -7,14 +7,12 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select, update
 
 from cbslocal import ids
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
-from cbslocal.api.errors import ApiError
 from cbslocal.api.snapshot_schema import (DescribeSnapshotSharePermissionRequest,
                                           ModifySnapshotsSharePermissionRequest)
 from cbslocal.cbs import disk_state as ds
-from cbslocal.cbs.snapshots import (checked_snapshot_id, load_snapshots, not_supported,
-                                    require_normal, require_own)
+from cbslocal.cbs.snapshots import checked_snapshot_id, load_snapshots, require_normal, require_own
 from cbslocal.engine.clock import format_time
 from cbslocal.store.tables import snapshot_shares, snapshots
 
@@ -22,31 +20,27 @@ from cbslocal.store.tables import snapshot_shares, snapshots
 _PERMISSIONS = ("SHARE", "CANCEL")
 
 
-def _invalid(field: str, why: str) -> ApiError:
-    """This action's list has InvalidParameter where others have InvalidParameterValue."""
-    return ApiError(errors.INVALID_PARAMETER, f"The value of `{field}` is invalid: {why}.",
-                    f"参数 `{field}` 取值错误：{why}。")
-
-
+# This action's list has InvalidParameter where others have InvalidParameterValue.
 def modify_snapshots_share_permission(ctx: Context, req: ModifySnapshotsSharePermissionRequest) -> dict:
     if req.Permission not in _PERMISSIONS:
-        raise _invalid("Permission", "must be SHARE or CANCEL")
+        raise msg.SHARE_PERMISSION_INVALID()
     for position, account in enumerate(req.AccountIds):
         if not (account.isascii() and account.isdigit()):
-            raise _invalid(f"AccountIds.{position}", f"{account!r} is not an account ID")
+            raise msg.SHARE_ACCOUNT_ID_MALFORMED(field=f"AccountIds.{position}", value=account)
         if account == ctx.account_id:
-            raise _invalid(f"AccountIds.{position}", "a snapshot cannot be shared with its owner")
+            raise msg.SHARE_WITH_OWNER(field=f"AccountIds.{position}")
     for position, snapshot_id in enumerate(req.SnapshotIds):
         if not ids.is_resource_id(ids.SNAPSHOT, snapshot_id):
-            raise _invalid(f"SnapshotIds.{position}", f"{snapshot_id!r} is not a snapshot ID")
+            raise msg.ID_MALFORMED_AS_INVALID_PARAMETER(field=f"SnapshotIds.{position}",
+                                                        value=snapshot_id)
     accounts = list(dict.fromkeys(req.AccountIds))
     targets = load_snapshots(ctx, list(dict.fromkeys(req.SnapshotIds)))
     for snap in targets:
         require_own(ctx, snap)
-        if snap.disk_usage == ds.SYSTEM_DISK or snap.encrypt:
-            kind = "a system-disk" if snap.disk_usage == ds.SYSTEM_DISK else "an encrypted"
-            raise not_supported(snap.snapshot_id, f"{kind} snapshot cannot be shared.",
-                                "系统盘快照和加密快照不支持共享。")
+        if snap.disk_usage == ds.SYSTEM_DISK:
+            raise msg.SYSTEM_SNAPSHOT_NOT_SHAREABLE(snapshot_id=snap.snapshot_id)
+        if snap.encrypt:
+            raise msg.ENCRYPTED_SNAPSHOT_NOT_SHAREABLE(snapshot_id=snap.snapshot_id)
         require_normal(snap)
     for snap in targets:
         if req.Permission == "SHARE":
@@ -66,9 +60,7 @@ def _share(ctx: Context, snap, accounts: list[str]) -> None:
     new = [a for a in accounts if a not in have]
     cap = ctx.topology.limits.snapshot_share_accounts_max
     if len(have) + len(new) > cap:
-        raise ApiError(errors.RESOURCE_INSUFFICIENT_OVER_QUOTA,
-                       f"{snap.snapshot_id} is shared with {len(have)} accounts; at most {cap}.",
-                       f"快照 {snap.snapshot_id} 已共享给 {len(have)} 个账号，最多 {cap} 个。")
+        raise msg.SHARE_ACCOUNTS_FULL(snapshot_id=snap.snapshot_id, count=len(have), max=cap)
     if not new:
         return
     ctx.conn.execute(insert(snapshot_shares), [

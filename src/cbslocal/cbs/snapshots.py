@@ -14,13 +14,14 @@ from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 
 from cbslocal import ids
 from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.api.snapshot_schema import (SNAPSHOT_STATES, CreateSnapshotRequest,
                                           DeleteSnapshotsRequest, DescribeSnapshotsRequest,
                                           ModifySnapshotAttributeRequest, snapshot_json)
 from cbslocal.cbs import disk_state as ds
-from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks, refuse
+from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks
 from cbslocal.cbs.resources import page_of, page_total, unnamed, validate_tags
 from cbslocal.cbs.filters import (FilterSpec, compile_filters, filter_conditions, parse_bool,
                                   parse_project_id)
@@ -45,18 +46,9 @@ DISK_ID_FILTER_MAX = 10
 
 
 # --- what every snapshot action shares -----------------------------------------------------------
-def snapshot_not_found(snapshot_id: str) -> ApiError:
-    return ApiError(errors.INVALID_SNAPSHOT_ID_NOT_FOUND, f"The snapshot {snapshot_id} does not exist.",
-                    f"快照 {snapshot_id} 不存在。")
-
-
-def not_supported(snapshot_id: str, why: str, why_zh: str) -> ApiError:
-    return refuse(errors.INVALID_SNAPSHOT_NOT_SUPPORTED, snapshot_id, why, why_zh)
-
-
 def checked_snapshot_id(value: str, field: str = "SnapshotId") -> str:
     if not ids.is_resource_id(ids.SNAPSHOT, value):
-        raise errors.invalid_value(field, f"{value!r} is not a snapshot ID")
+        raise msg.ID_MALFORMED(field=field, value=value)
     return value
 
 
@@ -76,21 +68,19 @@ def load_snapshots(ctx: Context, snapshot_ids: list[str], *, shared: bool = True
         select(snapshots).where(snapshots.c.snapshot_id.in_(snapshot_ids), visible))}
     for snapshot_id in snapshot_ids:
         if snapshot_id not in rows:
-            raise snapshot_not_found(snapshot_id)
+            raise msg.SNAPSHOT_NOT_FOUND(snapshot_id=snapshot_id)
     return [rows[s] for s in snapshot_ids]
 
 
 def require_own(ctx: Context, snap) -> None:
     """Only the owner may change a snapshot; an account it is shared with may only use it."""
     if snap.account_id != ctx.account_id:
-        raise not_supported(snap.snapshot_id, "the snapshot is shared to you; only its owner can "
-                            "do this.", "该快照为共享快照，仅所有者可执行此操作。")
+        raise msg.SNAPSHOT_SHARED_TO_YOU(snapshot_id=snap.snapshot_id)
 
 
 def require_normal(snap) -> None:
     if snap.snapshot_state != NORMAL:
-        raise not_supported(snap.snapshot_id, f"the snapshot is {snap.snapshot_state}, not NORMAL.",
-                            f"快照处于 {snap.snapshot_state} 状态，而非 NORMAL。")
+        raise msg.SNAPSHOT_NOT_NORMAL(snapshot_id=snap.snapshot_id, state=snap.snapshot_state)
 
 
 def percent(snap, now: float) -> int:
@@ -111,7 +101,7 @@ def checked_name(value: str | None, field: str, default: str) -> str:
     if value is None:
         return default
     if len(value) > NAME_MAX:
-        raise errors.invalid_value(field, f"must be at most {NAME_MAX} characters")
+        raise msg.TEXT_TOO_LONG(field=field, max=NAME_MAX)
     return value
 
 
@@ -119,12 +109,11 @@ def _deadline(ctx: Context, value: str, field: str = "Deadline") -> float:
     try:
         deadline = parse_iso(value)
     except ValueError:
-        raise errors.invalid_value(field, f"{value!r} is not an ISO-8601 time such as "
-                                   "2026-01-08T09:47:55+00:00") from None
+        raise msg.TIME_NOT_ISO_8601(field=field, value=value) from None
     if deadline < ctx.now + DAY:
-        raise errors.invalid_value(field, "must be at least one day from now")
+        raise msg.DEADLINE_TOO_SOON(field=field)
     if deadline > LATEST:  # a time the API could not show
-        raise errors.invalid_value(field, f"must be before {format_time(LATEST)}")
+        raise msg.DEADLINE_TOO_LATE(field=field, latest=format_time(LATEST))
     return deadline
 
 
@@ -153,23 +142,19 @@ def snapshot_row(ctx: Context, snapshot_id: str, **values) -> dict:
 def create_snapshot(ctx: Context, req: CreateSnapshotRequest) -> dict:
     if req.DiskId is None:
         if req.DiskBackupId is not None:  # cbslocal has no backup points (yet): none exists
-            raise ApiError(errors.RESOURCE_NOT_FOUND,
-                           f"The disk backup point {req.DiskBackupId} does not exist.",
-                           f"云硬盘备份点 {req.DiskBackupId} 不存在。")
-        raise errors.missing_parameter("DiskId")
+            raise msg.DISK_BACKUP_NOT_FOUND(backup_id=req.DiskBackupId)
+        raise msg.PARAMETER_MISSING(field="DiskId")
     name = checked_name(req.SnapshotName, "SnapshotName", unnamed(ctx))
     deadline = None if req.Deadline is None else _deadline(ctx, req.Deadline)
     validate_tags(req.Tags or [], ctx.topology.limits.tags_per_resource)
     if not ids.is_resource_id(ids.DISK, req.DiskId):
-        raise errors.invalid_value("DiskId", f"{req.DiskId!r} is not a disk ID")
+        raise msg.ID_MALFORMED(field="DiskId", value=req.DiskId)
     disk = load_disks(ctx, [req.DiskId])[0]
     refusal = snapshot_refusal(ctx, disk, req.DiskUsage)
     if refusal is not None:
         raise refusal
     if req.LocalSnap:
-        raise ApiError(errors.UNSUPPORTED_OPERATION,
-                       "Local (instant) snapshots are only for allow-listed accounts.",
-                       "本地快照（LocalSnap）仅对白名单用户开放。")
+        raise msg.LOCAL_SNAPSHOT_NOT_ALLOWED()
     tags = orjson.dumps([{"Key": t.Key, "Value": t.Value} for t in req.Tags or ()]).decode()
     return {"SnapshotId": take_snapshot(ctx, disk, name=name, deadline_at=deadline,
                                         usage=req.DiskUsage or disk.disk_usage, tags=tags)}
@@ -184,28 +169,22 @@ def snapshot_refusal(ctx: Context, disk, usage: str | None = None) -> ApiError |
 def disk_refusal(ctx: Context, disk, usage: str | None, *, creating: bool) -> ApiError | None:
     """What the disk itself allows (steps 4-9); `creating`: a snapshot of it is being created."""
     if not disk.snapshot_ability:
-        return refuse(errors.INVALID_DISK_NOT_SUPPORT_SNAPSHOT, disk.disk_id,
-                      "the disk cannot take snapshots (a shareable disk, or flagged so).",
-                      "该云硬盘不支持快照。")
+        return msg.DISK_CANNOT_SNAPSHOT(disk_id=disk.disk_id)
     if usage == ds.SYSTEM_DISK and disk.disk_usage != ds.SYSTEM_DISK:
-        return refuse(errors.INVALID_DISK_TYPE_ERROR, disk.disk_id,
-                      "a data disk cannot make a system-disk snapshot (DiskUsage).",
-                      "数据盘不能创建系统盘快照（DiskUsage）。")
+        return msg.DATA_DISK_NO_SYSTEM_SNAPSHOT(disk_id=disk.disk_id)
     try:
-        not_expired(disk, errors.INVALID_DISK_NOT_SUPPORTED)
+        not_expired(disk, msg.DISK_EXPIRED_NOT_SUPPORTED)
         not_recycled(disk)
     except ApiError as refusal:
         return refusal
     if disk.disk_state == ds.ROLLBACKING:
-        return ds.busy(disk, errors.RESOURCE_IN_USE)
+        return ds.busy(disk, msg.DISK_BUSY_IN_USE)
     if ds.is_busy(disk):
-        return ds.busy(disk, errors.INVALID_DISK_BUSY)
+        return ds.busy(disk, msg.DISK_BUSY_INVALID_DISK)
     if creating:
         return ds.snapshot_creating_refusal(disk)
     if disk.encrypt and not ctx.topology.limits.encrypted_snapshots:
-        return refuse(errors.UNSUPPORTED_OPERATION_DISK_ENCRYPT, disk.disk_id,
-                      "snapshots of encrypted disks are not supported here.",
-                      "不支持为加密云硬盘创建快照。")
+        return msg.ENCRYPTED_DISK_NO_SNAPSHOT(disk_id=disk.disk_id)
     return None
 
 
@@ -226,22 +205,16 @@ class QuotaUse:
     def refusal(self, disk) -> ApiError | None:
         limits, region = self.limits, self.ctx.region
         if disk.snapshot_count >= limits.snapshots_per_disk:
-            return refuse(errors.INSUFFICIENT_SNAPSHOT_QUOTA, disk.disk_id,
-                          f"the disk has {disk.snapshot_count} snapshots, its maximum.",
-                          f"该云硬盘已有 {disk.snapshot_count} 个快照，达到上限。")
+            return msg.DISK_SNAPSHOTS_FULL(disk_id=disk.disk_id, count=disk.snapshot_count)
         if limits.snapshots_per_region and self.count >= limits.snapshots_per_region:
-            return ApiError(errors.INSUFFICIENT_SNAPSHOT_QUOTA,
-                            f"The account has {self.count} snapshots in {region}, its quota.",
-                            f"账号在 {region} 的快照数量已达配额 {limits.snapshots_per_region}。")
+            return msg.SNAPSHOT_REGION_QUOTA_FULL(count=self.count, region=region,
+                                                  quota=limits.snapshots_per_region)
         if limits.snapshot_capacity_gib and self.gib + disk.disk_size > limits.snapshot_capacity_gib:
-            return ApiError(errors.RESOURCE_INSUFFICIENT_OVER_QUOTA,
-                            f"Snapshots of the account in {region} hold {self.gib} GiB; the quota "
-                            f"is {limits.snapshot_capacity_gib} GiB.",
-                            f"账号在 {region} 的快照容量已用 {self.gib} GiB，配额 {limits.snapshot_capacity_gib} GiB。")
+            return msg.SNAPSHOT_CAPACITY_QUOTA_FULL(
+                region=region, used=self.gib, disk_id=disk.disk_id, size=disk.disk_size,
+                quota=limits.snapshot_capacity_gib)
         if limits.creating_snapshots_max and self.creating >= limits.creating_snapshots_max:
-            return ApiError(errors.RESOURCE_UNAVAILABLE_TOO_MANY_CREATING_SNAPSHOT,
-                            f"{self.creating} snapshots are being created; try again later.",
-                            f"当前有 {self.creating} 个快照正在创建，请稍后重试。")
+            return msg.TOO_MANY_SNAPSHOTS_CREATING(count=self.creating)
         return None
 
     def take(self, disk) -> None:
@@ -370,7 +343,7 @@ _ORDERS = {False: [snapshots.c.created_at.asc(), snapshots.c.seq.asc()],
 def describe_snapshots(ctx: Context, req: DescribeSnapshotsRequest) -> dict:
     limit, offset = page_of(ctx, req)
     if req.SnapshotIds is not None and req.Filters is not None:
-        raise errors.invalid_value("SnapshotIds", "cannot be given together with `Filters`")
+        raise msg.GIVEN_WITH_FILTERS(field="SnapshotIds")
     params = {"account_id": ctx.account_id, "region": ctx.region, "limit": limit, "offset": offset}
     id_count = None
     if req.SnapshotIds is not None:
@@ -381,8 +354,8 @@ def describe_snapshots(ctx: Context, req: DescribeSnapshotsRequest) -> dict:
     shape, filter_params = compile_filters(filters, SNAPSHOT_FILTERS, "DescribeSnapshots")
     for position, (name, count) in enumerate(shape):
         if name == "disk-id" and count > DISK_ID_FILTER_MAX:
-            raise errors.invalid_value(f"Filters.{position}.Values",
-                                       f"filter disk-id takes at most {DISK_ID_FILTER_MAX} values")
+            raise msg.FILTER_VALUES_TOO_MANY(field=f"Filters.{position}.Values", name=name,
+                                             max=DISK_ID_FILTER_MAX)
     params.update(filter_params)
     # Named snapshots are found by their IDs whoever owns them; a listing of every snapshot walks
     # the caller's own in order, unless some are shared with it.
@@ -407,8 +380,7 @@ def _snapshot_types(filters) -> tuple[frozenset, list]:
             continue
         for value in flt.Values:
             if value not in (PRIVATE, SHARED):
-                raise errors.invalid_value(f"Filters.{position}.Values",
-                                           f"{value!r} is not PRIVATE_SNAPSHOT or SHARED_SNAPSHOT")
+                raise msg.SNAPSHOT_TYPE_UNKNOWN(field=f"Filters.{position}.Values", value=value)
         kinds &= set(flt.Values)
     return frozenset(kinds), rest
 
@@ -463,19 +435,16 @@ def delete_snapshots(ctx: Context, req: DeleteSnapshotsRequest) -> dict:
     for snap in targets:
         require_own(ctx, snap)
         if snap.share_reference:
-            raise not_supported(snap.snapshot_id, "the snapshot is shared with other accounts; "
-                                "cancel the sharing first.", "快照已共享给其他账号，请先取消共享。")
+            raise msg.SNAPSHOT_SHARED_WITH_OTHERS(snapshot_id=snap.snapshot_id)
         if snap.snapshot_state == ROLLBACKING or snap.copying_to_regions != "[]":
-            doing = "rolling a disk back" if snap.snapshot_state == ROLLBACKING else "being copied"
-            raise refuse(errors.RESOURCE_BUSY, snap.snapshot_id, f"the snapshot is {doing}.",
-                         "快照正在被使用（回滚或复制中）。")
+            busy = (msg.SNAPSHOT_ROLLING_BACK if snap.snapshot_state == ROLLBACKING
+                    else msg.SNAPSHOT_BEING_COPIED)
+            raise busy(snapshot_id=snap.snapshot_id)
         require_normal(snap)
     bound_images = images_of_snapshots(ctx.conn, snapshot_ids)
     if bound_images and not req.DeleteBindImages:
         snapshot_id = next(s.snapshot_id for s in targets if s.images != "[]")
-        raise refuse(errors.UNSUPPORTED_OPERATION_SNAPSHOT_HAS_BINDED_IMAGE, snapshot_id,
-                     "custom images are built on the snapshot; delete them first or set "
-                     "DeleteBindImages.", "快照已关联自定义镜像，请先删除镜像或指定 DeleteBindImages。")
+        raise msg.SNAPSHOT_HAS_IMAGES(snapshot_id=snapshot_id)
     delete_images(ctx.conn, bound_images, ctx.now)
     remove_snapshots(ctx.conn, targets)
     return {}
@@ -484,9 +453,7 @@ def delete_snapshots(ctx: Context, req: DeleteSnapshotsRequest) -> dict:
 # --- ModifySnapshotAttribute -----------------------------------------------------------------------
 def modify_snapshot_attribute(ctx: Context, req: ModifySnapshotAttributeRequest) -> dict:
     if req.IsPermanent is None and req.SnapshotName is None and req.Deadline is None:
-        raise ApiError(errors.MISSING_PARAMETER,
-                       "Give at least one of IsPermanent, SnapshotName, Deadline.",
-                       "请至少指定 IsPermanent、SnapshotName、Deadline 之一。")
+        raise msg.SNAPSHOT_ATTRIBUTE_NOTHING_GIVEN()
     checked_snapshot_id(req.SnapshotId)
     values = {"modified_at": ctx.now}
     if req.SnapshotName is not None:
@@ -499,7 +466,7 @@ def modify_snapshot_attribute(ctx: Context, req: ModifySnapshotAttributeRequest)
     require_own(ctx, snap)
     require_normal(snap)
     if req.IsPermanent is False and req.Deadline is None and snap.deadline_at is None:
-        raise errors.missing_parameter("Deadline")  # when it should stop being permanent
+        raise msg.PARAMETER_MISSING(field="Deadline")  # when it should stop being permanent
     ctx.conn.execute(update(snapshots).where(snapshots.c.snapshot_id == snap.snapshot_id)
                      .values(**values))
     if "deadline_at" in values:

@@ -1,12 +1,21 @@
-"""Reading the control plane's inputs: every value bounded and checked, a 4xx naming what was
-wrong otherwise (never a 500)."""
+"""The control plane's inputs, as pydantic models like the API's: every value typed and bounded,
+unknown keys refused, and a failure a 4xx naming the key (never a 500). What depends on the
+running emulator (a known region, service, action or code) is checked by the endpoint."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Annotated, Any, Literal
 
-from cbslocal.engine.clock import CHINA_TZ, EARLIEST, LATEST, MAX_RATE, ClockOutOfRange, format_time, in_range
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      ValidationError, model_validator)
+
+from cbslocal.cbs.instance_state import POKABLE_STATES
+from cbslocal.cbs.policies import ISOLATED, NORMAL
+from cbslocal.engine.clock import (CHINA_TZ, EARLIEST, LATEST, MAX_RATE, ClockOutOfRange,
+                                   format_time, in_range)
+from cbslocal.engine.timing import PROFILES
 
 # Bounds of what reaches the store: fault rules' IDs are 32-bit integers (PostgreSQL refuses to
 # compare them with more), account IDs (UINs) decimal strings of up to 20 digits, resource IDs
@@ -14,6 +23,8 @@ from cbslocal.engine.clock import CHINA_TZ, EARLIEST, LATEST, MAX_RATE, ClockOut
 MAX_RULE_ID = 2**31 - 1
 ACCOUNT_ID = re.compile(r"[0-9]{1,20}")
 RESOURCE_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+MAX_KEY_TTL = 366 * 86400
+MAX_ADVANCE = 10 * 366 * 86400  # ten years at a time
 
 
 class ControlError(Exception):
@@ -22,23 +33,212 @@ class ControlError(Exception):
         self.status = status
 
 
-def limit(query: dict) -> int:
-    limit = query.get("limit", "50")
-    if not (isinstance(limit, str) and re.fullmatch(r"[0-9]{1,4}", limit)
-            and 0 < int(limit) <= 1000):
-        raise ControlError(400, "`limit` must be a whole number from 1 to 1000")
-    return int(limit)
+# --- value types ---------------------------------------------------------------------------------
+def _no_nul(value: str) -> str:
+    if "\x00" in value:  # PostgreSQL refuses it
+        raise ValueError("must not contain NUL")
+    return value
 
 
-def is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def text(max_length: int):
+    """A string the store takes: bounded, without NUL."""
+    return Annotated[str, Field(max_length=max_length), AfterValidator(_no_nul)]
 
 
-def is_text(value, max_length: int) -> bool:
-    """A string the store takes: bounded, and without NUL (PostgreSQL refuses it)."""
-    return isinstance(value, str) and len(value) <= max_length and "\x00" not in value
+AccountId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
 
 
+def _seconds(value: Any) -> float:
+    """Seconds from a number or a text like `90s`, `10m`, `2h`, `3d`, `1w`, `1d12h`."""
+    if isinstance(value, str) and re.fullmatch(r"\d+(?:\.\d+)?", value):
+        value = float(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    elif isinstance(value, str) and value and re.fullmatch(f"(?:{_DURATION.pattern})+", value):
+        seconds = sum(float(n) * _UNITS[u] for n, u in _DURATION.findall(value))
+    else:
+        raise ValueError("must be seconds or a duration like 90s, 10m, 2h, 3d, 1w")
+    if not 0 < seconds <= MAX_ADVANCE:
+        raise ValueError("must be positive and at most ten years: time only moves forward")
+    return seconds
+
+
+def _epoch(value: Any) -> float:
+    """Epoch seconds from a number, `YYYY-MM-DD HH:MM:SS` (China time, as the API shows times) or
+    ISO 8601 with an offset."""
+    try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            parsed = datetime.fromisoformat(value)
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)).timestamp()
+    except (ValueError, OverflowError):  # not a time, or one before year 1 in UTC
+        pass
+    raise ValueError("must be epoch seconds, `YYYY-MM-DD HH:MM:SS` (China time) or ISO 8601")
+
+
+def _query_whole(value: Any) -> Any:
+    """A whole number as a query string sends it: ASCII digits, a few of them."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]{1,4}", value):
+            raise ValueError("must be a whole number from 1 to 1000")
+        return int(value)
+    return value
+
+
+Duration = Annotated[float, BeforeValidator(_seconds)]
+Time = Annotated[float, BeforeValidator(_epoch)]
+QueryLimit = Annotated[int, BeforeValidator(_query_whole), Field(ge=1, le=1000)]
+
+
+# --- bodies --------------------------------------------------------------------------------------
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Nothing(Body):
+    """An endpoint that takes no parameters."""
+
+
+class NewAccount(Body):
+    name: text(128) = ""
+
+
+class NewKey(Body):
+    ttl: Annotated[float, Field(gt=0, le=MAX_KEY_TTL)] | None = None  # seconds
+
+
+class ResetScope(Body):
+    account: text(64) | None = None
+    region: text(64) | None = None
+
+
+class ClockMove(Body):
+    """Exactly one of: advance (a duration), set (a time), mode (with rate for scaled)."""
+    advance: Duration | None = None
+    set: Time | None = None
+    mode: Literal["real", "running", "frozen", "scaled"] | None = None
+    rate: Annotated[float, Field(gt=0, le=MAX_RATE)] | None = None  # virtual s per real s
+
+    @model_validator(mode="after")
+    def _one_move(self):
+        given = [k for k in ("advance", "set", "mode") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of `advance`, `set` or `mode`")
+        if (self.rate is not None) != (self.mode == "scaled"):
+            raise ValueError("`rate` (above 0, at most "
+                             f"{MAX_RATE:g} virtual seconds per real second) goes with "
+                             "`mode: scaled`, and only with it")
+        return self
+
+
+class StateQuery(Body):
+    account: text(64) | None = None
+
+
+class TimingChange(Body):
+    profile: Literal[tuple(sorted(PROFILES))] | None = None  # type: ignore[valid-type]
+    durations: dict[text(64), float] | None = None  # {transition: seconds}, checked by timing
+
+    @model_validator(mode="after")
+    def _something(self):
+        if self.profile is None and self.durations is None:
+            raise ValueError("give `profile` and/or `durations`")
+        return self
+
+
+class RecentQuery(Body):
+    limit: QueryLimit = 50
+
+
+class FaultRule(Body):
+    """Matchers (each optional), effects (code with an optional message, latency, close) and
+    how often (times: the next N matches; probability, with a seed: reproducible)."""
+    service: text(32) | None = None
+    action: text(64) | None = None
+    account: AccountId | None = None
+    region: text(64) | None = None
+    code: text(128) | None = None
+    message: text(1000) | None = None
+    latency: Annotated[float, Field(gt=0, le=60)] | None = None  # seconds
+    close: bool = False
+    times: Annotated[int, Field(ge=1, le=10**9)] | None = None
+    probability: Annotated[float, Field(gt=0, le=1)] | None = None
+    seed: Annotated[int, Field(ge=0, le=2**62)] | None = None
+
+    @model_validator(mode="after")
+    def _effect(self):
+        if self.code is None and not self.close and self.latency is None:
+            raise ValueError("give an effect: `code`, `latency` and/or `close`")
+        if self.code is not None and self.close:
+            raise ValueError("`code` and `close` exclude each other: a closed connection answers "
+                             "nothing")
+        if self.message is not None and self.code is None:
+            raise ValueError("`message` goes with a `code`")
+        return self
+
+
+def _pokable(state: str) -> str:
+    if state not in POKABLE_STATES:
+        raise ValueError(f"cannot be set; use one of {list(POKABLE_STATES)} (a state of an "
+                         "operation in progress comes with the operation: it would never end)")
+    return state
+
+
+class InstancePoke(Body):
+    state: Annotated[str, AfterValidator(_pokable)] | None = None
+    supports_cbs: bool | None = None
+    online_resize: bool | None = None
+    max_attach_count: Annotated[int, Field(ge=0, le=100)] | None = None
+
+
+class DiskPoke(Body):
+    dumping: bool | None = None
+    returnable: bool | None = None
+    snapshot_ability: bool | None = None
+
+
+class PolicyPoke(Body):
+    state: Literal[NORMAL, ISOLATED] | None = None
+
+
+class ImportedClock(BaseModel):
+    """The clock part of an exported state: where to run on from (its other keys, the time as
+    shown, are ignored)."""
+    model_config = ConfigDict(strict=True, frozen=True, extra="ignore")
+    mode: text(16) | None = None
+    now: float | None = None
+    rate: Annotated[float, Field(ge=0, le=MAX_RATE)] = 1.0
+
+
+def read(model: type[BaseModel], body: dict, *, prefix: str = ""):
+    """`body` as `model`, or ControlError(400) naming every key that is wrong."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as failure:
+        raise ControlError(400, "; ".join(
+            _described(e, model, prefix) for e in failure.errors(include_url=False))) from None
+
+
+def _described(error: dict, model: type[BaseModel], prefix: str) -> str:
+    where = prefix + ".".join(str(p) for p in error["loc"] if not str(p).startswith("function-"))
+    if error["type"] == "extra_forbidden":
+        return f"unknown key {where!r}; allowed: {sorted(model.model_fields)}"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["loc"] and error["type"] != "missing":  # what was sent, shortened
+        message = f"{_shown(error['input'])} is refused: {message}"
+    return f"`{where}`: {message}" if where else message
+
+
+def _shown(value) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 64 else shown[:61] + "..."
+
+
+# --- what is not a body ----------------------------------------------------------------------------
 def check_resource_id(resource_id: str, kind: str) -> None:
     """An ID of a shape no resource has (a NUL, 5,000 characters) names none: 404, unread."""
     if not RESOURCE_ID.fullmatch(resource_id):
@@ -59,79 +259,10 @@ def imported_clock(clock) -> tuple[float, float] | None:
         return None
     if not isinstance(clock, dict):
         raise ControlError(400, "`clock` must be the exported clock: {\"now\", \"mode\", \"rate\"}")
-    if clock.get("mode") in (None, "real"):
+    exported = read(ImportedClock, clock, prefix="clock.")
+    if exported.mode in (None, "real"):
         return None
-    now, rate = clock.get("now"), clock.get("rate", 1.0)
-    if not (is_number(now) and in_range(now)):
+    if exported.now is None or not in_range(exported.now):
         raise ControlError(400, f"`clock.now` must be epoch seconds within the clock's range "
                            f"({format_time(EARLIEST)} to {format_time(LATEST)}, China time)")
-    if not (is_number(rate) and 0 <= rate <= MAX_RATE):
-        raise ControlError(400, f"`clock.rate` must be a number from 0 to {MAX_RATE:g}")
-    return float(now), float(rate)
-
-
-def number(body: dict, key: str, low: float, high: float, *, exclusive_low: bool = False):
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
-            (low < value if exclusive_low else low <= value) and value <= high):
-        raise ControlError(400, f"`{key}` must be a number {'above' if exclusive_low else 'from'} "
-                           f"{low:g} {'and at most' if exclusive_low else 'to'} {high:g}")
-    return float(value)
-
-
-def whole(body: dict, key: str, low: int, high: int):
-    value = body.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ControlError(400, f"`{key}` must be a whole number from {low} to {high}")
-    return value
-
-
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhdw])")
-
-
-def duration(value, key: str) -> float:
-    """Seconds from a number or a text like `90s`, `10m`, `2h`, `3d`, `1w`, `1d12h`."""
-    if isinstance(value, str) and re.fullmatch(r"\d+(?:\.\d+)?", value):
-        value = float(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and value and re.fullmatch(f"(?:{DURATION.pattern})+", value):
-        seconds = sum(float(n) * UNITS[u] for n, u in DURATION.findall(value))
-    else:
-        raise ControlError(400, f"`{key}` must be seconds or a duration like 90s, 10m, 2h, 3d, 1w")
-    if not 0 < seconds <= 10 * 366 * 86400:
-        raise ControlError(400, f"`{key}` must be positive and at most ten years: time only moves "
-                           "forward")
-    return seconds
-
-
-def time(value) -> float:
-    """Epoch seconds from a number, `YYYY-MM-DD HH:MM:SS` (China time, as the API shows times) or
-    ISO 8601 with an offset."""
-    try:
-        if is_number(value):
-            return float(value)
-        if isinstance(value, str):
-            parsed = datetime.fromisoformat(value)
-            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=CHINA_TZ)).timestamp()
-    except (ValueError, OverflowError):  # not a time, or one before year 1 in UTC
-        pass
-    raise ControlError(400, "`set` must be epoch seconds, `YYYY-MM-DD HH:MM:SS` (China time) or "
-                       "ISO 8601")
-
-
-def flag(body: dict, key: str) -> bool:
-    if not isinstance(body[key], bool):
-        raise ControlError(400, f"`{key}` must be true or false")
-    return body[key]
-
-
-def only_keys(body: dict, allowed: set[str]) -> None:
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise ControlError(400, f"unknown key {unknown[0]!r}; allowed: {sorted(allowed)}")
+    return exported.now, exported.rate

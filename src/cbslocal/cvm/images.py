@@ -12,6 +12,7 @@ from sqlalchemy import insert, select, update
 
 from cbslocal import ids
 from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.cvm_schema import (CreateImageRequest, DeleteImagesRequest, DescribeImagesRequest,
                                      image_json)
@@ -45,20 +46,20 @@ def os_of_image(ctx: Context, image_id: str) -> str | None:
 # --- CreateImage -----------------------------------------------------------------------------------
 def create_image(ctx: Context, req: CreateImageRequest) -> dict:
     if not 1 <= len(req.ImageName) <= NAME_MAX:
-        raise errors.invalid_value("ImageName", f"must be 1 to {NAME_MAX} characters")
+        raise msg.TEXT_LENGTH_BETWEEN(field="ImageName", min=1, max=NAME_MAX)
     if req.InstanceId is None and not req.SnapshotIds:
-        raise errors.missing_parameter("InstanceId")
+        raise msg.PARAMETER_MISSING(field="InstanceId")
     if req.InstanceId is not None and req.SnapshotIds:
-        raise errors.invalid_value("SnapshotIds", "cannot be given together with InstanceId")
+        raise msg.IMAGE_SOURCES_EXCLUSIVE()
     if ctx.conn.execute(select(images.c.image_id).where(
             owned_by(images, ctx.account_id, ctx.region), images.c.image_name == req.ImageName)).first():
-        raise ApiError(errors.CVM_INVALID_IMAGE_NAME_DUPLICATE, f"{req.ImageName!r}.")
+        raise msg.IMAGE_NAME_TAKEN(image_name=req.ImageName)
     if req.SnapshotIds:
         sources, os_name = _from_snapshots(ctx, req.SnapshotIds)
     else:
         sources, os_name = _from_instance(ctx, req)
     if req.DryRun:
-        raise ApiError(errors.DRY_RUN_OPERATION, "The request would have succeeded.")
+        raise msg.DRY_RUN()
     image_id = ids.unique_ids(ids.IMAGE, 1, lambda candidates: ctx.conn.execute(
         select(images.c.image_id).where(images.c.image_id.in_(candidates))).scalars())[0]
     if not req.SnapshotIds:  # snapshots of the instance's disks, made for the image
@@ -71,14 +72,14 @@ def _from_snapshots(ctx: Context, snapshot_ids: list[str]) -> tuple[list, str]:
     """The snapshots of the image: the caller's, NORMAL, exactly one of a system disk."""
     for value in snapshot_ids:
         if not ids.is_resource_id(ids.SNAPSHOT, value):
-            raise ApiError(errors.CVM_SNAPSHOT_ID_MALFORMED, f"{value!r}.")
+            raise msg.IMAGE_SNAPSHOT_ID_MALFORMED(snapshot_id=value)
     rows = {r.snapshot_id: r for r in ctx.conn.execute(select(snapshots).where(
         owned_by(snapshots, ctx.account_id, ctx.region), snapshots.c.snapshot_id.in_(snapshot_ids)))}
     for value in snapshot_ids:
         if value not in rows:
-            raise ApiError(errors.CVM_SNAPSHOT_NOT_FOUND, f"{value}.")
+            raise msg.IMAGE_SNAPSHOT_NOT_FOUND(snapshot_id=value)
         if rows[value].snapshot_state != snaps.NORMAL:
-            raise ApiError(errors.CVM_SNAPSHOT_CREATING, f"{value} is {rows[value].snapshot_state}.")
+            raise msg.IMAGE_SNAPSHOT_NOT_READY(snapshot_id=value, state=rows[value].snapshot_state)
     system = [rows[v] for v in dict.fromkeys(snapshot_ids) if rows[v].disk_usage == ds.SYSTEM_DISK]
     if not system:
         raise ApiError(errors.CVM_SYSTEM_SNAPSHOT_NOT_FOUND)
@@ -98,8 +99,8 @@ def _from_instance(ctx: Context, req: CreateImageRequest) -> tuple[list, str]:
     """The disks to snapshot for an image of an instance: its system disk and DataDiskIds."""
     instance = inst.require_instance(ctx, req.InstanceId)
     if instance.instance_state not in inst.TAKES_DISKS:
-        raise ApiError(errors.CVM_INSTANCE_STATE_CODES[instance.instance_state],
-                       f"{instance.instance_id} is {instance.instance_state}.")
+        raise msg.INSTANCE_STATE_REFUSALS[instance.instance_state](
+            instance_id=instance.instance_id, state=instance.instance_state)
     attached = {d.disk_id: d for d in ctx.conn.execute(select(disks).where(
         disks.c.instance_id == instance.instance_id, disks.c.disk_state != ds.PROVISIONING))}
     system = [d for d in attached.values() if d.disk_usage == ds.SYSTEM_DISK]
@@ -107,8 +108,8 @@ def _from_instance(ctx: Context, req: CreateImageRequest) -> tuple[list, str]:
     for position, disk_id in enumerate(req.DataDiskIds or ()):
         disk = attached.get(disk_id)
         if disk is None or disk.disk_usage != ds.DATA_DISK:
-            raise errors.invalid_value(f"DataDiskIds.{position}",
-                                       f"{disk_id} is not a data disk of {instance.instance_id}")
+            raise msg.IMAGE_DATA_DISK_NOT_OF_INSTANCE(field=f"DataDiskIds.{position}", disk_id=disk_id,
+                                                      instance_id=instance.instance_id)
         chosen.append(disk)
     for disk in chosen:
         refusal = snaps.snapshot_refusal(ctx, disk)
@@ -159,17 +160,17 @@ def describe_images(ctx: Context, req: DescribeImagesRequest) -> dict:
         raise ApiError(errors.CVM_IMAGE_IDS_AND_FILTERS)
     limit = 20 if req.Limit is None else req.Limit
     if not 1 <= limit <= 100:
-        raise errors.invalid_value("Limit", "must be 1 to 100")
+        raise msg.VALUE_BETWEEN(field="Limit", min=1, max=100)
     for value in req.ImageIds or ():
         if not ids.is_resource_id(ids.IMAGE, value):
-            raise ApiError(errors.CVM_INVALID_IMAGE_ID_MALFORMED, f"{value!r}.")
+            raise msg.IMAGE_ID_MALFORMED(image_id=value)
     listed = [(row, False) for row in _own_images(ctx)] + [(row, True) for row in _public_images(ctx)]
     if req.ImageIds is not None:
         listed = [(row, public) for row, public in listed if row.image_id in req.ImageIds]
     for flt in req.Filters or ():
         column = _FILTERS.get(flt.Name)
         if column is None:
-            raise ApiError(errors.INVALID_FILTER, f"DescribeImages does not support {flt.Name!r}.")
+            raise msg.FILTER_UNSUPPORTED(name=flt.Name, action="DescribeImages")
         listed = [(row, public) for row, public in listed
                   if _value(row, public, column) in flt.Values]
     page = listed[req.Offset or 0:(req.Offset or 0) + limit]
@@ -218,19 +219,18 @@ def delete_images(ctx: Context, req: DeleteImagesRequest) -> dict:
     image_ids = list(dict.fromkeys(req.ImageIds))
     for value in image_ids:
         if not ids.is_resource_id(ids.IMAGE, value):
-            raise ApiError(errors.CVM_INVALID_IMAGE_ID_MALFORMED, f"{value!r}.")
+            raise msg.IMAGE_ID_MALFORMED(image_id=value)
     rows = {r.image_id: r for r in ctx.conn.execute(select(images).where(
         owned_by(images, ctx.account_id, ctx.region), images.c.image_id.in_(image_ids)))}
     for value in image_ids:
         if value in ctx.topology.images:
-            raise ApiError(errors.CVM_IMAGE_NOT_BELONG_TO_ACCOUNT, f"{value} is a public image.")
+            raise msg.IMAGE_IS_PUBLIC(image_id=value)
         if value not in rows:
-            raise ApiError(errors.CVM_INVALID_IMAGE_ID_NOT_FOUND, f"{value}.")
+            raise msg.IMAGE_NOT_FOUND(image_id=value)
         if rows[value].image_state != NORMAL:
-            raise ApiError(errors.CVM_INVALID_IMAGE_ID_INCORRECT_STATE,
-                           f"{value} is {rows[value].image_state}.")
+            raise msg.IMAGE_STATE_INCORRECT(image_id=value, state=rows[value].image_state)
     if req.DryRun:
-        raise ApiError(errors.DRY_RUN_OPERATION, "The request would have succeeded.")
+        raise msg.DRY_RUN()
     bound = list(ctx.conn.execute(select(image_snapshots.c.snapshot_id).where(
         image_snapshots.c.image_id.in_(image_ids))).scalars())
     snaps.delete_images(ctx.conn, image_ids, ctx.now)

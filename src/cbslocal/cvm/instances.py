@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from cbslocal import ids
 from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.cvm_schema import (DescribeInstancesRequest, RebootInstancesRequest,
                                      RunInstancesRequest, StartInstancesRequest,
@@ -24,6 +25,7 @@ from cbslocal.cbs import attachments
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import DEFAULT_RENEW_FLAG
 from cbslocal.cbs.disks import attach_at_once, disk_row, new_disk_ids
+from cbslocal.cbs.resources import unnamed
 from cbslocal.cvm import images
 from cbslocal.cbs import instance_state as inst
 from cbslocal.cbs.instance_state import (PENDING, REBOOTING, RUNNING, SHUTDOWN, STARTING, STOPPED,
@@ -43,8 +45,7 @@ _NAME_PATTERN = re.compile(r"\{R:(\d+)\}")
 def run_instances(ctx: Context, req: RunInstancesRequest) -> dict:
     plan = _validate_run(ctx, req)
     if req.DryRun:
-        raise ApiError(errors.DRY_RUN_OPERATION, "The request would have succeeded (DryRun).",
-                       "请求参数通过校验（DryRun）。")
+        raise msg.DRY_RUN()
     count = req.InstanceCount or 1
     instance_ids = _new_instance_ids(ctx, count)
     duration = ctx.timing.duration("instance.launch")
@@ -65,40 +66,36 @@ class _Plan:
 
 def _validate_run(ctx: Context, req: RunInstancesRequest) -> _Plan:
     if req.LaunchTemplate is not None:
-        raise ApiError(errors.UNSUPPORTED_OPERATION, "cbslocal has no launch templates.",
-                       "cbslocal 不支持启动模板。")
+        raise msg.LAUNCH_TEMPLATE_UNSUPPORTED()
     if req.Placement is None:
-        raise errors.missing_parameter("Placement")
+        raise msg.PARAMETER_MISSING(field="Placement")
     if req.ImageId is None:
-        raise errors.missing_parameter("ImageId")
+        raise msg.PARAMETER_MISSING(field="ImageId")
     charge = req.InstanceChargeType or "POSTPAID_BY_HOUR"
     if charge == "PREPAID":
         if req.InstanceChargePrepaid is None:
-            raise errors.missing_parameter("InstanceChargePrepaid")
+            raise msg.PARAMETER_MISSING(field="InstanceChargePrepaid")
         if req.InstanceChargePrepaid.Period not in INSTANCE_PERIODS:
             raise ApiError(errors.CVM_INVALID_PERIOD)
     zone = ctx.topology.zone_in_region(req.Placement.Zone, ctx.region)
     if zone is None:
-        raise ApiError(errors.CVM_INVALID_ZONE_MISMATCH_REGION,
-                       f"{req.Placement.Zone!r} is not a zone of {ctx.region}.",
-                       f"{req.Placement.Zone!r} 不是 {ctx.region} 的可用区。")
+        raise msg.INSTANCE_ZONE_NOT_IN_REGION(zone=req.Placement.Zone, region=ctx.region)
     if (req.Placement.ProjectId or 0) not in ctx.topology.projects:
-        raise errors.invalid_value("Placement.ProjectId", f"project {req.Placement.ProjectId} does not exist")
+        raise msg.PROJECT_NOT_FOUND(field="Placement.ProjectId", project_id=req.Placement.ProjectId)
     instance_type = ctx.topology.instance_types.get(req.InstanceType or _default_type(ctx))
     if instance_type is None:
-        raise ApiError(errors.CVM_INSTANCE_TYPE_NOT_FOUND, f"{req.InstanceType!r} is not sold here.",
-                       f"机型 {req.InstanceType!r} 不存在。")
+        raise msg.INSTANCE_TYPE_NOT_SOLD(instance_type=req.InstanceType)
     if not ids.is_resource_id(ids.IMAGE, req.ImageId):
-        raise ApiError(errors.CVM_INVALID_IMAGE_ID_MALFORMED, f"{req.ImageId!r}.")
+        raise msg.IMAGE_ID_MALFORMED(image_id=req.ImageId)
     os_name = images.os_of_image(ctx, req.ImageId)
     if os_name is None:
-        raise ApiError(errors.CVM_INVALID_IMAGE_ID_NOT_FOUND, f"{req.ImageId}.")
+        raise msg.IMAGE_NOT_FOUND(image_id=req.ImageId)
     count = 1 if req.InstanceCount is None else req.InstanceCount
     if not 1 <= count <= ctx.topology.limits.run_instances_max_count:
-        raise errors.invalid_value("InstanceCount", f"must be between 1 and "
-                                   f"{ctx.topology.limits.run_instances_max_count}")
+        raise msg.VALUE_BETWEEN(field="InstanceCount", min=1,
+                                max=ctx.topology.limits.run_instances_max_count)
     if req.InstanceName is not None and len(req.InstanceName) > INSTANCE_NAME_MAX:
-        raise ApiError(errors.CVM_INSTANCE_NAME_TOO_LONG, f"At most {INSTANCE_NAME_MAX} characters.")
+        raise msg.INSTANCE_NAME_TOO_LONG(max=INSTANCE_NAME_MAX)
     family = ctx.topology.instance_families.get(instance_type.family)
     system = req.SystemDisk
     system_type = (system.DiskType if system and system.DiskType
@@ -108,29 +105,26 @@ def _validate_run(ctx: Context, req: RunInstancesRequest) -> _Plan:
     spec = ctx.topology.system_disk
     _check_bundled_type(ctx, zone, family, system_type, "SystemDisk.DiskType")
     if not spec.min_size <= system_size <= spec.max_size or system_size % spec.step:
-        raise errors.invalid_value("SystemDisk.DiskSize", f"system disks are {spec.min_size}-"
-                                   f"{spec.max_size} GiB in steps of {spec.step} GiB")
+        raise msg.SYSTEM_DISK_SIZE_OUT_OF_RANGE(min=spec.min_size, max=spec.max_size, step=spec.step)
     data_disks = req.DataDisks or []
     if len(data_disks) > 20:
-        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                       "At most 20 `DataDisks` per instance.", "每个实例最多 20 块数据盘。")
+        raise msg.DATA_DISKS_PER_INSTANCE(max=20)
     for position, disk in enumerate(data_disks):
         field = f"DataDisks.{position}"
         disk_type = disk.DiskType or DATA_DISK_DEFAULT_TYPE
         _check_bundled_type(ctx, zone, family, disk_type, f"{field}.DiskType")
         type_spec = ctx.topology.disk_types[disk_type]
         if not type_spec.min_size <= disk.DiskSize <= type_spec.max_size or disk.DiskSize % type_spec.step:
-            raise errors.invalid_value(f"{field}.DiskSize", f"{disk_type} disks are "
-                                       f"{type_spec.min_size}-{type_spec.max_size} GiB in steps of "
-                                       f"{type_spec.step} GiB")
+            raise msg.DATA_DISK_SIZE_OUT_OF_RANGE(
+                field=f"{field}.DiskSize", disk_type=disk_type, min=type_spec.min_size,
+                max=type_spec.max_size, step=type_spec.step)
         if disk.SnapshotId is not None or disk.DiskId is not None:
-            raise errors.invalid_value(f"{field}", "cannot name a snapshot or an existing disk in "
-                                       "cbslocal yet")
+            raise msg.DATA_DISK_SOURCE_UNSUPPORTED(field=field)
     if req.VirtualPrivateCloud is not None:
         for field, value, prefix in (("VpcId", req.VirtualPrivateCloud.VpcId, "vpc"),
                                      ("SubnetId", req.VirtualPrivateCloud.SubnetId, "subnet")):
             if not re.fullmatch(rf"{prefix}-[a-z0-9]{{8}}", value):
-                raise errors.invalid_value(f"VirtualPrivateCloud.{field}", f"{value!r} is malformed")
+                raise msg.VALUE_MALFORMED(field=f"VirtualPrivateCloud.{field}", value=value)
     return _Plan(zone=zone, instance_type=instance_type, charge=charge, system_type=system_type,
                  system_size=system_size, os_name=os_name)
 
@@ -141,12 +135,10 @@ def _default_type(ctx: Context) -> str:
 
 def _check_bundled_type(ctx: Context, zone, family, disk_type: str, field: str) -> None:
     if disk_type not in ctx.topology.disk_types:
-        raise errors.invalid_value(field, f"{disk_type!r} is not a disk type")
+        raise msg.INSTANCE_DISK_TYPE_UNKNOWN(field=field, disk_type=disk_type)
     tssd_ok = disk_type != "CLOUD_TSSD" or (family is not None and family.tssd)
     if zone.sold_out or disk_type not in zone.sold_disk_types or not tssd_ok:
-        raise ApiError(errors.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED,
-                       f"{field}: {disk_type} is not sold with this instance type in {zone.name}.",
-                       f"{field}：可用区 {zone.name} 的该机型不支持 {disk_type}。")
+        raise msg.INSTANCE_DISK_TYPE_NOT_SOLD(field=field, disk_type=disk_type, zone=zone.name)
 
 
 def _new_instance_ids(ctx: Context, count: int) -> list[str]:
@@ -157,7 +149,7 @@ def _new_instance_ids(ctx: Context, count: int) -> list[str]:
 def _instance_name(name: str | None, position: int, count: int, ctx: Context) -> str:
     """CVM's naming of a batch: `{R:x}` counts from x; otherwise a suffix 1, 2, 3…"""
     if name is None:
-        name = {"en-US": "Unnamed"}.get(ctx.language, "未命名")
+        name = unnamed(ctx)
     pattern = _NAME_PATTERN.search(name)
     if pattern:
         return name[:pattern.start()] + str(int(pattern.group(1)) + position) + name[pattern.end():]
@@ -271,13 +263,13 @@ def _load(ctx: Context, instance_ids: list[str]) -> list:
     seen = set()
     for value in instance_ids:
         if not ids.is_resource_id(ids.INSTANCE, value):
-            raise ApiError(errors.CVM_INVALID_INSTANCE_ID_MALFORMED, f"{value!r}.")
+            raise msg.INSTANCE_ID_MALFORMED(instance_id=value)
         if value in seen:
-            raise errors.invalid_value("InstanceIds", f"{value} is given twice")
+            raise msg.VALUE_REPEATED(field="InstanceIds", value=value)
         seen.add(value)
     if len(instance_ids) > ctx.topology.limits.describe_instances_max_limit:
-        raise ApiError(errors.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED,
-                       f"At most {ctx.topology.limits.describe_instances_max_limit} instances per request.")
+        raise msg.IDS_PER_REQUEST(field="InstanceIds",
+                                  max=ctx.topology.limits.describe_instances_max_limit)
     found = inst.find_instances(ctx, instance_ids)
     for value in instance_ids:
         if value not in found:
@@ -287,9 +279,8 @@ def _load(ctx: Context, instance_ids: list[str]) -> list:
 
 def _require_state(row, allowed) -> None:
     if row.instance_state not in allowed:
-        raise ApiError(errors.CVM_INSTANCE_STATE_CODES[row.instance_state],
-                       f"{row.instance_id} is {row.instance_state}.",
-                       f"{row.instance_id} 处于 {row.instance_state} 状态。")
+        raise msg.INSTANCE_STATE_REFUSALS[row.instance_state](
+            instance_id=row.instance_id, state=row.instance_state)
 
 
 def _cas(ctx: Context, instance_ids: list[str], allowed, action: str, **values) -> None:
@@ -331,9 +322,7 @@ def terminate_instances(ctx: Context, req: TerminateInstancesRequest) -> dict:
     for row in rows:
         _require_state(row, (RUNNING, STOPPED, SHUTDOWN, "LAUNCH_FAILED"))
         if row.disable_api_termination:
-            raise ApiError(errors.UNSUPPORTED_OPERATION,
-                           f"{row.instance_id} has termination protection (DisableApiTermination).",
-                           f"实例 {row.instance_id} 开启了销毁保护。")
+            raise msg.INSTANCE_TERMINATION_PROTECTED(instance_id=row.instance_id)
     # A prepaid instance goes to the recycle bin first (SHUTDOWN); a second call destroys it, or
     # the end of the recycle bin's retention does.
     to_recycle = [r.instance_id for r in rows if r.charge_type == "PREPAID" and r.instance_state != SHUTDOWN]
@@ -386,29 +375,27 @@ def describe_instances(ctx: Context, req: DescribeInstancesRequest) -> dict:
     offset = req.Offset or 0
     max_limit = ctx.topology.limits.describe_instances_max_limit
     if not 0 <= limit <= max_limit:
-        raise errors.invalid_value("Limit", f"must be between 0 and {max_limit}")
+        raise msg.VALUE_BETWEEN(field="Limit", min=0, max=max_limit)
     if offset < 0:
-        raise errors.invalid_value("Offset", "must not be negative")
+        raise msg.VALUE_AT_LEAST(field="Offset", min=0)
     if req.InstanceIds is not None and req.Filters is not None:
-        raise ApiError(errors.INVALID_PARAMETER, "`InstanceIds` and `Filters` cannot be given together.",
-                       "`InstanceIds` 和 `Filters` 不能同时指定。")
+        raise msg.PARAMETERS_EXCLUSIVE(field="InstanceIds", other="Filters")
     where = [owned_by(instances, ctx.account_id, ctx.region)]
     if req.InstanceIds is not None:
         for value in req.InstanceIds:
             if not ids.is_resource_id(ids.INSTANCE, value):
-                raise ApiError(errors.CVM_INVALID_INSTANCE_ID_MALFORMED, f"{value!r}.")
+                raise msg.INSTANCE_ID_MALFORMED(instance_id=value)
         where.append(instances.c.instance_id.in_(req.InstanceIds))
     for position, flt in enumerate(req.Filters or ()):
         column = _INSTANCE_FILTERS.get(flt.Name)
         if column is None:
-            raise ApiError(errors.INVALID_FILTER, f"Filter {flt.Name!r} is not supported by "
-                           "DescribeInstances.", f"DescribeInstances 不支持过滤条件 {flt.Name!r}。")
+            raise msg.FILTER_UNSUPPORTED(name=flt.Name, action="DescribeInstances")
         if not flt.Values:
-            raise errors.invalid_value(f"Filters.{position}.Values", "must not be empty")
+            raise msg.FILTER_VALUES_EMPTY(field=f"Filters.{position}.Values", name=flt.Name)
         values = list(flt.Values)
         if flt.Name == "project-id":
             if not all(v.isascii() and v.isdigit() for v in values):
-                raise errors.invalid_value(f"Filters.{position}.Values", "must be project IDs")
+                raise msg.INSTANCE_FILTER_PROJECT_IDS(field=f"Filters.{position}.Values")
             values = [int(v) for v in values]
         where.append(column.in_(values))
     total = ctx.conn.execute(select(func.count()).select_from(instances).where(*where)).scalar_one()

@@ -5,6 +5,9 @@ Every value stays a string here; the action's schema coerces types afterwards (p
 
 from __future__ import annotations
 
+from cbslocal.api import messages as msg
+from cbslocal.api.errors import Refusal
+
 MAX_DEPTH = 8
 MAX_INDEX = 10_000
 
@@ -14,8 +17,8 @@ def _is_index(part: str) -> bool:
     return part.isascii() and part.isdigit()
 
 
-class FlattenError(ValueError):
-    pass
+class FlattenError(Refusal):
+    """A parameter name that cannot be rebuilt into the request's structure."""
 
 
 def unflatten(pairs: list[tuple[str, str]]) -> dict:
@@ -23,21 +26,20 @@ def unflatten(pairs: list[tuple[str, str]]) -> dict:
     for key, value in pairs:
         parts = key.split(".")
         if len(parts) > MAX_DEPTH or any(p == "" for p in parts):
-            raise FlattenError(f"malformed parameter name {key!r}")
+            raise FlattenError(msg.NAME_MALFORMED, key=key)
         if _is_index(parts[0]):
-            raise FlattenError(f"parameter name {key!r} must start with a field name")
+            raise FlattenError(msg.NAME_STARTS_WITH_INDEX, key=key)
         node = root
         for part in parts[:-1]:
             child = node.get(part)
             if child is None:
                 child = node[part] = {}
             elif not isinstance(child, dict):
-                raise FlattenError(f"parameter {key!r} conflicts with a plain value")
+                raise FlattenError(msg.NAME_UNDER_PLAIN_VALUE, key=key)
             node = child
         leaf = parts[-1]
         if leaf in node:
-            raise FlattenError(f"parameter {key!r} is given more than once or conflicts "
-                               "with a nested one")
+            raise FlattenError(msg.NAME_REPEATED, key=key)
         node[leaf] = value
     return _listify(root, "")
 
@@ -48,13 +50,13 @@ def _listify(node, path: str):
     keys = list(node)
     if keys and all(_is_index(k) for k in keys):
         if any(len(k) > len(str(MAX_INDEX)) for k in keys):
-            raise FlattenError(f"list index too large in {path or 'parameters'!r}")
+            raise FlattenError(msg.LIST_INDEX_TOO_LARGE, path=path, limit=MAX_INDEX)
         ordered = sorted(keys, key=int)
         if int(ordered[-1]) > MAX_INDEX:
-            raise FlattenError(f"list index too large in {path or 'parameters'!r}")
+            raise FlattenError(msg.LIST_INDEX_TOO_LARGE, path=path, limit=MAX_INDEX)
         if [int(k) for k in ordered] != list(range(len(ordered))):
-            raise FlattenError(f"list {path!r} has missing or repeated indices")
+            raise FlattenError(msg.LIST_INDICES_GAPPED, path=path)
         return [_listify(node[k], f"{path}.{k}") for k in ordered]
     if any(_is_index(k) for k in keys):
-        raise FlattenError(f"{path!r} mixes list indices and field names")
+        raise FlattenError(msg.LIST_MIXED, path=path)
     return {k: _listify(v, f"{path}.{k}" if path else k) for k, v in node.items()}

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 from cbslocal import ids
 from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.call import ApiCall
 from cbslocal.api.errors import ApiError
 from cbslocal.gateway import envelope
-from cbslocal.gateway.request import MAX_TC3_BODY, KeyResolver, RawRequest, decode, too_large
+from cbslocal.gateway.request import MAX_TC3_BODY, KeyResolver, RawRequest, decode
 
 log = logging.getLogger("cbslocal.gateway")
 
@@ -71,7 +72,7 @@ class ApiEndpoint:
         injected = False
         try:
             if not complete:
-                raise too_large("the request body", "请求体", MAX_TC3_BODY)
+                raise msg.BODY_TOO_LARGE(limit=MAX_TC3_BODY)
             call = decode(raw, self.resolve_key, self.wall(), self.max_skew)
             language = _language(call.language, self.default_language)
             payload = envelope.success_body(await self.handle(call, request_id, language), request_id)

@@ -5,23 +5,26 @@ from __future__ import annotations
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from cbslocal.api import messages as msg
+from cbslocal.api.errors import Refusal
+
 MAX_PARTS = 256
 
 
 def parse_multipart(body: bytes, content_type: str) -> list[tuple[str, bytes, str]]:
-    """[(field name, raw value, part Content-Type)] in body order; ValueError if malformed."""
+    """[(field name, raw value, part Content-Type)] in body order; Refusal if malformed."""
     _, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if not boundary:
-        raise ValueError("no boundary in Content-Type")
+        raise Refusal(msg.MULTIPART_NO_BOUNDARY)
     if not body.rstrip(b"\r\n").endswith(b"--" + boundary + b"--"):
-        raise ValueError("the body does not end with its closing boundary")
+        raise Refusal(msg.MULTIPART_UNCLOSED)
     parts: list[dict] = []
     header: dict = {}
 
     def on_part_begin():
         if len(parts) >= MAX_PARTS:
-            raise ValueError("too many parts")
+            raise Refusal(msg.MULTIPART_TOO_MANY_PARTS, limit=MAX_PARTS)
         parts.append({"headers": {}, "data": bytearray()})
 
     def on_header_field(data, start, end):
@@ -44,14 +47,14 @@ def parse_multipart(body: bytes, content_type: str) -> list[tuple[str, bytes, st
     try:
         parser.write(body)
         parser.finalize()
-    except MultipartParseError as bad:
-        raise ValueError(str(bad) or "unparsable body") from None
+    except MultipartParseError:
+        raise Refusal(msg.MULTIPART_UNPARSABLE) from None
     fields = []
     for part in parts:
         _, disposition = parse_options_header(part["headers"].get("content-disposition", ""))
         name = disposition.get(b"name")
         if not name:
-            raise ValueError("a part has no field name")
+            raise Refusal(msg.MULTIPART_UNNAMED_PART)
         fields.append((name.decode("utf-8", "replace"), bytes(part["data"]),
                        part["headers"].get("content-type", "").lower()))
     return fields

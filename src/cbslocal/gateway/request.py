@@ -15,8 +15,9 @@ from urllib.parse import parse_qsl
 import orjson
 
 from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.call import ApiCall
-from cbslocal.api.errors import ApiError
+from cbslocal.api.errors import ApiError, Refusal
 from cbslocal.gateway import signing
 from cbslocal.gateway.flatten import FlattenError, unflatten
 from cbslocal.iam.model import KeyRecord
@@ -46,21 +47,16 @@ KeyResolver = Callable[[str], "KeyRecord | None"]
 def decode(raw: RawRequest, resolve_key: KeyResolver, wall_now: float,
            max_skew: float) -> ApiCall:
     if raw.method not in ("GET", "POST"):
-        raise ApiError(errors.UNSUPPORTED_PROTOCOL, f"Method {raw.method} is not allowed.",
-                       f"不支持 {raw.method} 方法。")
+        raise msg.METHOD_NOT_ALLOWED(method=raw.method)
     if raw.method == "GET" and len(raw.raw_query) > MAX_GET_QUERY:
-        raise too_large("the query string", "查询字符串", MAX_GET_QUERY)
+        raise msg.QUERY_TOO_LARGE(limit=MAX_GET_QUERY)
     authorization = raw.headers.get("authorization", "")
     if authorization.lstrip().startswith(signing.TC3_ALGORITHM):
         return _decode_tc3(raw, authorization, resolve_key, wall_now, max_skew)
     if authorization.strip().upper() == "SKIP":
-        raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                       "Anonymous (unsigned) calls are not accepted by CBS.",
-                       "CBS 不接受匿名（未签名）调用。")
+        raise msg.ANONYMOUS_CALL()
     if authorization:
-        raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                       "The Authorization header is not a TC3-HMAC-SHA256 authorization.",
-                       "Authorization 头不是 TC3-HMAC-SHA256 签名。")
+        raise msg.AUTHORIZATION_NOT_TC3()
     return _decode_v1(raw, resolve_key, wall_now, max_skew)
 
 
@@ -71,26 +67,18 @@ def _decode_tc3(raw: RawRequest, authorization: str, resolve_key: KeyResolver,
     media_type = content_type.split(";", 1)[0].strip().lower()
     if raw.method == "POST":
         if len(raw.body) > MAX_TC3_BODY:
-            raise too_large("the request body", "请求体", MAX_TC3_BODY)
+            raise msg.BODY_TOO_LARGE(limit=MAX_TC3_BODY)
         if media_type not in ("application/json", "multipart/form-data"):
-            raise ApiError(errors.INVALID_PARAMETER,
-                           f"Content-Type {content_type!r} is not supported with TC3-HMAC-SHA256; "
-                           "use application/json or multipart/form-data.",
-                           f"TC3-HMAC-SHA256 不支持 Content-Type {content_type!r}，"
-                           "请使用 application/json 或 multipart/form-data。")
+            raise msg.CONTENT_TYPE_UNSUPPORTED(content_type=content_type)
     try:
         auth = signing.parse_tc3_authorization(authorization)
     except signing.MalformedAuthorization as bad:
-        raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                       f"The Authorization header is malformed: {bad}.",
-                       f"Authorization 头格式错误：{bad}。") from None
+        raise bad.api_error() from None
     headers = raw.headers
     key = _resolve(auth.secret_id, resolve_key)
     timestamp = _check_timestamp(headers.get("x-tc-timestamp"), "X-TC-Timestamp", wall_now, max_skew)
     if auth.date != signing.utc_date(int(timestamp)):
-        raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                       "The date of the credential scope is not the UTC date of X-TC-Timestamp.",
-                       "凭证范围中的日期不是 X-TC-Timestamp 的 UTC 日期。")
+        raise msg.SCOPE_DATE_MISMATCH()
     if not signing.verify_tc3(key.secret_key, auth, method=raw.method, raw_query=raw.raw_query,
                               headers=headers, body=raw.body, timestamp=timestamp):
         raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE)
@@ -114,11 +102,9 @@ def _json_object(body: bytes) -> dict:
     try:
         params = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise ApiError(errors.INVALID_PARAMETER, "The request body is not valid JSON.",
-                       "请求体不是合法的 JSON。") from None
+        raise msg.BODY_NOT_JSON() from None
     if not isinstance(params, dict):
-        raise ApiError(errors.INVALID_PARAMETER, "The request body must be a JSON object.",
-                       "请求体必须是 JSON 对象。")
+        raise msg.BODY_NOT_OBJECT()
     return params
 
 
@@ -127,28 +113,22 @@ def _multipart(body: bytes, content_type: str) -> dict:
 
     try:
         fields = parse_multipart(body, content_type)
-    except ValueError as bad:
-        raise ApiError(errors.INVALID_PARAMETER, f"Malformed multipart body: {bad}.",
-                       f"multipart 请求体格式错误：{bad}。") from None
+    except Refusal as bad:
+        raise bad.api_error() from None
     params: dict = {}
     for name, value, part_type in fields:
         if name in params:
-            raise ApiError(errors.INVALID_PARAMETER, f"Part {name!r} is given more than once.",
-                           f"字段 {name!r} 重复。")
+            raise msg.PART_REPEATED(name=name)
         if part_type.startswith("application/json"):
             try:
                 params[name] = orjson.loads(value)
             except orjson.JSONDecodeError:
-                raise ApiError(errors.INVALID_PARAMETER,
-                               f"Part {name!r} is not valid JSON.",
-                               f"字段 {name!r} 不是合法的 JSON。") from None
+                raise msg.PART_NOT_JSON(name=name) from None
         else:
             try:
                 params[name] = value.decode()
             except UnicodeDecodeError:
-                raise ApiError(errors.INVALID_PARAMETER,
-                               f"Part {name!r} is not valid UTF-8.",
-                               f"字段 {name!r} 不是合法的 UTF-8。") from None
+                raise msg.PART_NOT_UTF8(name=name) from None
     return params
 
 
@@ -157,41 +137,30 @@ def _decode_v1(raw: RawRequest, resolve_key: KeyResolver, wall_now: float,
                max_skew: float) -> ApiCall:
     if raw.method == "POST":
         if len(raw.body) > MAX_V1_BODY:
-            raise too_large("the request body", "请求体", MAX_V1_BODY)
+            raise msg.BODY_TOO_LARGE(limit=MAX_V1_BODY)
         media_type = raw.headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media_type != "application/x-www-form-urlencoded":
-            raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                           "The request carries no TC3-HMAC-SHA256 Authorization header, and a "
-                           "signature v1 request must be form-urlencoded.",
-                           "请求没有 TC3-HMAC-SHA256 Authorization 头，而 v1 签名请求必须是 "
-                           "application/x-www-form-urlencoded。")
+            raise msg.V1_NOT_FORM()
         try:
             encoded = raw.body.decode()
         except UnicodeDecodeError:
-            raise ApiError(errors.INVALID_PARAMETER, "The request body is not valid UTF-8.",
-                           "请求体不是合法的 UTF-8。") from None
+            raise msg.BODY_NOT_UTF8() from None
     else:
         encoded = raw.raw_query
     pairs = parse_qsl(encoded, keep_blank_values=True)
     params = dict(pairs)
     if len(params) != len(pairs):
-        raise ApiError(errors.INVALID_PARAMETER, "A parameter is given more than once.",
-                       "参数重复。")
+        raise msg.PARAMETER_GIVEN_TWICE()
     if "Signature" not in params:
-        raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                       "The request is not signed: no TC3 Authorization header and no Signature.",
-                       "请求未签名：既没有 TC3 Authorization 头，也没有 Signature 参数。")
+        raise msg.UNSIGNED()
     for required in ("SecretId", "Timestamp", "Nonce"):
         if not params.get(required):
-            raise errors.missing_parameter(required)
+            raise msg.PARAMETER_MISSING(field=required)
     if not (params["Nonce"].isascii() and params["Nonce"].isdigit()) or len(params["Nonce"]) > 20:
-        raise ApiError(errors.INVALID_PARAMETER, "`Nonce` must be a positive decimal integer.",
-                       "`Nonce` 必须是十进制正整数。")
+        raise msg.NONCE_MALFORMED()
     method = params.get("SignatureMethod", "HmacSHA1")
     if method not in signing.V1_METHODS:
-        raise ApiError(errors.AUTH_FAILURE_SIGNATURE_FAILURE,
-                       f"SignatureMethod {method!r} is not HmacSHA1 or HmacSHA256.",
-                       f"SignatureMethod {method!r} 不是 HmacSHA1 或 HmacSHA256。")
+        raise msg.SIGNATURE_METHOD_UNKNOWN(method=method)
     key = _resolve(params["SecretId"], resolve_key)
     _check_timestamp(params["Timestamp"], "Timestamp", wall_now, max_skew)
     if not signing.verify_v1(key.secret_key, method=raw.method, host=raw.headers.get("host", ""),
@@ -218,11 +187,9 @@ def _resolve(secret_id: str, resolve_key: KeyResolver) -> KeyRecord:
 
 def _check_timestamp(value: str | None, name: str, wall_now: float, max_skew: float) -> str:
     if not value:
-        raise errors.missing_parameter(name)
+        raise msg.PARAMETER_MISSING(field=name)
     if not (value.isascii() and value.isdigit()) or len(value) > 12:
-        raise ApiError(errors.INVALID_PARAMETER,
-                       f"`{name}` must be Unix seconds as a decimal integer.",
-                       f"`{name}` 必须是十进制整数形式的 Unix 秒数。")
+        raise msg.TIMESTAMP_MALFORMED(name=name)
     if abs(wall_now - int(value)) > max_skew:
         raise ApiError(errors.AUTH_FAILURE_SIGNATURE_EXPIRE)
     return value
@@ -231,25 +198,17 @@ def _check_timestamp(value: str | None, name: str, wall_now: float, max_skew: fl
 def _check_token(key: KeyRecord, token: str | None, wall_now: float) -> None:
     if key.token is None:
         if token:
-            raise ApiError(errors.AUTH_FAILURE_TOKEN_FAILURE,
-                           "A token was given with a permanent key.", "永久密钥不应携带 Token。")
+            raise msg.TOKEN_WITH_PERMANENT_KEY()
         return
     if not token or token != key.token:
-        raise ApiError(errors.AUTH_FAILURE_TOKEN_FAILURE,
-                       "The temporary key needs its own token.", "临时密钥需要与之匹配的 Token。")
+        raise msg.TOKEN_MISMATCH()
     if key.expires_at is not None and wall_now >= key.expires_at:
-        raise ApiError(errors.AUTH_FAILURE_TOKEN_FAILURE, "The temporary credentials have expired.",
-                       "临时凭证已过期。")
+        raise msg.TOKEN_EXPIRED()
 
 
 def _flattened(pairs: list[tuple[str, str]]) -> dict:
     try:
         return unflatten(pairs)
     except FlattenError as bad:
-        raise ApiError(errors.INVALID_PARAMETER, f"{bad}.", f"参数名格式错误：{bad}。") from None
+        raise bad.api_error() from None
 
-
-def too_large(what: str, what_zh: str, limit: int) -> ApiError:
-    """Tencent's common code for a request over protocol.md §2's limits (not a parameter error)."""
-    return ApiError(errors.REQUEST_SIZE_LIMIT_EXCEEDED,
-                    f"{what.capitalize()} exceeds {limit} bytes.", f"{what_zh}超过 {limit} 字节。")

@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 
+from cbslocal.api import messages as msg
+from cbslocal.api.errors import Refusal
+
 TC3_ALGORITHM = "TC3-HMAC-SHA256"
 UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
 _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 _UNSIGNED_SHA256 = hashlib.sha256(UNSIGNED_PAYLOAD.encode()).hexdigest()
 
 
-class MalformedAuthorization(ValueError):
+class MalformedAuthorization(Refusal):
     """The Authorization header does not have the TC3 shape."""
 
 
@@ -40,12 +43,12 @@ def parse_tc3_authorization(value: str) -> Tc3Authorization:
     credential, signed_headers, signature = _sdk_order(value) or _items(value)
     scope = credential.split("/")
     if len(scope) < 4 or scope[-1] != "tc3_request" or not scope[0]:
-        raise MalformedAuthorization("Credential must be SecretId/Date/Service/tc3_request")
+        raise MalformedAuthorization(msg.AUTHORIZATION_CREDENTIAL)
     # The service is whatever the client signed (Node signs `127` or `localhost:PORT`).
     service = "/".join(scope[2:-1])
     headers = signed_headers.lower().split(";")
     if "content-type" not in headers or "host" not in headers:
-        raise MalformedAuthorization("SignedHeaders must include content-type and host")
+        raise MalformedAuthorization(msg.AUTHORIZATION_SIGNED_HEADERS)
     return Tc3Authorization(scope[0], scope[1], service, signed_headers, signature.lower())
 
 
@@ -74,17 +77,18 @@ def _items(value: str) -> tuple[str, str, str]:
     """Items in any order, each stripped of surrounding whitespace; the last of a repeated one."""
     algorithm, _, rest = value.partition(" ")
     if algorithm != TC3_ALGORITHM or not rest:
-        raise MalformedAuthorization("the algorithm must be TC3-HMAC-SHA256")
+        raise MalformedAuthorization(msg.AUTHORIZATION_ALGORITHM)
     items: dict[str, str] = {}
     for part in rest.split(","):
         key, sep, item = part.strip().partition("=")
         if not sep:
-            raise MalformedAuthorization(f"malformed item {part.strip()!r}")
+            raise MalformedAuthorization(msg.AUTHORIZATION_ITEM, item=part.strip())
         items[key] = item.strip()
     try:
         return items["Credential"], items["SignedHeaders"], items["Signature"]
     except KeyError as missing:
-        raise MalformedAuthorization(f"missing {missing.args[0]}") from None
+        raise MalformedAuthorization(msg.AUTHORIZATION_MISSING_ITEM,
+                                     item=missing.args[0]) from None
 
 
 def utc_date(timestamp: int) -> str:

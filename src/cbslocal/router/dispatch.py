@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
-from cbslocal.api import errors, schema
+from cbslocal.api import messages as msg
+from cbslocal.api import schema
 from cbslocal.api.call import ApiCall
 from cbslocal.api.context import Context
-from cbslocal.api.errors import ApiError, CloseConnection
+from cbslocal.api.errors import CloseConnection
 from cbslocal.router import idempotency
 from cbslocal.router.registry import Action
 from cbslocal.router.runtime import Runtime
@@ -17,24 +18,21 @@ from cbslocal.router.runtime import Runtime
 async def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: str) -> dict:
     v1 = call.signature_method != "TC3-HMAC-SHA256"
     if not call.action:
-        raise errors.missing_parameter("Action" if v1 else "X-TC-Action")
+        raise msg.PARAMETER_MISSING(field="Action" if v1 else "X-TC-Action")
     service = runtime.registry.service_for(call.scope_service, call.action)
     if service is None or call.action not in service.known_actions:
-        raise ApiError(errors.INVALID_ACTION, f"The action {call.action!r} does not exist.",
-                       f"接口 {call.action!r} 不存在。")
+        raise msg.ACTION_UNKNOWN(action=call.action)
     call.service = service.name
     if not call.version:
-        raise errors.missing_parameter("Version" if v1 else "X-TC-Version")
+        raise msg.PARAMETER_MISSING(field="Version" if v1 else "X-TC-Version")
     if call.version != service.version:
-        raise ApiError(errors.NO_SUCH_VERSION,
-                       f"{service.name} has no version {call.version!r}; use {service.version}.",
-                       f"{service.name} 没有版本 {call.version!r}，请使用 {service.version}。")
+        raise msg.VERSION_UNKNOWN(service=service.name, version=call.version,
+                                  supported=service.version)
     if not call.region:
-        raise errors.missing_parameter("Region" if v1 else "X-TC-Region")
+        raise msg.PARAMETER_MISSING(field="Region" if v1 else "X-TC-Region")
     next_due = runtime.sync()
     if call.region not in runtime.settings.topology.regions:
-        raise ApiError(errors.UNSUPPORTED_REGION, f"Region {call.region!r} is not supported.",
-                       f"不支持地域 {call.region!r}。")
+        raise msg.REGION_UNSUPPORTED(region=call.region)
     if runtime.faults.may_fire():
         await _inject_faults(call, runtime, request_id)
     rates = runtime.settings.topology.rate_limits
@@ -43,9 +41,7 @@ async def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: s
                                runtime.clock.wall())
     action = service.actions.get(call.action)
     if action is None:
-        raise ApiError(errors.UNSUPPORTED_OPERATION,
-                       f"cbslocal does not implement {call.action} yet.",
-                       f"cbslocal 尚未实现 {call.action}。")
+        raise msg.ACTION_NOT_IMPLEMENTED(action=call.action)
     request = schema.parse(action.request, call.params)
     if action.mutating:
         await runtime.caught_up()

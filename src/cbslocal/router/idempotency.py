@@ -9,9 +9,8 @@ from collections.abc import Callable
 import orjson
 from sqlalchemy import insert, select
 
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
-from cbslocal.api.errors import ApiError
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import client_tokens
 
@@ -20,9 +19,7 @@ def earlier_answer(ctx: Context, action: str, token: str) -> dict | None:
     """The answer already given to `token` (checked: 1 to 64 ASCII characters), or None."""
     limit = ctx.topology.limits.client_token_max_length
     if not token or len(token) > limit or not token.isascii():
-        raise ApiError(errors.INVALID_PARAMETER_VALUE,
-                       f"`ClientToken` must be 1 to {limit} ASCII characters.",
-                       f"`ClientToken` 必须是 1 到 {limit} 个 ASCII 字符。")
+        raise msg.CLIENT_TOKEN_MALFORMED(max=limit)
     row = ctx.conn.execute(select(client_tokens.c.result).where(
         owned_by(client_tokens, ctx.account_id, ctx.region),
         client_tokens.c.action == action, client_tokens.c.token == token)).first()

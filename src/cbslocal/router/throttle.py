@@ -14,7 +14,7 @@ from collections import deque
 
 from sqlalchemy import delete, text
 
-from cbslocal.api import errors
+from cbslocal.api import messages as msg
 from cbslocal.api.errors import ApiError
 from cbslocal.store.db import Store
 from cbslocal.store.tables import request_rates
@@ -42,9 +42,7 @@ class Throttle:
 
 
 def over_limit(action: str, limit: int) -> ApiError:
-    return ApiError(errors.REQUEST_LIMIT_EXCEEDED,
-                    f"{action} allows {limit} calls per second per account and region.",
-                    f"{action} 每个账号每个地域每秒最多调用 {limit} 次。")
+    return msg.RATE_LIMITED(action=action, limit=limit)
 
 
 # One statement counts a call: the row's lock (ON CONFLICT DO UPDATE) orders the processes'

@@ -2,6 +2,7 @@
 the pytest plugin (`cbslocal.testing.plugin`, registered as a pytest11 entry point) turns it into
 fixtures."""
 
-from cbslocal.testing.emulator import CbsLocal, ControlFailed
+from cbslocal.control.client import ControlFailed
+from cbslocal.testing.emulator import CbsLocal
 
 __all__ = ["CbsLocal", "ControlFailed"]

@@ -13,22 +13,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
+from cbslocal.control import client as control_client
 from cbslocal.iam.accounts import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
                    "ALL_PROXY")
-
-
-class ControlFailed(RuntimeError):
-    """The control plane refused a request (its message says why)."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(f"{status}: {message}")
-        self.status = status
 
 
 class CbsLocal:
@@ -158,20 +149,8 @@ class CbsLocal:
 
     # --- the control plane (docs/admin-api.md) ------------------------------------------------------
     def control(self, method: str, path: str, body: dict | None = None) -> dict:
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.url}/_cbslocal{path}", data=data, method=method,
-                                         headers={"Content-Type": "application/json",
-                                                  "Authorization": f"Bearer {self.admin_token}"})
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        try:
-            with opener.open(request, timeout=600) as response:
-                return json.loads(response.read())
-        except urllib.error.HTTPError as failure:
-            try:
-                message = json.loads(failure.read()).get("error", "")
-            except ValueError:
-                message = failure.reason
-            raise ControlFailed(failure.code, message) from None
+        """The control plane's answer; ControlFailed (status, message) when it refuses."""
+        return control_client.call(self.url, self.admin_token, method, path, body)
 
     def reset(self, **scope) -> dict:
         """Back to a fresh state (or only `account=` / `region=`)."""

@@ -70,6 +70,8 @@ LIST_TOO_LONG = detail(
 VALUE_MALFORMED = detail(
     e.INVALID_PARAMETER_VALUE, "`{field}`: {value!r} is not well-formed.",
     "参数 `{field}` 的取值 {value!r} 格式错误。")
+VALUE_FORMAT = detail(
+    e.INVALID_PARAMETER_VALUE, "`{field}` is not in the expected format.", "参数 `{field}` 的格式错误。")
 ID_MALFORMED = detail(
     e.INVALID_PARAMETER_VALUE, "`{field}`: {value!r} is not a well-formed ID.",
     "参数 `{field}` 的取值 {value!r} 不是格式正确的 ID。")
@@ -106,3 +108,6 @@ CLIENT_TOKEN_MALFORMED = detail(
     "参数 `ClientToken` 应为 1 到 {max} 个 ASCII 字符。")
 DRY_RUN = detail(
     e.DRY_RUN_OPERATION, "The request would have succeeded (DryRun).", "请求参数通过校验（`DryRun`）。")
+
+# --- words the API shows in the caller's language (not errors) -----------------------------------
+DEFAULT_PROJECT_NAME = {e.ZH_CN: "默认项目", e.EN_US: "Default Project"}
