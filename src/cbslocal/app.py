@@ -12,7 +12,7 @@ from cbslocal.router.dispatch import dispatch
 from cbslocal.router.services import build_registry
 from cbslocal.config import Settings
 from cbslocal.control.auth import prepare_token
-from cbslocal.control.http import PREFIX, ControlPlane
+from cbslocal.control import PREFIX
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import Clock
 from cbslocal.gateway.http import ApiEndpoint
@@ -69,18 +69,27 @@ class App:
             wall=runtime.clock.wall, max_skew=settings.signature_max_skew,
             default_language=settings.default_language,
             observe=observe)
-        self.control = ControlPlane(runtime, self.recent)
+        self._control = None  # built at its first request: the API's first answer does not wait
         self._engine_task: asyncio.Task | None = None
 
     async def __call__(self, scope, receive, send) -> None:
         kind = scope["type"]
         if kind == "http":
             if scope["path"].startswith(PREFIX + "/") or scope["path"] == PREFIX:
-                await self.control(scope, receive, send)
+                await self.control()(scope, receive, send)
             else:
                 await self.api(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
+
+    def control(self):
+        """The control plane (its endpoints, their models, the checker: tens of milliseconds of
+        imports, paid by its first caller)."""
+        if self._control is None:
+            from cbslocal.control.http import ControlPlane
+
+            self._control = ControlPlane(self.runtime, self.recent)
+        return self._control
 
     async def _lifespan(self, receive, send) -> None:
         while True:

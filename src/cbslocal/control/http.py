@@ -21,7 +21,7 @@ from cbslocal import invariants
 from cbslocal.cbs.disk_state import poke_disk
 from cbslocal.cbs.policies import poke_policy
 from cbslocal.config import Topology, merged
-from cbslocal.control import auth, inputs
+from cbslocal.control import PREFIX, auth, inputs
 from cbslocal.control.inputs import ControlError
 from cbslocal.cbs.instance_state import poke_instance
 from cbslocal.engine.clock import CHINA_TZ, ClockState, format_time
@@ -34,7 +34,6 @@ from cbslocal.store import shared, state
 from cbslocal.store.reset import delete_resources
 
 log = logging.getLogger("cbslocal.control")
-PREFIX = "/_cbslocal"
 MAX_BODY = 64 * 1024
 MAX_STATE_BODY = 1024 * 1024 * 1024  # an exported state of many disks
 
