@@ -70,10 +70,9 @@ STATE_REGIONS = ("ap-guangzhou", "ap-shanghai", "ap-beijing")
 
 
 def _known_names() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    from cbslocal.api.cbs_schema import CBS_ACTIONS
-    from cbslocal.api.cvm_schema import CVM_ACTIONS
+    from cbslocal.api import contract
     from cbslocal.config import Settings
-    return frozenset(CBS_ACTIONS), frozenset(CVM_ACTIONS), frozenset(Settings().topology.regions)
+    return contract.actions("cbs"), contract.actions("cvm"), frozenset(Settings().topology.regions)
 
 
 CBS_ACTIONS, CVM_ACTIONS, REGIONS = _known_names()

@@ -21,10 +21,19 @@ def test_the_actions_that_take_a_client_token_are_flagged():
 
 
 def test_a_client_token_flag_needs_a_write_with_a_client_token():
-    service = Service("cbs", cbs_schema.CBS_VERSION, cbs_schema.CBS_ACTIONS)
+    service = Service.of_contract("cbs")
     with pytest.raises(ValueError, match="takes no ClientToken"):
         service.action("AttachDisks", cbs_schema.AttachDisksRequest, mutating=True,
                        client_token=True)(lambda ctx, request: {})
     with pytest.raises(ValueError, match="takes no ClientToken"):
         service.action("CreateDisks", cbs_schema.CreateDisksRequest, mutating=False,
                        client_token=True)(lambda ctx, request: {})
+
+
+def test_an_action_without_a_model_of_its_own_takes_the_contracts():
+    from cbslocal.api import contract
+
+    service = Service.of_contract("cbs")
+    service.action("DescribeDiskStoragePool", None, mutating=False)(lambda ctx, request: {})
+    assert service.actions["DescribeDiskStoragePool"].request is \
+        contract.request_model("cbs", "DescribeDiskStoragePool")

@@ -13,27 +13,6 @@ from cbslocal.api import messages as msg
 from cbslocal.api.schema import Bool, Request, RequiredList, UInt, int_choice
 from cbslocal.engine.clock import format_time
 
-CBS_VERSION = "2017-03-12"
-
-# All 61 actions of CBS 2017-03-12 (tccli api.json).
-CBS_ACTIONS = frozenset("""
-ApplyDiskBackup ApplySnapshot ApplySnapshotGroup AttachDisks AttachRemoteDisks BindAutoSnapshotPolicy
-CopyAutoSnapshotPolicyCrossAccount CopySnapshotCrossRegions CreateAutoSnapshotPolicy CreateDiskBackup
-CreateDisks CreateRemoteDisks CreateSnapshot CreateSnapshotGroup DeleteAutoSnapshotPolicies
-DeleteDiskBackups DeleteSnapshotGroup DeleteSnapshots DescribeAutoSnapshotPolicies
-DescribeDedicatedClusterDiskStatistics DescribeDiskAssociatedAutoSnapshotPolicy DescribeDiskBackups
-DescribeDiskConfigQuota DescribeDiskStoragePool DescribeDisks DescribeInstancesDiskNum
-DescribeRemoteDiskConfigQuota DescribeRemoteDisks DescribeRemoteDisksDeniedActions
-DescribeSnapshotGroups DescribeSnapshotOverview DescribeSnapshotSharePermission DescribeSnapshots
-DetachDisks DetachRemoteDisks GetSnapOverview InitializeDisks InquirePriceCreateRemoteDisks
-InquirePriceModifyDiskBackupQuota InquirePriceModifyDiskExtraPerformance InquirePriceRenewRemoteDisks
-InquiryPriceCreateDisks InquiryPriceRenewDisks InquiryPriceResizeDisk ModifyAutoSnapshotPolicyAttribute
-ModifyDiskAttributes ModifyDiskBackupQuota ModifyDiskExtraPerformance ModifyDisksChargeType
-ModifyDisksRenewFlag ModifyRemoteDiskAttributes ModifySnapshotAttribute ModifySnapshotsSharePermission
-RenewDisk RenewRemoteDisk ResizeDisk SwitchParameterCreateRemoteDisks SwitchParameterRenewRemoteDisks
-TerminateDisks TerminateRemoteDisks UnbindAutoSnapshotPolicy
-""".split())
-
 DiskTypeName = Literal["CLOUD_BASIC", "CLOUD_PREMIUM", "CLOUD_BSSD", "CLOUD_SSD", "CLOUD_HSSD",
                        "CLOUD_TSSD"]
 ChargeType = Literal["PREPAID", "POSTPAID_BY_HOUR", "CDCPAID"]

@@ -13,46 +13,14 @@ from typing import Literal
 
 import orjson
 
+from cbslocal.api import contract
 from cbslocal.api.cbs_objects import Filter, Tag
 from cbslocal.api.schema import Bool, Int64, Request, RequiredList, UInt
 
-CVM_VERSION = "2017-03-12"
+def _contract(name: str):
+    """A nested object cbslocal takes as the contract has it, and does not act on."""
+    return contract.object_model("cvm", name)
 
-# All 106 actions of CVM 2017-03-12 (tccli api.json); those not implemented answer
-# UnsupportedOperation.
-CVM_ACTIONS = frozenset("""
-AllocateHosts AssociateInstancesKeyPairs AssociateSecurityGroups ConfigureChcAssistVpc
-ConfigureChcDeployVpc ConvertOperatingSystems CreateDisasterRecoverGroup CreateHpcCluster
-CreateImage CreateKeyPair CreateLaunchTemplate CreateLaunchTemplateVersion
-DeleteDisasterRecoverGroups DeleteHpcClusters DeleteImages DeleteInstancesActionTimer
-DeleteInstancesDisasterRecoverGroups DeleteKeyPairs DeleteLaunchTemplate
-DeleteLaunchTemplateVersions DescribeAccountQuota DescribeChcDeniedActions DescribeChcHosts
-DescribeDisasterRecoverGroupQuota DescribeDisasterRecoverGroups DescribeHosts
-DescribeHpcClusters DescribeImageFromFamily DescribeImageQuota DescribeImageSharePermission
-DescribeImages DescribeImportImageOs DescribeInstanceFamilyConfigs
-DescribeInstanceInternetBandwidthConfigs DescribeInstanceTypeConfigs DescribeInstanceVncUrl
-DescribeInstances DescribeInstancesActionTimer DescribeInstancesAttributes
-DescribeInstancesModification DescribeInstancesOperationLimit DescribeInstancesStatus
-DescribeInternetChargeTypeConfigs DescribeKeyPairs DescribeLaunchTemplateVersions
-DescribeLaunchTemplates DescribeRegions DescribeResourcePoolPackInstances
-DescribeResourcePoolPackTypeConfigs DescribeResourcePoolPacks DescribeTaskInfo
-DescribeZoneInstanceConfigInfos DescribeZones DisassociateInstancesKeyPairs
-DisassociateSecurityGroups EnterRescueMode ExitRescueMode ExportImages ImportImage
-ImportInstancesActionTimer ImportKeyPair InquirePricePurchaseResourcePoolPacks
-InquiryPriceModifyInstancesChargeType InquiryPriceRenewHosts InquiryPriceRenewInstances
-InquiryPriceResetInstance InquiryPriceResetInstancesInternetMaxBandwidth
-InquiryPriceResetInstancesType InquiryPriceResizeInstanceDisks InquiryPriceRunInstances
-InquiryPriceTerminateInstances ModifyChcAttribute ModifyChcNetworkMode
-ModifyDisasterRecoverGroupAttribute ModifyHostsAttribute ModifyHpcClusterAttribute
-ModifyImageAttribute ModifyImageSharePermission ModifyInstanceDiskType ModifyInstancesAttribute
-ModifyInstancesChargeType ModifyInstancesDisasterRecoverGroup ModifyInstancesProject
-ModifyInstancesRenewFlag ModifyInstancesVpcAttribute ModifyKeyPairAttribute
-ModifyLaunchTemplateDefaultVersion ProgramFpgaImage PurchaseResourcePoolPacks RebootInstances
-RemoveChcAssistVpc RemoveChcDeployVpc RenewHosts RenewInstances RepairTaskControl ResetInstance
-ResetInstancesInternetMaxBandwidth ResetInstancesPassword ResetInstancesType ResizeInstanceDisks
-RunInstances StartInstances StopInstances SyncImages TerminateInstances
-TerminateResourcePoolPacks
-""".split())
 
 ChargeTypeName = Literal["PREPAID", "POSTPAID_BY_HOUR", "SPOTPAID"]
 RenewFlagName = Literal["NOTIFY_AND_AUTO_RENEW", "NOTIFY_AND_MANUAL_RENEW",
@@ -143,26 +111,26 @@ class RunInstancesRequest(Request):
     InstanceName: str | None = None
     LoginSettings: LoginSettingsObject | None = None
     SecurityGroupIds: list[str] | None = None
-    EnhancedService: dict | None = None
+    EnhancedService: _contract("EnhancedService") | None = None
     ClientToken: str | None = None
     HostName: str | None = None
-    ActionTimer: dict | None = None
+    ActionTimer: _contract("ActionTimer") | None = None
     DisasterRecoverGroupIds: list[str] | None = None
     TagSpecification: list[TagSpecificationObject] | None = None
-    InstanceMarketOptions: dict | None = None
+    InstanceMarketOptions: _contract("InstanceMarketOptionsRequest") | None = None
     UserData: str | None = None
-    Metadata: dict | None = None
+    Metadata: _contract("Metadata") | None = None
     DryRun: Bool | None = None
-    CpuTopology: dict | None = None
+    CpuTopology: _contract("CpuTopology") | None = None
     CamRoleName: str | None = None
     HpcClusterId: str | None = None
-    LaunchTemplate: dict | None = None
+    LaunchTemplate: _contract("LaunchTemplate") | None = None
     DedicatedClusterId: str | None = None
     ChcIds: list[str] | None = None
     PartitionNumber: Int64 | None = None
     DisableApiTermination: Bool | None = None
     EnableJumboFrame: Bool | None = None
-    NetworkInterfaces: list[dict] | None = None
+    NetworkInterfaces: list[_contract("NetworkInterfaces")] | None = None
 
 
 class DescribeInstancesRequest(Request):

@@ -26,7 +26,7 @@ class Request(BaseModel):
                               regex_engine="python-re")
 
 
-def _no_bool(value: Any) -> Any:
+def no_bool(value: Any) -> Any:
     # JSON true is not a number, even though Python says it is.
     if isinstance(value, bool):
         raise PydanticCustomError("int_type", "Input should be a valid integer")
@@ -61,7 +61,7 @@ def _bool(value: Any) -> Any:
     return value
 
 
-def _non_empty(value: list) -> list:
+def non_empty(value: list) -> list:
     # An empty list for a required list parameter is as good as missing (cbs-behavior.md §2).
     if not value:
         raise PydanticCustomError("missing", "Field required")
@@ -69,9 +69,9 @@ def _non_empty(value: list) -> list:
 
 
 Bool = Annotated[bool, BeforeValidator(_bool)]
-RequiredList = Annotated[list[str], AfterValidator(_non_empty)]
-UInt = Annotated[int, BeforeValidator(_no_bool), AfterValidator(_uint64)]
-Int64 = Annotated[int, BeforeValidator(_no_bool), AfterValidator(_int64)]
+RequiredList = Annotated[list[str], AfterValidator(non_empty)]
+UInt = Annotated[int, BeforeValidator(no_bool), AfterValidator(_uint64)]
+Int64 = Annotated[int, BeforeValidator(no_bool), AfterValidator(_int64)]
 
 
 def int_choice(*allowed: int):
@@ -81,7 +81,7 @@ def int_choice(*allowed: int):
             raise PydanticCustomError("int_choice", "Input should be one of {choices}",
                                       {"choices": ", ".join(map(str, allowed))})
         return value
-    return Annotated[int, BeforeValidator(_no_bool), AfterValidator(_int64), AfterValidator(check)]
+    return Annotated[int, BeforeValidator(no_bool), AfterValidator(_int64), AfterValidator(check)]
 
 # What each kind of pydantic error says, from the catalog (api/messages/common.py): in order of
 # priority, an unknown parameter, a missing one, one of the wrong type (InvalidParameter), a value

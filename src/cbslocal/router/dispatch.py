@@ -40,7 +40,8 @@ async def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: s
         runtime.throttle.admit(call.account_id, call.action, call.region, rates.of(call.action),
                                runtime.clock.wall())
     action = service.actions.get(call.action)
-    if action is None:
+    if action is None:  # the input is checked as the real service would, then refused
+        schema.parse(service.unimplemented_request(call.action), call.params)
         raise msg.ACTION_NOT_IMPLEMENTED(action=call.action)
     request = schema.parse(action.request, call.params)
     if action.mutating:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cbslocal.api import contract
 from cbslocal.api.schema import Request
 
 
@@ -26,18 +27,30 @@ class Action:
 class Service:
     name: str
     version: str
-    # Every action the real service has: those not implemented answer UnsupportedOperation.
+    # Every action the real service has (api/contract/): those not implemented validate their
+    # input, then answer UnsupportedOperation.
     known_actions: frozenset[str]
     actions: dict[str, Action] = field(default_factory=dict)
 
-    def action(self, name: str, request: type[Request], *, mutating: bool,
+    @classmethod
+    def of_contract(cls, name: str) -> "Service":
+        return cls(name, contract.version(name), contract.actions(name))
+
+    def unimplemented_request(self, action: str) -> type[Request]:
+        """The request model of an action the service has and cbslocal does not implement."""
+        return contract.request_model(self.name, action)
+
+    def action(self, name: str, request: type[Request] | None, *, mutating: bool,
                client_token: bool = False):
+        """Bind `name` to its handler; `request` None: the contract's model as it is (a model of
+        the action's own narrows types, with the contract's shape: tests/unit/test_contract.py)."""
         def register(handler: Callable) -> Callable:
             if name not in self.known_actions:
                 raise ValueError(f"{self.name} has no action {name}")
-            if client_token and not (mutating and "ClientToken" in request.model_fields):
+            model = request or contract.request_model(self.name, name)
+            if client_token and not (mutating and "ClientToken" in model.model_fields):
                 raise ValueError(f"{name} takes no ClientToken")
-            self.actions[name] = Action(name, request, handler, mutating, client_token)
+            self.actions[name] = Action(name, model, handler, mutating, client_token)
             return handler
         return register
 

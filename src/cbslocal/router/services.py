@@ -23,7 +23,7 @@ def _register(service: Service, rows) -> None:
 
 
 def build_registry() -> Registry:
-    cbs = Service("cbs", cbs_api.CBS_VERSION, cbs_api.CBS_ACTIONS)
+    cbs = Service.of_contract("cbs")
     _register(cbs, (
         ("CreateDisks", cbs_api.CreateDisksRequest, disks.create_disks, WRITE_ONCE_PER_TOKEN),
         ("DescribeDisks", cbs_api.DescribeDisksRequest, disks.describe_disks, READ),
@@ -69,7 +69,7 @@ def build_registry() -> Registry:
          snap_api.DescribeDiskAssociatedAutoSnapshotPolicyRequest,
          policies.describe_disk_associated_auto_snapshot_policy, READ),
     ))
-    cvm = Service("cvm", cvm_api.CVM_VERSION, cvm_api.CVM_ACTIONS)
+    cvm = Service.of_contract("cvm")
     _register(cvm, (
         ("RunInstances", cvm_api.RunInstancesRequest, instances.run_instances, WRITE_ONCE_PER_TOKEN),
         ("DescribeInstances", cvm_api.DescribeInstancesRequest, instances.describe_instances, READ),
