@@ -156,3 +156,9 @@ def test_a_cycle_is_seen(tmp_path):
     assert _imported("pkg.b", package / "b.py", known) == {"pkg.a"}
     assert _imported("pkg.a", package / "a.py", known) == {"pkg.b"}
     assert set(_cycle({"pkg.a": {"pkg.b"}, "pkg.b": {"pkg.a"}})) == {"pkg.a", "pkg.b"}
+
+
+def test_no_source_file_over_600_lines():
+    long = {str(path.relative_to(SRC)): n for path in SRC.joinpath(PACKAGE).rglob("*.py")
+            if (n := len(path.read_text().splitlines())) > 600}
+    assert long == {}
