@@ -8,7 +8,7 @@ test extra), it keeps what the request side needs: every action and its request 
 object a request reaches (member names, types, required, nested objects), and the enums a
 member's description gives in full (every <li> item an identifier followed by a colon). The
 output is compact JSON (sorted keys), read by cbslocal.api.contract, which builds the pydantic
-models on demand. tests/unit/test_contract.py runs --check.
+models on demand. tests/unit/test_contract.py compares the files with what this would write.
 """
 
 from __future__ import annotations

@@ -24,3 +24,14 @@ def test_the_python_sdk_body_of_protocol_md():
 def test_malformed_bodies(body, content_type):
     with pytest.raises(ValueError):
         parse_multipart(body, content_type)
+
+
+def test_a_boundary_the_parser_refuses_is_a_refusal_with_its_message():
+    from cbslocal.api.errors import Refusal
+
+    boundary = "b" * 300
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"Limit\"\r\n\r\n20\r\n"
+            f"--{boundary}--\r\n").encode()
+    with pytest.raises(Refusal) as refused:
+        parse_multipart(body, f"multipart/form-data; boundary={boundary}")
+    assert refused.value.api_error().code == "InvalidParameter"

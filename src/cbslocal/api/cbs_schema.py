@@ -1,5 +1,6 @@
-"""The CBS 2017-03-12 contract: its actions, request models with the exact Tencent field names
-(tccli's api.json), and the response objects with exactly the fields the official SDK models know.
+"""The request models of the CBS disk actions cbslocal implements, narrowing the types of the
+contract (api/contract/cbs.json: every action, generated from tccli's api.json) with exactly its
+members, and the response objects with exactly the fields the official SDK models know.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""The minimal CVM 2017-03-12 contract CBS needs (cbs-behavior.md §8.1): the instance actions'
-requests with the exact field names of tccli's api.json, and the Instance object with exactly
-the fields of the official SDK model.
+"""The request models of the CVM actions cbslocal implements (cbs-behavior.md §8.1), narrowing
+the types of the contract (api/contract/cvm.json) with exactly its members, and the Instance
+object with exactly the fields of the official SDK model.
 
-Objects cbslocal does not act on (VirtualPrivateCloud's IPv6, EnhancedService, ActionTimer…) are
-accepted as given and not modelled field by field.
+Objects cbslocal does not act on (EnhancedService, ActionTimer, Metadata…) are taken as the
+contract has them (`_contract`): checked, then left alone.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ def is_busy(disk) -> bool:
 def listed_ids(values: list[str], field: str, max_count: int, prefix: str = ids.DISK) -> list[str]:
     """IDs a Describe* call names: at most `max_count`, each well-formed."""
     if len(values) > max_count:
-        raise msg.IDS_PER_REQUEST(field=field, max=max_count)
+        raise msg.ITEMS_PER_REQUEST(field=field, max=max_count)
     for position, value in enumerate(values):
         if not ids.is_resource_id(prefix, value):
             raise msg.ID_MALFORMED(field=f"{field}.{position}", value=value)

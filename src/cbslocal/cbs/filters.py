@@ -107,7 +107,7 @@ def compile_filters(filters, specs: dict[str, FilterSpec] | None = None,
     if not filters:
         return (), {}
     if len(filters) > MAX_FILTERS:
-        raise msg.IDS_PER_REQUEST(field="Filters", max=MAX_FILTERS)
+        raise msg.ITEMS_PER_REQUEST(field="Filters", max=MAX_FILTERS)
     shape, params = [], {}
     for position, flt in enumerate(filters):
         field = f"Filters.{position}"

@@ -268,7 +268,7 @@ def _load(ctx: Context, instance_ids: list[str]) -> list:
             raise msg.VALUE_REPEATED(field="InstanceIds", value=value)
         seen.add(value)
     if len(instance_ids) > ctx.topology.limits.describe_instances_max_limit:
-        raise msg.IDS_PER_REQUEST(field="InstanceIds",
+        raise msg.ITEMS_PER_REQUEST(field="InstanceIds",
                                   max=ctx.topology.limits.describe_instances_max_limit)
     found = inst.find_instances(ctx, instance_ids)
     for value in instance_ids:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from cbslocal.api import messages as msg
@@ -40,14 +40,14 @@ def parse_multipart(body: bytes, content_type: str) -> list[tuple[str, bytes, st
     def on_part_data(data, start, end):
         parts[-1]["data"] += data[start:end]
 
-    parser = MultipartParser(boundary, {
-        "on_part_begin": on_part_begin, "on_header_field": on_header_field,
-        "on_header_value": on_header_value, "on_header_end": on_header_end,
-        "on_part_data": on_part_data})
-    try:
+    try:  # (the parser refuses some boundaries itself, e.g. one over 256 bytes)
+        parser = MultipartParser(boundary, {
+            "on_part_begin": on_part_begin, "on_header_field": on_header_field,
+            "on_header_value": on_header_value, "on_header_end": on_header_end,
+            "on_part_data": on_part_data})
         parser.write(body)
         parser.finalize()
-    except MultipartParseError:
+    except FormParserError:
         raise Refusal(msg.MULTIPART_UNPARSABLE) from None
     fields = []
     for part in parts:

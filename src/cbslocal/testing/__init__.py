@@ -2,7 +2,7 @@
 the pytest plugin (`cbslocal.testing.plugin`, registered as a pytest11 entry point) turns it into
 fixtures."""
 
-from cbslocal.control.client import ControlFailed
+from cbslocal.control.client import ControlFailed, ControlUnreachable
 from cbslocal.testing.emulator import CbsLocal
 
-__all__ = ["CbsLocal", "ControlFailed"]
+__all__ = ["CbsLocal", "ControlFailed", "ControlUnreachable"]

@@ -78,7 +78,7 @@ ID_MALFORMED = detail(
 VALUE_REPEATED = detail(
     e.INVALID_PARAMETER_VALUE, "`{field}`: {value!r} is given twice.",
     "参数 `{field}` 的取值 {value!r} 重复。")
-IDS_PER_REQUEST = detail(
+ITEMS_PER_REQUEST = detail(
     e.INVALID_PARAMETER_VALUE_LIMIT_EXCEEDED, "At most {max} `{field}` per request.",
     "每次请求最多 {max} 个 `{field}`。")
 PARAMETERS_EXCLUSIVE = detail(
