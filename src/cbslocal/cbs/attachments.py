@@ -9,7 +9,7 @@ the disk's InstanceId / InstanceIdList show completed attachments only.
 from __future__ import annotations
 
 import orjson
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 
 from cbslocal.api import messages as msg
 from cbslocal.api.cbs_schema import (AttachDisksRequest, DescribeInstancesDiskNumRequest,
@@ -19,10 +19,31 @@ from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import checked_ids, load_disks
 from cbslocal.cbs import instance_state as inst
 from cbslocal.engine import transitions as engine
+from cbslocal.store.prepared import Prepared, PreparedInsert, shaped
 from cbslocal.store.tables import disk_attachments, disks, transitions
 from cbslocal import ids
 
 ATTACH, DETACH = "disk.attach", "disk.detach"
+
+# The statements of every attach and detach, compiled once (store/prepared.py).
+_INSERT_ATTACHMENT = PreparedInsert(disk_attachments)
+_COMPLETE_ATTACH = Prepared(update(disk_attachments).where(
+    disk_attachments.c.disk_id == bindparam("disk_id"),
+    disk_attachments.c.instance_id == bindparam("instance_id"),
+    disk_attachments.c.attached_at.is_(None)).values(attached_at=bindparam("attached_at")))
+_NOTE_LAST_INSTANCE = Prepared(update(disks).where(disks.c.disk_id == bindparam("disk_id")).values(
+    last_attach_ins_id=bindparam("instance_id"), instance_type=bindparam("instance_type")))
+_DISK_SHARING = Prepared(select(disks.c.shareable, disks.c.disk_state)
+                         .where(disks.c.disk_id == bindparam("disk_id")))
+_COMPLETED_ATTACHMENTS = Prepared(select(disk_attachments.c.instance_id).where(
+    disk_attachments.c.disk_id == bindparam("disk_id"), disk_attachments.c.attached_at.is_not(None))
+    .order_by(disk_attachments.c.attached_at, disk_attachments.c.instance_id))
+_DELETE_ATTACHMENT = Prepared(delete(disk_attachments).where(
+    disk_attachments.c.disk_id == bindparam("disk_id"),
+    disk_attachments.c.instance_id == bindparam("instance_id")))
+_NO_LONGER_WITH_INSTANCE = Prepared(update(disks).where(
+    disks.c.disk_id == bindparam("disk_id"), disks.c.instance_ids == bindparam("none"))
+    .values(delete_with_instance=bindparam("keep")))
 
 
 # --- AttachDisks ---------------------------------------------------------------------------------
@@ -93,9 +114,9 @@ def _check_room(ctx: Context, instance, targets: list) -> None:
 def begin_attach(ctx: Context, disk, instance_id: str, **values) -> None:
     """Start attaching `disk` (read in this transaction) to the instance: ATTACHING now, ATTACHED
     when the clock says (at once with instant timing)."""
-    ctx.conn.execute(insert(disk_attachments).values(
+    _INSERT_ATTACHMENT.run(ctx.conn, [dict(
         disk_id=disk.disk_id, instance_id=instance_id, account_id=disk.account_id,
-        region=disk.region, disk_usage=disk.disk_usage, attached_at=None))
+        region=disk.region, disk_usage=disk.disk_usage, attached_at=None)])
     expected = {ds.UNATTACHED, ds.ATTACHED} if disk.shareable else {ds.UNATTACHED}
     ds.move(ctx.conn, [disk.disk_id], expected, disk_state=ds.ATTACHING, error_prompt="", **values)
     engine.later(ctx.conn, ATTACH, resource_id=disk.disk_id, account_id=disk.account_id,
@@ -106,33 +127,31 @@ def begin_attach(ctx: Context, disk, instance_id: str, **values) -> None:
 @engine.on(ATTACH)
 def _attached(conn, disk_id: str, payload: dict, due_at: float) -> None:
     instance_id = payload["instance_id"]
-    completed = conn.execute(update(disk_attachments).where(
-        disk_attachments.c.disk_id == disk_id, disk_attachments.c.instance_id == instance_id,
-        disk_attachments.c.attached_at.is_(None)).values(attached_at=due_at)).rowcount
+    completed = _COMPLETE_ATTACH.run(conn, disk_id=disk_id, instance_id=instance_id,
+                                     attached_at=due_at)
     if not completed:  # the instance went meanwhile, and the attach with it
         return
-    conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(
-        last_attach_ins_id=instance_id, instance_type="CVM"))
+    _NOTE_LAST_INSTANCE.run(conn, disk_id=disk_id, instance_id=instance_id, instance_type="CVM")
     show_attachments(conn, disk_id, from_state=ds.ATTACHING)
 
 
 def show_attachments(conn, disk_id: str, *, from_state: str | None = None) -> None:
     """Make the disk show its completed attachments: InstanceId, InstanceIdList, and ATTACHED or
     UNATTACHED if it was `from_state` (ATTACHING/DETACHING/ATTACHED)."""
-    disk = conn.execute(select(disks.c.shareable, disks.c.disk_state)
-                        .where(disks.c.disk_id == disk_id)).first()
+    disk = _DISK_SHARING.first(conn, disk_id=disk_id)
     if disk is None:
         return
-    attached = list(conn.execute(
-        select(disk_attachments.c.instance_id).where(
-            disk_attachments.c.disk_id == disk_id, disk_attachments.c.attached_at.is_not(None))
-        .order_by(disk_attachments.c.attached_at, disk_attachments.c.instance_id)).scalars())
+    attached = [row.instance_id for row in _COMPLETED_ATTACHMENTS.rows(conn, disk_id=disk_id)]
     values = {"instance_ids": orjson.dumps(attached).decode(),
               # A shareable disk names its instances in InstanceIdList only (vendor example).
               "instance_id": attached[0] if attached and not disk.shareable else ""}
     if from_state is not None and disk.disk_state == from_state:
         values["disk_state"] = ds.ATTACHED if attached else ds.UNATTACHED
-    conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(**values))
+    columns = tuple(sorted(values))
+    shaped(("attachments.show", columns), lambda: update(disks).where(
+        disks.c.disk_id == bindparam("disk_id")).values(
+        {c: bindparam(f"set_{c}") for c in columns})).run(
+        conn, disk_id=disk_id, **{f"set_{c}": values[c] for c in columns})
 
 
 # --- DetachDisks ---------------------------------------------------------------------------------
@@ -177,13 +196,10 @@ def _one_instance(targets: list, named) -> str:
 
 @engine.on(DETACH)
 def _detached(conn, disk_id: str, payload: dict, _due_at: float) -> None:
-    conn.execute(delete(disk_attachments).where(
-        disk_attachments.c.disk_id == disk_id,
-        disk_attachments.c.instance_id == payload["instance_id"]))
+    _DELETE_ATTACHMENT.run(conn, disk_id=disk_id, instance_id=payload["instance_id"])
     show_attachments(conn, disk_id, from_state=ds.DETACHING)
     # Detached from its last instance, it no longer goes with one (cbs-behavior.md §3.4).
-    conn.execute(update(disks).where(disks.c.disk_id == disk_id, disks.c.instance_ids == "[]")
-                 .values(delete_with_instance=False))
+    _NO_LONGER_WITH_INSTANCE.run(conn, disk_id=disk_id, none="[]", keep=False)
 
 
 # --- DescribeInstancesDiskNum --------------------------------------------------------------------

@@ -4,13 +4,13 @@ can never both win."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from cbslocal import ids
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError, Detail
-from cbslocal.store.prepared import sum_or_zero
+from cbslocal.store.prepared import in_list, listed, shaped, sum_or_zero
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import disks, snapshots, transitions
 
@@ -83,9 +83,15 @@ def move(conn, disk_ids: list[str], expected: frozenset[str] | set[str], **value
     fails the call with ResourceBusy and changes nothing (the caller's savepoint rolls back)."""
     if not disk_ids:
         return
-    changed = conn.execute(update(disks).where(
-        disks.c.disk_id.in_(disk_ids), disks.c.disk_state.in_(expected),
-        disks.c.migrate_to.is_(None)).values(**values)).rowcount
+    states, columns = sorted(expected), sorted(values)
+    statement = shaped(("disk_state.move", len(disk_ids), len(states), tuple(columns)),
+                       lambda: update(disks).where(
+                           in_list(disks.c.disk_id, len(disk_ids)),
+                           in_list(disks.c.disk_state, len(states), "state"),
+                           disks.c.migrate_to.is_(None))
+                       .values({c: bindparam(f"set_{c}") for c in columns}))
+    changed = statement.run(conn, **listed(disk_ids), **listed(states, "state"),
+                            **{f"set_{c}": values[c] for c in columns})
     if changed != len(disk_ids):
         raise msg.DISK_CHANGED_MEANWHILE()
 

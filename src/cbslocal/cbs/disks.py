@@ -22,7 +22,7 @@ from cbslocal.cbs.resources import page_of, page_total, unnamed, validate_tags
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import add_months
 from cbslocal.store.scope import owned_by
-from cbslocal.store.prepared import Prepared, sum_or_zero
+from cbslocal.store.prepared import Prepared, PreparedInsert, sum_or_zero
 from cbslocal.store.tables import (disk_attachments, disk_census, disk_tag_census, disk_tags,
                                    disks)
 
@@ -199,9 +199,14 @@ def _mount_instances(ctx: Context, req: CreateDisksRequest, count: int) -> list[
     return list(instance_ids)
 
 
+_DISK_ID_TAKEN = Prepared(select(disks.c.disk_id).where(disks.c.disk_id == bindparam("disk_id")))
+_INSERT_DISKS = PreparedInsert(disks)
+_INSERT_TAGS = PreparedInsert(disk_tags)
+
+
 def new_disk_ids(ctx: Context, count: int) -> list[str]:
-    return ids.unique_ids(ids.DISK, count, lambda candidates: ctx.conn.execute(
-        select(disks.c.disk_id).where(disks.c.disk_id.in_(candidates))).scalars())
+    return ids.unique_ids(ids.DISK, count, lambda candidates: [
+        c for c in candidates if _DISK_ID_TAKEN.scalar(ctx.conn, disk_id=c) is not None])
 
 
 def disk_row(ctx: Context, **values) -> dict:
@@ -239,12 +244,12 @@ def _insert_disks(ctx: Context, req: CreateDisksRequest, plan: "_Plan", disk_ids
         burst_performance=bool(req.BurstPerformance), disk_backup_quota=req.DiskBackupQuota or 0,
         snapshot_ability=not req.Shareable,
         tags=orjson.dumps([{"Key": t.Key, "Value": t.Value} for t in req.Tags or ()]).decode())
-    ctx.conn.execute(insert(disks), [dict(common, disk_id=d) for d in disk_ids])
+    _INSERT_DISKS.run(ctx.conn, [dict(common, disk_id=d) for d in disk_ids])
     tags = [dict(disk_id=d, account_id=ctx.account_id, region=ctx.region, position=i,
                  tag_key=t.Key, tag_value=t.Value)
             for d in disk_ids for i, t in enumerate(req.Tags or [])]
     if tags:
-        ctx.conn.execute(insert(disk_tags), tags)
+        _INSERT_TAGS.run(ctx.conn, tags)
 
 
 # --- DescribeDisks -------------------------------------------------------------------------------

@@ -3,13 +3,14 @@ actions and the disk actions need."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from cbslocal import ids
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.engine import transitions
+from cbslocal.store.prepared import Prepared
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import disk_attachments, instances
 from cbslocal.store.tables import transitions as transitions_table
@@ -60,18 +61,23 @@ def check_takes_disks(instance) -> None:
             states=", ".join(sorted(TAKES_DISKS)))
 
 
+_LOCK_INSTANCE = Prepared(update(instances).where(
+    instances.c.instance_id == bindparam("instance_id"))
+    .values(max_attach_count=instances.c.max_attach_count))
+_ATTACHED_DATA_DISKS = Prepared(select(func.count()).select_from(disk_attachments).where(
+    disk_attachments.c.instance_id == bindparam("instance_id"),
+    disk_attachments.c.disk_usage == bindparam("usage")))
+
+
 def lock_instance(conn, instance_id: str) -> None:
     """Serialize disk changes on one instance across processes: PostgreSQL holds this row lock
     until the transaction ends (SQLite already runs one writer at a time)."""
-    conn.execute(update(instances).where(instances.c.instance_id == instance_id)
-                 .values(max_attach_count=instances.c.max_attach_count))
+    _LOCK_INSTANCE.run(conn, instance_id=instance_id)
 
 
 def attached_data_disks(conn, instance_id: str) -> int:
     """Data disks attached or being attached (cbs-behavior.md §8.2: the system disk excluded)."""
-    return conn.execute(select(func.count()).select_from(disk_attachments).where(
-        disk_attachments.c.instance_id == instance_id,
-        disk_attachments.c.disk_usage == "DATA_DISK")).scalar_one()
+    return _ATTACHED_DATA_DISKS.scalar(conn, instance_id=instance_id, usage="DATA_DISK")
 
 
 def check_room(conn, instance, adding: int) -> None:
