@@ -57,9 +57,14 @@ def checked_ids(values: list[str], field: str, max_count: int, prefix: str = ids
 def load_disks(ctx: Context, disk_ids: list[str]) -> list:
     """The named disks of the caller, in the request's order; InvalidDiskId.NotFound names the
     first that does not exist (a disk still being created does not exist yet)."""
-    rows = {row.disk_id: row for row in ctx.conn.execute(select(disks).where(
-        owned_by(disks, ctx.account_id, ctx.region), disks.c.disk_id.in_(disk_ids),
-        disks.c.disk_state != PROVISIONING))}
+    if not disk_ids:
+        return []
+    query = shaped(("disk_state.load", len(disk_ids)), lambda: select(disks).where(
+        owned_by(disks, bindparam("account"), bindparam("region")),
+        in_list(disks.c.disk_id, len(disk_ids)), disks.c.disk_state != bindparam("hidden")))
+    rows = {row.disk_id: row for row in query.rows(
+        ctx.conn, account=ctx.account_id, region=ctx.region, hidden=PROVISIONING,
+        **listed(disk_ids))}
     for disk_id in disk_ids:
         if disk_id not in rows:
             raise not_found(disk_id)

@@ -10,7 +10,7 @@ from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.engine import transitions
-from cbslocal.store.prepared import Prepared
+from cbslocal.store.prepared import Prepared, in_list, listed, shaped
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import disk_attachments, instances
 from cbslocal.store.tables import transitions as transitions_table
@@ -31,9 +31,13 @@ POKABLE_STATES = tuple(state for state in INSTANCE_STATES if state not in IN_PRO
 
 def find_instances(ctx: Context, instance_ids: list[str]) -> dict:
     """The caller's instances among `instance_ids`, by ID."""
-    return {row.instance_id: row for row in ctx.conn.execute(select(instances).where(
-        owned_by(instances, ctx.account_id, ctx.region),
-        instances.c.instance_id.in_(instance_ids)))}
+    if not instance_ids:
+        return {}
+    query = shaped(("instance_state.find", len(instance_ids)), lambda: select(instances).where(
+        owned_by(instances, bindparam("account"), bindparam("region")),
+        in_list(instances.c.instance_id, len(instance_ids))))
+    return {row.instance_id: row for row in query.rows(
+        ctx.conn, account=ctx.account_id, region=ctx.region, **listed(instance_ids))}
 
 
 def instance_not_found(instance_id: str) -> ApiError:

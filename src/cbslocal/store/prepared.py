@@ -89,7 +89,10 @@ def shaped(key: Any, build) -> Prepared:
 
 
 def in_list(column, count: int, name: str = "id"):
-    """`column IN (:id0, :id1, …)`, for a shape of `count` values (`listed(values)` binds them)."""
+    """`column IN (:id0, :id1, …)`, for a shape of `count` values (`listed(values)` binds them);
+    at least one (an empty IN has no compiled form)."""
+    if count < 1:
+        raise ValueError("an IN list of no values")
     return column.in_([bindparam(f"{name}{i}") for i in range(count)])
 
 
