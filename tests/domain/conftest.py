@@ -76,8 +76,7 @@ def _settings(data_dir, timing: str) -> Settings:
 def _api(template, tmp_path, timing: str):
     data_dir = tmp_path / "data"
     shutil.copytree(template, data_dir, ignore=shutil.ignore_patterns("*.lock"))
-    api = InProcessApi(build_runtime(_settings(data_dir, timing)))
-    return api
+    return InProcessApi(build_runtime(_settings(data_dir, timing)))
 
 
 @pytest.fixture

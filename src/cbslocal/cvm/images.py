@@ -50,7 +50,7 @@ def create_image(ctx: Context, req: CreateImageRequest) -> dict:
     if req.InstanceId is None and not req.SnapshotIds:
         raise msg.PARAMETER_MISSING(field="InstanceId")
     if req.InstanceId is not None and req.SnapshotIds:
-        raise msg.IMAGE_SOURCES_EXCLUSIVE()
+        raise msg.IMAGE_SOURCES_EXCLUSIVE(field="SnapshotIds", other="InstanceId")
     if ctx.conn.execute(select(images.c.image_id).where(
             owned_by(images, ctx.account_id, ctx.region), images.c.image_name == req.ImageName)).first():
         raise msg.IMAGE_NAME_TAKEN(image_name=req.ImageName)

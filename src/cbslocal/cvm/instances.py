@@ -79,7 +79,8 @@ def _validate_run(ctx: Context, req: RunInstancesRequest) -> _Plan:
             raise ApiError(errors.CVM_INVALID_PERIOD)
     zone = ctx.topology.zone_in_region(req.Placement.Zone, ctx.region)
     if zone is None:
-        raise msg.INSTANCE_ZONE_NOT_IN_REGION(zone=req.Placement.Zone, region=ctx.region)
+        raise msg.INSTANCE_ZONE_NOT_IN_REGION(field="Placement.Zone", zone=req.Placement.Zone,
+                                              region=ctx.region)
     if (req.Placement.ProjectId or 0) not in ctx.topology.projects:
         raise msg.PROJECT_NOT_FOUND(field="Placement.ProjectId", project_id=req.Placement.ProjectId)
     instance_type = ctx.topology.instance_types.get(req.InstanceType or _default_type(ctx))

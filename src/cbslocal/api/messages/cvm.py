@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from cbslocal.api import errors as e
 from cbslocal.api.errors import detail
+from cbslocal.api.messages import common, disks, snapshots
 
 # --- RunInstances --------------------------------------------------------------------------------
 LAUNCH_TEMPLATE_UNSUPPORTED = detail(
     e.UNSUPPORTED_OPERATION, "Launch templates (`LaunchTemplate`) are not supported by cbslocal.",
     "`cbslocal` 不支持启动模板（`LaunchTemplate`）。")
-INSTANCE_ZONE_NOT_IN_REGION = detail(
-    e.CVM_INVALID_ZONE_MISMATCH_REGION, "`Placement.Zone`: {zone!r} is not a zone of {region}.",
-    "参数 `Placement.Zone` 的取值 {zone!r} 不是地域 {region} 的可用区。")
+INSTANCE_ZONE_NOT_IN_REGION = disks.ZONE_NOT_IN_REGION.under(e.CVM_INVALID_ZONE_MISMATCH_REGION)
 INSTANCE_TYPE_NOT_SOLD = detail(
     e.CVM_INSTANCE_TYPE_NOT_FOUND, "The instance type {instance_type!r} is not on sale.",
     "机型 {instance_type!r} 不在售卖范围内。")
@@ -76,14 +75,11 @@ IMAGE_STATE_INCORRECT = detail(
 IMAGE_NAME_TAKEN = detail(
     e.CVM_INVALID_IMAGE_NAME_DUPLICATE, "An image named {image_name!r} already exists.",
     "已存在名为 {image_name!r} 的镜像。")
-IMAGE_SOURCES_EXCLUSIVE = detail(
-    e.INVALID_PARAMETER_VALUE, "`SnapshotIds` cannot be given together with `InstanceId`.",
-    "参数 `SnapshotIds` 不能与 `InstanceId` 同时指定。")
+IMAGE_SOURCES_EXCLUSIVE = common.PARAMETERS_EXCLUSIVE.under(e.INVALID_PARAMETER_VALUE)
 IMAGE_SNAPSHOT_ID_MALFORMED = detail(
     e.CVM_SNAPSHOT_ID_MALFORMED, "{snapshot_id!r} is not a well-formed snapshot ID.",
     "{snapshot_id!r} 不是格式正确的快照 ID。")
-IMAGE_SNAPSHOT_NOT_FOUND = detail(
-    e.CVM_SNAPSHOT_NOT_FOUND, "The snapshot {snapshot_id} does not exist.", "快照 {snapshot_id} 不存在。")
+IMAGE_SNAPSHOT_NOT_FOUND = snapshots.SNAPSHOT_NOT_FOUND.under(e.CVM_SNAPSHOT_NOT_FOUND)
 IMAGE_SNAPSHOT_NOT_READY = detail(
     e.CVM_SNAPSHOT_CREATING, "The snapshot {snapshot_id} is {state}.",
     "快照 {snapshot_id} 处于 {state} 状态。")
