@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 
+import orjson
 import pytest
 
 from cbslocal.api.call import ApiCall
@@ -36,8 +37,9 @@ class InProcessApi:
                        action=action, region=region, params=params or {}, secret_id="",
                        account_id=account_id, language=language,
                        signature_method="TC3-HMAC-SHA256")
-        return self.loop.run_until_complete(
+        result = self.loop.run_until_complete(
             dispatch(call, self.runtime, f"in-process-{self.calls}", language))
+        return orjson.loads(orjson.dumps(result))  # as the wire carries it (kept JSON included)
 
     def error(self, action: str, params: dict | None = None, **options) -> ApiError:
         """The ApiError the call answers (fails the test if it succeeds)."""

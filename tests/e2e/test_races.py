@@ -346,3 +346,24 @@ def test_request_rates_are_counted_across_processes(cluster):
         assert set(codes(results)) <= {OK, "RequestLimitExceeded"}
     finally:
         cluster[3].control("POST", "/config", {"rate_limits": {"enabled": False}})
+
+
+def test_a_change_through_one_process_is_listed_by_every_other(cluster):
+    """Each process keeps the disks and snapshots it rendered (api/rendered.py): a change another
+    process made must show at the next listing, in every process, never the kept copy."""
+    disk_id = new_disk(cluster[0], DiskName="before")
+    snapshot_id = call(cluster[0], "CreateSnapshot", DiskId=disk_id, SnapshotName="before").SnapshotId
+    for round_no in range(3):
+        name = f"name-{round_no}"
+        for server in cluster.servers:  # every process renders (and keeps) the current objects
+            assert disk(server, disk_id).DiskName != name
+            call(server, "DescribeSnapshots", SnapshotIds=[snapshot_id])
+        writer = cluster[round_no % PROCESSES]
+        call(writer, "ModifyDiskAttributes", DiskIds=[disk_id], DiskName=name)
+        call(writer, "ModifySnapshotAttribute", SnapshotId=snapshot_id, SnapshotName=name)
+        for server in cluster.servers:
+            assert disk(server, disk_id).DiskName == name
+            (shown,) = call(server, "DescribeSnapshots", SnapshotIds=[snapshot_id]).SnapshotSet
+            assert shown.SnapshotName == name
+    call(cluster[1], "DeleteSnapshots", SnapshotIds=[snapshot_id])
+    call(cluster[2], "TerminateDisks", DiskIds=[disk_id])

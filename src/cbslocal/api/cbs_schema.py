@@ -168,6 +168,13 @@ def disk_json(disk, *, now: float, language: str, policy_ids: list[str] | None) 
     }
 
 
+def disk_json_timeless(disk) -> bool:
+    """disk_json gives the same object whatever `now` is: no day count to a deadline, no
+    percentage running (so its JSON may be kept: api/rendered.py)."""
+    return not ((disk.charge_type == "PREPAID" and disk.deadline_at is not None)
+                or disk.disk_state == "ROLLBACKING" or disk.migrate_to is not None)
+
+
 # Why a disk cannot be returned (Disk.ReturnFailCode, cbs-behavior.md §6.9); 0: it can.
 RETURN_OK, RETURN_REFUNDED, RETURN_EXPIRED, RETURN_NOT_SUPPORTED, RETURN_NOT_ELASTIC = 0, 1, 2, 3, 10
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection
 
 from cbslocal.api.errors import EN_US
+from cbslocal.api.rendered import Rendered
 from cbslocal.config import Topology
 from cbslocal.engine.timing import TimingProfile
 
@@ -21,6 +22,7 @@ class Context:
     conn: Connection
     topology: Topology
     timing: TimingProfile
+    rendered: Rendered | None = None  # this process's kept objects; None: render every one
 
     @property
     def english(self) -> bool:

@@ -9,8 +9,10 @@ from sqlalchemy import bindparam, func, insert, select, update
 
 from cbslocal import ids
 from cbslocal.api import messages as msg
-from cbslocal.api.cbs_schema import CreateDisksRequest, DescribeDisksRequest, disk_json
+from cbslocal.api.cbs_schema import (CreateDisksRequest, DescribeDisksRequest, disk_json,
+                                     disk_json_timeless)
 from cbslocal.api.context import Context
+from cbslocal.api.rendered import rendered_set
 from cbslocal.cbs import attachments, policies
 from cbslocal.cbs import snapshots as snaps
 from cbslocal.cbs.disk_state import (ATTACHED, BURST_MIN_SIZE, DEFAULT_RENEW_FLAG, PERFORMANCE_TYPES,
@@ -22,7 +24,8 @@ from cbslocal.cbs.resources import page_of, page_total, unnamed, validate_tags
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import add_months
 from cbslocal.store.scope import owned_by
-from cbslocal.store.prepared import Prepared, PreparedInsert, sum_or_zero
+from cbslocal.store.prepared import (Prepared, PreparedInsert, in_list, listed, shaped,
+                                     sum_or_zero)
 from cbslocal.store.tables import (disk_attachments, disk_census, disk_tag_census, disk_tags,
                                    disks)
 
@@ -273,14 +276,23 @@ def describe_disks(ctx: Context, req: DescribeDisksRequest) -> dict:
     params.update(filter_params)
     page, count = _describe_queries(id_count, filter_shape, req.OrderField or "CREATE_TIME",
                                     req.Order == "DESC")
-    rows = page.rows(ctx.conn, **params)
-    total = page_total(rows, limit, offset, lambda: count.scalar(ctx.conn, **params))
-    bound = {}
-    if req.ReturnBindAutoSnapshotPolicy:
-        bound = policies.policies_of_disks(ctx.conn, [r.disk_id for r in rows])
+    keys = page.rows(ctx.conn, **params)
+    total = page_total(keys, limit, offset, lambda: count.scalar(ctx.conn, **params))
+    bound, cache = None, ctx.rendered
+    if req.ReturnBindAutoSnapshotPolicy:  # the policies are not in the disk's row: not kept
+        bound, cache = policies.policies_of_disks(ctx.conn, [k.disk_id for k in keys]), None
     return {"TotalCount": total,
-            "DiskSet": [disk_json(r, now=ctx.now, language=ctx.language,
-                                  policy_ids=bound.get(r.disk_id)) for r in rows]}
+            "DiskSet": rendered_set(
+                cache, keys, ctx.language, lambda disk_ids: _disks_by_id(ctx.conn, disk_ids),
+                lambda row: disk_json(row, now=ctx.now, language=ctx.language,
+                                      policy_ids=bound.get(row.disk_id) if bound else None),
+                disk_json_timeless)}
+
+
+def _disks_by_id(conn, disk_ids: list[str]) -> dict:
+    query = shaped(("disks.by_id", len(disk_ids)),
+                   lambda: select(disks).where(in_list(disks.c.disk_id, len(disk_ids))))
+    return {row.disk_id: row for row in query.rows(conn, **listed(disk_ids))}
 
 
 _DESCRIBE_QUERIES: dict[tuple, tuple[Prepared, Prepared]] = {}
@@ -316,7 +328,8 @@ def _describe_queries(id_count: int | None, filter_shape: tuple, order_field: st
     column = _ORDER_COLUMNS[order_field]
     order = ([column.desc().nulls_last(), disks.c.seq.desc()] if descending
              else [column.asc().nulls_last(), disks.c.seq.asc()])
-    page = Prepared(select(disks).where(*where).order_by(*order)
+    # The page's IDs and row versions: the objects come from api/rendered.py or their rows.
+    page = Prepared(select(disks.c.disk_id, disks.c.version).where(*where).order_by(*order)
                     .limit(bindparam("limit")).offset(bindparam("offset")))
     census_count = _census_count(filter_shape) if id_count is None else None
     count = Prepared(census_count if census_count is not None

@@ -17,6 +17,7 @@ from cbslocal.api import errors
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
+from cbslocal.api.rendered import rendered_set
 from cbslocal.api.snapshot_schema import (SNAPSHOT_STATES, CreateSnapshotRequest,
                                           DeleteSnapshotsRequest, DescribeSnapshotsRequest,
                                           ModifySnapshotAttributeRequest, snapshot_json)
@@ -29,7 +30,7 @@ from cbslocal.cbs.lifecycle import not_expired, not_recycled
 from cbslocal.api.cbs_schema import progress
 from cbslocal.engine import transitions as engine
 from cbslocal.engine.clock import LATEST, format_time, parse_iso
-from cbslocal.store.prepared import Prepared, sum_or_zero
+from cbslocal.store.prepared import Prepared, in_list, listed, shaped, sum_or_zero
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import (disks, image_snapshots, images, snapshot_census,
                                    snapshot_shares, snapshots, transitions)
@@ -83,11 +84,19 @@ def require_normal(snap) -> None:
         raise msg.SNAPSHOT_NOT_NORMAL(snapshot_id=snap.snapshot_id, state=snap.snapshot_state)
 
 
+_IN_PROGRESS = (CREATING, COPYING, CHECKING)
+
+
 def percent(snap, now: float) -> int:
     """Creation progress: it runs over the creation window and stays 100 afterwards."""
-    if snap.snapshot_state in (CREATING, COPYING, CHECKING):
+    if snap.snapshot_state in _IN_PROGRESS:
         return progress(snap.op_started_at, snap.op_due_at, now) if snap.op_due_at else 0
     return 100
+
+
+def percent_fixed(snap) -> bool:
+    """The snapshot's object is the same at any time (its Percent is not running)."""
+    return snap.snapshot_state not in _IN_PROGRESS
 
 
 def engine_context(conn, account_id: str, region: str, now: float) -> Context:
@@ -364,11 +373,20 @@ def describe_snapshots(ctx: Context, req: DescribeSnapshotsRequest) -> dict:
     if not kinds:  # snapshot-type asked for what the caller has none of
         return {"TotalCount": 0, "SnapshotSet": []}
     page, count = _describe_queries(id_count, shape, frozenset(kinds), req.Order == "DESC")
-    rows = page.rows(ctx.conn, **params)
-    total = page_total(rows, limit, offset, lambda: count.scalar(ctx.conn, **params))
+    keys = page.rows(ctx.conn, **params)
+    total = page_total(keys, limit, offset, lambda: count.scalar(ctx.conn, **params))
     return {"TotalCount": total,
-            "SnapshotSet": [snapshot_json(r, viewer=ctx.account_id, percent=percent(r, ctx.now))
-                            for r in rows]}
+            "SnapshotSet": rendered_set(
+                ctx.rendered, keys, ctx.account_id,  # (the viewer: its own, or shared to it)
+                lambda snapshot_ids: _snapshots_by_id(ctx.conn, snapshot_ids),
+                lambda row: snapshot_json(row, viewer=ctx.account_id, percent=percent(row, ctx.now)),
+                percent_fixed)}
+
+
+def _snapshots_by_id(conn, snapshot_ids: list[str]) -> dict:
+    query = shaped(("snapshots.by_id", len(snapshot_ids)), lambda: select(snapshots).where(
+        in_list(snapshots.c.snapshot_id, len(snapshot_ids))))
+    return {row.snapshot_id: row for row in query.rows(conn, **listed(snapshot_ids))}
 
 
 def _snapshot_types(filters) -> tuple[frozenset, list]:
@@ -413,7 +431,9 @@ def _describe_queries(id_count, shape, kinds: frozenset, descending: bool):
     if id_count is not None:
         where.append(snapshots.c.snapshot_id.in_([bindparam(f"id{i}") for i in range(id_count)]))
     where.extend(filter_conditions(shape, snapshots, SNAPSHOT_FILTERS))
-    page = Prepared(select(snapshots).where(*where).order_by(*_ORDERS[descending])
+    # The page's IDs and row versions: the objects come from api/rendered.py or their rows.
+    page = Prepared(select(snapshots.c.snapshot_id, snapshots.c.version).where(*where)
+                    .order_by(*_ORDERS[descending])
                     .limit(bindparam("limit")).offset(bindparam("offset")))
     census = filter_conditions(shape, snapshot_census, SNAPSHOT_FILTERS)
     if id_count is None and kinds == {PRIVATE} and census is not None:

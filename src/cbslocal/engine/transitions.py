@@ -165,6 +165,14 @@ def may_be_due(conn: Connection, now: float) -> bool:
     return _watch(conn).may_be_due(conn, now)
 
 
+def known_due(engine: Engine, now: float) -> bool | None:
+    """may_be_due when it needs no query (the watch of an SQLite database knows); else None."""
+    watch = _WATCHES.get(engine)
+    if watch is None or not (watch.trusted and watch.known):
+        return None
+    return watch.earliest is not None and watch.earliest <= now
+
+
 _NEXT_DUE = Prepared(select(transitions.c.due_at).order_by(transitions.c.due_at).limit(1))
 # Moves looked at a time: a batch applier (snapshots expiring together) gets up to this many.
 _PEEK = 50

@@ -81,4 +81,4 @@ def _context(call: ApiCall, runtime: Runtime, request_id: str, language: str, no
              conn) -> Context:
     return Context(account_id=call.account_id, region=call.region, language=language,
                    request_id=request_id, now=now, conn=conn, topology=runtime.settings.topology,
-                   timing=runtime.timing)
+                   timing=runtime.timing, rendered=runtime.rendered)

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from cbslocal.api.rendered import Rendered
 from cbslocal.router.faults import FaultInjector
 from cbslocal.router.registry import Registry
 from cbslocal.config import Settings, Topology
@@ -66,6 +67,8 @@ class Runtime:
     # The generation of the shared state (store/shared.py) this process has taken in.
     generation: int = field(init=False, default=-1)
     catching_up: int = field(init=False, default=0)  # settle loops running (settle_before_read)
+    # Disks and snapshots as last rendered, checked against their rows' versions at each use.
+    rendered: Rendered = field(init=False, default_factory=Rendered)
     _caught_up: asyncio.Event | None = field(init=False, default=None)
 
     def __post_init__(self):
@@ -208,6 +211,9 @@ class Runtime:
     def due(self, next_due: float | None, now: float) -> bool:
         """Whether a move may be due at `now` (`next_due`: what sync read; SQLite's watch knows)."""
         if self.store.is_sqlite:
+            known = transitions.known_due(self.store.engine, now)
+            if known is not None:
+                return known
             with self.store.read() as conn:
                 return transitions.may_be_due(conn, now)
         return next_due is not None and next_due <= now

@@ -35,20 +35,20 @@ class Prepared:
             self._by_dialect[dialect.name] = compiled
         return compiled
 
-    def _cursor(self, conn: Connection, params: dict[str, Any]):
-        sql, positions, _, defaults = self._compiled(conn)
+    def _cursor(self, conn: Connection, params: dict[str, Any], compiled: tuple | None = None):
+        sql, positions, _, defaults = compiled or self._compiled(conn)
         if defaults:
             params = {**defaults, **params}
-        args = tuple(params[name] for name in positions) if positions is not None else params
+        args = tuple([params[name] for name in positions]) if positions is not None else params
         cursor = conn.connection.dbapi_connection.cursor()
         cursor.execute(sql, args)
         return cursor
 
     def rows(self, conn: Connection, **params: Any) -> list:
-        row_type = self._compiled(conn)[2]
-        cursor = self._cursor(conn, params)
+        compiled = self._compiled(conn)
+        cursor = self._cursor(conn, params, compiled)
         try:
-            return [row_type._make(r) for r in cursor.fetchall()]
+            return list(map(compiled[2]._make, cursor.fetchall()))
         finally:
             cursor.close()
 
@@ -103,14 +103,17 @@ def listed(values, name: str = "id") -> dict[str, Any]:
 class PreparedInsert:
     """INSERT of whole rows into `table`, compiled once per dialect and run as one executemany
     on the driver's cursor: each row names its columns, and those it leaves out take their
-    column's default (a constant: `Column(default=…)`), or NULL where the column takes it. The write path's bulk inserts (a
-    CreateDisks of 50 disks) spent most of their time in SQLAlchemy's per-row machinery."""
+    column's default (a constant: `Column(default=…)`), or NULL where the column takes it; columns
+    the database fills (`server_default`: row versions) are not written. The write path's bulk
+    inserts (a CreateDisks of 50 disks) spent most of their time in SQLAlchemy's per-row
+    machinery."""
 
     def __init__(self, table: Table):
-        self.columns = [c.name for c in table.columns if not _generated_key(c)]
+        written = [c for c in table.columns if not _generated_key(c) and c.server_default is None]
+        self.columns = [c.name for c in written]
         self.defaults = {c.name: c.default.arg if c.default is not None else None
-                         for c in table.columns if not _generated_key(c) and (
-                             (c.default is not None and c.default.is_scalar) or c.nullable)}
+                         for c in written if (c.default is not None and c.default.is_scalar)
+                         or c.nullable}
         self.prepared = Prepared(insert(table).values(
             {name: bindparam(name) for name in self.columns}))
 

@@ -18,8 +18,11 @@ from cbslocal.store.tables import (accounts, api_keys, auto_snapshot_policies, c
                                    transitions)
 
 FORMAT, VERSION = "cbslocal-state", 1
-# Schemas whose exported tables are those of this one (0005 added only tables not exported).
-READABLE_SCHEMAS = frozenset({"0004", HEAD_REVISION})
+# Schemas whose exported tables are those of this one (0005 added only tables not exported, 0006
+# only row versions, which are not exported).
+READABLE_SCHEMAS = frozenset({"0004", "0005", HEAD_REVISION})
+# Columns the database keeps for itself (store/row_versions.py): neither exported nor imported.
+_INTERNAL = frozenset({"version"})
 # In the order they go back in (what a row refers to comes first).
 TABLES = (accounts, api_keys, instances, disks, disk_tags, disk_attachments, snapshots,
           snapshot_shares, images, image_snapshots, auto_snapshot_policies, policy_disks,
@@ -47,7 +50,8 @@ def export(conn, *, now: float, clock: dict, account_id: str | None = None) -> d
                 continue  # fault rules are the operator's, not an account's
         order = [c for c in table.primary_key.columns]
         rows = conn.execute(statement.order_by(*order)).mappings().all()
-        tables[str(table.name)] = [{str(k): v for k, v in row.items()} for row in rows]
+        tables[str(table.name)] = [{str(k): v for k, v in row.items() if k not in _INTERNAL}
+                                   for row in rows]
     return {"format": FORMAT, "version": VERSION, "schema": HEAD_REVISION, "exported_at": now,
             "account": account_id, "clock": clock, "tables": tables}
 
@@ -100,7 +104,7 @@ def _check(document: dict) -> None:
     if unknown:
         raise ImportRefused(f"unknown table {unknown[0]!r}")
     for name, rows in tables.items():
-        columns = set(next(t for t in TABLES if t.name == name).c.keys())
+        columns = set(_exported(next(t for t in TABLES if t.name == name)))
         for position, row in enumerate(rows):
             if not isinstance(row, dict) or set(row) != columns:
                 raise ImportRefused(f"tables.{name}.{position}: a row must have exactly the "
@@ -124,5 +128,9 @@ def _check_moves(rows: list[dict], known_kinds: frozenset[str]) -> None:
             raise ImportRefused(f"{where}: `due_at` must be a number")
 
 
+def _exported(table) -> list[str]:
+    return [name for name in table.c.keys() if name not in _INTERNAL]
+
+
 def _only_columns(table, row: dict) -> dict:
-    return {name: row[name] for name in table.c.keys()}
+    return {name: row[name] for name in _exported(table)}

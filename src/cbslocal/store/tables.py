@@ -33,6 +33,13 @@ api_keys = Table(
     Column("created_at", Float, nullable=False),
 )
 
+
+def row_version() -> Column:
+    """A new value whenever the row changes, set by the database itself (store/row_versions.py),
+    never written by the code: what a copy of the row's rendered API object is checked against."""
+    return Column("version", BigInteger, nullable=False, server_default="0")
+
+
 disks = Table(
     "disks", metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
@@ -88,6 +95,7 @@ disks = Table(
     Column("snapshot_count", Integer, nullable=False, default=0),
     Column("snapshot_size", BigInteger, nullable=False, default=0),
     Column("rolled_back", Boolean, nullable=False, default=False),
+    row_version(),
     Index("ix_disks_scope_created", "account_id", "region", "created_at", "seq"),
     Index("ix_disks_scope_zone", "account_id", "region", "zone", "created_at", "seq"),
     Index("ix_disks_scope_state", "account_id", "region", "disk_state", "created_at", "seq"),
@@ -318,6 +326,7 @@ snapshots = Table(
     Column("op_due_at", Float, nullable=True),
     Column("created_at", Float, nullable=False),
     Column("modified_at", Float, nullable=False),
+    row_version(),
     Index("ix_snapshots_scope_created", "account_id", "region", "created_at", "seq"),
     Index("ix_snapshots_scope_disk", "account_id", "region", "disk_id", "created_at", "seq"),
     Index("ix_snapshots_scope_state", "account_id", "region", "snapshot_state", "created_at", "seq"),
