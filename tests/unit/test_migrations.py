@@ -99,3 +99,35 @@ def test_a_0004_data_dir_is_upgraded_with_its_clock_and_resources(tmp_path):
         assert conn.execute(text("SELECT count(*) FROM transitions")).scalar() == 1
         assert conn.execute(text("SELECT count(*) FROM shared_settings")).scalar() == 0
     assert "0004" in READABLE_SCHEMAS
+
+
+def test_a_0005_data_dir_is_upgraded_with_row_versions(tmp_path):
+    """The previous release's data dir: its disks keep everything and take version 0, and from
+    then on every change gives them a new one (the triggers came with the upgrade); a state it
+    exported can still be imported."""
+    from alembic import command
+
+    from cbslocal.store.migrations import alembic_config
+    from cbslocal.store.state import READABLE_SCHEMAS
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(alembic_config(engine), "0005")
+    columns = ("disk_id, account_id, region, zone, project_id, disk_name, disk_type, disk_size, "
+               "disk_usage, disk_state, charge_type, portable, shareable, encrypt, encrypt_type, "
+               "kms_key_id, instance_id, instance_type, attach_mode, delete_with_instance, "
+               "delete_snapshot, renew_flag, throughput_performance, burst_performance, "
+               "disk_backup_quota, snapshot_ability, error_prompt, tags, created_at")
+    with engine.begin() as conn:
+        conn.execute(text(
+            f"INSERT INTO disks ({columns}) VALUES ('disk-aaaaaaaa', '1', 'ap-guangzhou', "
+            "'ap-guangzhou-3', 0, 'old', 'CLOUD_PREMIUM', 50, 'DATA_DISK', 'UNATTACHED', "
+            "'POSTPAID_BY_HOUR', 1, 0, 0, '', '', '', '', '', 0, 0, '', 0, 0, 0, 1, '', '[]', 1.0)"))
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        assert tuple(conn.execute(text(
+            "SELECT disk_name, version FROM disks WHERE disk_id = 'disk-aaaaaaaa'")).one()) == ("old", 0)
+        conn.execute(text("UPDATE disks SET disk_name = 'new' WHERE disk_id = 'disk-aaaaaaaa'"))
+        assert conn.execute(text("SELECT version FROM disks")).scalar() == 1
+        census = dict(conn.execute(text("SELECT disk_state, n FROM disk_census")).all())
+    assert census == {"UNATTACHED": 1}  # the census triggers are still there
+    assert "0005" in READABLE_SCHEMAS
