@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -52,25 +53,21 @@ def parse_tc3_authorization(value: str) -> Tc3Authorization:
     return Tc3Authorization(scope[0], scope[1], service, signed_headers, signature.lower())
 
 
-_SDK_ITEMS = ("Credential=", "SignedHeaders=", "Signature=")
+# Each value runs to the next comma ([^,]* cannot backtrack into a separator), so the match is
+# linear in the header's length, whatever it holds.
+_SDK_ORDER = re.compile(TC3_ALGORITHM + r" +Credential=([^,]*), *SignedHeaders=([^,]*), *"
+                        r"Signature=([^,]*)")
 
 
 def _sdk_order(value: str) -> tuple[str, str, str] | None:
     """The three values when the items come in the order every SDK writes them: one or more
     spaces after the algorithm, any spaces around the two commas. A value loses its trailing
     spaces and keeps its leading ones (what the former regex did). None for any other shape."""
-    if not value.startswith(TC3_ALGORITHM + " "):
+    match = _SDK_ORDER.fullmatch(value)
+    if match is None:
         return None
-    segments = value[len(TC3_ALGORITHM):].split(",")
-    if len(segments) != len(_SDK_ITEMS):
-        return None
-    values = []
-    for segment, name in zip(segments, _SDK_ITEMS):
-        item = segment.lstrip(" ")
-        if not item.startswith(name):
-            return None
-        values.append(item[len(name):].rstrip(" "))
-    return values[0], values[1], values[2]
+    credential, signed_headers, signature = match.groups()
+    return credential.rstrip(" "), signed_headers.rstrip(" "), signature.rstrip(" ")
 
 
 def _items(value: str) -> tuple[str, str, str]:

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
-from cbslocal.store import census  # noqa: F401  (registers the census triggers)
+from cbslocal.store import census, row_versions  # noqa: F401  (register their triggers)
 from cbslocal.store.migrations import HEAD_REVISION, create_fresh, upgrade_to_head
 
 
@@ -127,25 +127,10 @@ class Store:
             self._lock_file.close()
             raise DataDirInUse(f"another cbslocal process is using {path}") from None
 
-    @contextlib.contextmanager
-    def _connection(self) -> Iterator[Connection]:
+    def _connection(self) -> _ThreadConnection:
         """This thread's long-lived connection (a pool checkout costs more than an indexed
         lookup), or a pooled one while that is busy with an enclosing transaction."""
-        local = self._local
-        conn = getattr(local, "conn", None)
-        if conn is None or local.busy:
-            with self.engine.connect() as pooled:
-                yield pooled
-            return
-        local.busy = True
-        try:
-            yield conn
-        except DBAPIError:
-            local.conn = None  # the connection may be broken: the next call opens a new one
-            conn.invalidate()
-            raise
-        finally:
-            local.busy = False
+        return _ThreadConnection(self)
 
     @contextlib.contextmanager
     def autocommit(self) -> Iterator[Connection]:
@@ -178,6 +163,38 @@ class Store:
                 setattr(self._local, name, None)
                 conn.close()
         self.engine.dispose()
+
+
+class _ThreadConnection:
+    """Store._connection as a context manager. A class, not a generator: it is entered on every
+    request, and contextlib's machinery cost more than the indexed lookup it wraps."""
+
+    __slots__ = ("store", "conn", "pooled")
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.conn: Connection | None = None
+        self.pooled = None
+
+    def __enter__(self) -> Connection:
+        local = self.store._local
+        conn = getattr(local, "conn", None)
+        if conn is None or local.busy:
+            self.pooled = self.store.engine.connect()
+            return self.pooled.__enter__()
+        local.busy = True
+        self.conn = conn
+        return conn
+
+    def __exit__(self, kind, failure, traceback) -> bool:
+        if self.pooled is not None:
+            return self.pooled.__exit__(kind, failure, traceback)
+        local = self.store._local
+        local.busy = False
+        if kind is not None and issubclass(kind, DBAPIError):
+            local.conn = None  # the connection may be broken: the next call opens a new one
+            self.conn.invalidate()
+        return False
 
 
 def _postgres_transaction(raw, *, read_only: bool) -> None:
