@@ -4,13 +4,13 @@ can never both win."""
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, select, update
 
 from cbslocal import ids
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError, Detail
-from cbslocal.store.prepared import in_list, listed, shaped, sum_or_zero
+from cbslocal.store.prepared import Prepared, delete_where_in, in_list, listed, shaped, sum_or_zero
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import disks, snapshots, transitions
 
@@ -106,21 +106,26 @@ def destroy(conn, disk_ids: list[str]) -> None:
     bindings go with the row: triggers and foreign keys). The non-permanent snapshots of a disk
     set to DeleteSnapshot=1 go too; the others outlive it (cbs-behavior.md §3.5)."""
     if disk_ids:
-        doomed = select(snapshots.c.snapshot_id).where(
+        doomed = shaped(("disk_state.doomed", len(disk_ids)), lambda: select(
+            snapshots.c.snapshot_id).where(
             snapshots.c.disk_id.in_(select(disks.c.disk_id).where(
-                disks.c.disk_id.in_(disk_ids), disks.c.delete_snapshot == 1)),
-            snapshots.c.deadline_at.is_not(None), snapshots.c.images == "[]")
-        snapshot_ids = list(conn.execute(doomed).scalars())
-        conn.execute(delete(transitions).where(transitions.c.resource_id.in_(disk_ids + snapshot_ids)))
-        conn.execute(delete(snapshots).where(snapshots.c.snapshot_id.in_(snapshot_ids)))
-        conn.execute(delete(disks).where(disks.c.disk_id.in_(disk_ids)))
+                in_list(disks.c.disk_id, len(disk_ids)), disks.c.delete_snapshot == 1)),
+            snapshots.c.deadline_at.is_not(None), snapshots.c.images == "[]"))
+        snapshot_ids = [row.snapshot_id for row in doomed.rows(conn, **listed(disk_ids))]
+        delete_where_in(conn, transitions.c.resource_id, disk_ids + snapshot_ids)
+        delete_where_in(conn, snapshots.c.snapshot_id, snapshot_ids)
+        delete_where_in(conn, disks.c.disk_id, disk_ids)
+
+
+_SNAPSHOT_CREATING = Prepared(select(snapshots.c.snapshot_id).where(
+    owned_by(snapshots, bindparam("account"), bindparam("region")),
+    snapshots.c.disk_id == bindparam("disk"), snapshots.c.snapshot_state == "CREATING").limit(1))
 
 
 def snapshot_creating(conn, disk) -> bool:
     """Whether a snapshot of the disk is being created (it blocks another, a rollback, a resize)."""
-    return conn.execute(select(snapshots.c.snapshot_id).where(
-        owned_by(snapshots, disk.account_id, disk.region), snapshots.c.disk_id == disk.disk_id,
-        snapshots.c.snapshot_state == "CREATING").limit(1)).first() is not None
+    return _SNAPSHOT_CREATING.first(conn, account=disk.account_id, region=disk.region,
+                                    disk=disk.disk_id) is not None
 
 
 def snapshot_creating_refusal(disk) -> ApiError:

@@ -24,7 +24,7 @@ from cbslocal.cbs.resources import page_of, page_total, unnamed, validate_tags
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import add_months
 from cbslocal.store.scope import owned_by
-from cbslocal.store.prepared import (Prepared, PreparedInsert, in_list, listed, shaped,
+from cbslocal.store.prepared import (Prepared, PreparedInsert, in_list, listed, new_ids, shaped,
                                      sum_or_zero)
 from cbslocal.store.tables import (disk_attachments, disk_census, disk_tag_census, disk_tags,
                                    disks)
@@ -202,14 +202,12 @@ def _mount_instances(ctx: Context, req: CreateDisksRequest, count: int) -> list[
     return list(instance_ids)
 
 
-_DISK_ID_TAKEN = Prepared(select(disks.c.disk_id).where(disks.c.disk_id == bindparam("disk_id")))
 _INSERT_DISKS = PreparedInsert(disks)
 _INSERT_TAGS = PreparedInsert(disk_tags)
 
 
 def new_disk_ids(ctx: Context, count: int) -> list[str]:
-    return ids.unique_ids(ids.DISK, count, lambda candidates: [
-        c for c in candidates if _DISK_ID_TAKEN.scalar(ctx.conn, disk_id=c) is not None])
+    return new_ids(ctx.conn, ids.DISK, disks.c.disk_id, count)
 
 
 def disk_row(ctx: Context, **values) -> dict:

@@ -33,6 +33,7 @@ from cbslocal.engine import transitions as engine
 from cbslocal.engine.clock import CHINA_TZ, format_time
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import auto_snapshot_policies as policies
+from cbslocal.store.prepared import new_ids
 from cbslocal.store.tables import disks, instances, policy_disks, transitions
 
 NORMAL, ISOLATED = "NORMAL", "ISOLATED"
@@ -140,8 +141,7 @@ def create_auto_snapshot_policy(ctx: Context, req: CreateAutoSnapshotPolicyReque
         owned_by(policies, ctx.account_id, ctx.region))).scalar_one()
     if have >= quota:
         raise msg.POLICY_QUOTA_FULL(count=have, region=ctx.region, quota=quota)
-    policy_id = ids.unique_ids(ids.POLICY, 1, lambda candidates: ctx.conn.execute(
-        select(policies.c.policy_id).where(policies.c.policy_id.in_(candidates))).scalars())[0]
+    policy_id = new_ids(ctx.conn, ids.POLICY, policies.c.policy_id, 1)[0]
     ctx.conn.execute(insert(policies).values(
         policy_id=policy_id, account_id=ctx.account_id, region=ctx.region, policy_name=name,
         policy_state=NORMAL, is_activated=req.IsActivated is not False,

@@ -10,7 +10,7 @@ clock; a Deadline is a move the engine applies when it comes.
 from __future__ import annotations
 
 import orjson
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from cbslocal import ids
 from cbslocal.api import errors
@@ -30,7 +30,8 @@ from cbslocal.cbs.lifecycle import not_expired, not_recycled
 from cbslocal.api.cbs_schema import progress
 from cbslocal.engine import transitions as engine
 from cbslocal.engine.clock import LATEST, format_time, parse_iso
-from cbslocal.store.prepared import Prepared, in_list, listed, shaped, sum_or_zero
+from cbslocal.store.prepared import (Prepared, PreparedInsert, delete_where_in, in_list, listed,
+                                     new_ids, shaped, sum_or_zero)
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import (disks, image_snapshots, images, snapshot_census,
                                    snapshot_shares, snapshots, transitions)
@@ -62,11 +63,16 @@ def shared_with(account_id, region):
 def load_snapshots(ctx: Context, snapshot_ids: list[str], *, shared: bool = True) -> list:
     """The named snapshots the caller can see (its own; and, when `shared`, those shared to it),
     in the request's order; InvalidSnapshotId.NotFound names the first it cannot."""
-    visible = owned_by(snapshots, ctx.account_id, ctx.region)
-    if shared:
-        visible = or_(visible, shared_with(ctx.account_id, ctx.region))
-    rows = {row.snapshot_id: row for row in ctx.conn.execute(
-        select(snapshots).where(snapshots.c.snapshot_id.in_(snapshot_ids), visible))}
+    def build():
+        account, region = bindparam("account"), bindparam("region")
+        visible = owned_by(snapshots, account, region)
+        if shared:
+            visible = or_(visible, shared_with(account, region))
+        return select(snapshots).where(in_list(snapshots.c.snapshot_id, len(snapshot_ids)),
+                                       visible)
+    query = shaped(("snapshots.load", len(snapshot_ids), shared), build)
+    rows = {row.snapshot_id: row for row in query.rows(
+        ctx.conn, account=ctx.account_id, region=ctx.region, **listed(snapshot_ids))}
     for snapshot_id in snapshot_ids:
         if snapshot_id not in rows:
             raise msg.SNAPSHOT_NOT_FOUND(snapshot_id=snapshot_id)
@@ -133,8 +139,7 @@ def _expire_at(conn, snap_id: str, account_id: str, region: str, deadline_at: fl
 
 
 def new_snapshot_ids(ctx: Context, count: int) -> list[str]:
-    return ids.unique_ids(ids.SNAPSHOT, count, lambda candidates: ctx.conn.execute(
-        select(snapshots.c.snapshot_id).where(snapshots.c.snapshot_id.in_(candidates))).scalars())
+    return new_ids(ctx.conn, ids.SNAPSHOT, snapshots.c.snapshot_id, count)
 
 
 def snapshot_row(ctx: Context, snapshot_id: str, **values) -> dict:
@@ -261,7 +266,7 @@ def take_snapshots(ctx: Context, targets: list, *, name: str, deadline_at: float
     snapshot_ids = new_snapshot_ids(ctx, len(targets))
     duration = ctx.timing.duration(CREATE)
     done = duration <= 0
-    ctx.conn.execute(insert(snapshots), [snapshot_row(
+    _INSERT_SNAPSHOTS.run(ctx.conn, [snapshot_row(
         ctx, snapshot_id, zone=disk.zone, project_id=disk.project_id, snapshot_name=name,
         snapshot_state=NORMAL if done else CREATING, disk_id=disk.disk_id,
         disk_size=disk.disk_size, disk_usage=usage or disk.disk_usage, encrypt=bool(disk.encrypt),
@@ -278,16 +283,16 @@ def take_snapshots(ctx: Context, targets: list, *, name: str, deadline_at: float
     return snapshot_ids
 
 
-_COUNT_ON_DISK = update(disks).where(disks.c.disk_id == bindparam("b_disk")).values(
+_INSERT_SNAPSHOTS = PreparedInsert(snapshots)
+_COUNT_ON_DISK = Prepared(update(disks).where(disks.c.disk_id == bindparam("b_disk")).values(
     snapshot_count=disks.c.snapshot_count + bindparam("b_count"),
-    snapshot_size=disks.c.snapshot_size + bindparam("b_mib"))
+    snapshot_size=disks.c.snapshot_size + bindparam("b_mib")))
 
 
 def _count_on_disks(conn, changes: list[tuple[str, int, int]]) -> None:
     """Add (disk, snapshots, MiB) to the disks' SnapshotCount and SnapshotSize."""
-    if changes:
-        conn.execute(_COUNT_ON_DISK, [{"b_disk": d, "b_count": n, "b_mib": mib}
-                                      for d, n, mib in changes])
+    _COUNT_ON_DISK.run_many(conn, [{"b_disk": d, "b_count": n, "b_mib": mib}
+                                   for d, n, mib in changes])
 
 
 @engine.on(CREATE)
@@ -326,8 +331,8 @@ def remove_snapshots(conn, rows: list) -> None:
     if not rows:
         return
     snapshot_ids = [r.snapshot_id for r in rows]
-    conn.execute(delete(transitions).where(transitions.c.resource_id.in_(snapshot_ids)))
-    conn.execute(delete(snapshots).where(snapshots.c.snapshot_id.in_(snapshot_ids)))
+    delete_where_in(conn, transitions.c.resource_id, snapshot_ids)
+    delete_where_in(conn, snapshots.c.snapshot_id, snapshot_ids)
     _count_on_disks(conn, [(snap.disk_id, -1, -snap.disk_size * MIB_PER_GIB
                             if snap.snapshot_state != CREATING else 0)
                            for snap in rows if snap.disk_id])
@@ -508,9 +513,10 @@ def images_of_snapshots(conn, snapshot_ids: list[str]) -> list[str]:
     """The images built on any of the snapshots."""
     if not snapshot_ids:
         return []
-    return list(dict.fromkeys(conn.execute(select(image_snapshots.c.image_id).where(
-        image_snapshots.c.snapshot_id.in_(snapshot_ids)).order_by(image_snapshots.c.image_id))
-        .scalars()))
+    query = shaped(("snapshots.images", len(snapshot_ids)), lambda: select(
+        image_snapshots.c.image_id).where(in_list(image_snapshots.c.snapshot_id, len(snapshot_ids)))
+        .order_by(image_snapshots.c.image_id))
+    return list(dict.fromkeys(row.image_id for row in query.rows(conn, **listed(snapshot_ids))))
 
 
 def delete_images(conn, image_ids: list[str], now: float) -> None:

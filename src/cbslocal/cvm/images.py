@@ -22,6 +22,7 @@ from cbslocal.cbs import snapshots as snaps
 from cbslocal.cbs import instance_state as inst
 from cbslocal.engine import transitions as engine
 from cbslocal.store.scope import owned_by
+from cbslocal.store.prepared import new_ids
 from cbslocal.store.tables import disks, image_snapshots, images, instances, snapshots
 
 CREATING, NORMAL = "CREATING", "NORMAL"
@@ -60,8 +61,7 @@ def create_image(ctx: Context, req: CreateImageRequest) -> dict:
         sources, os_name = _from_instance(ctx, req)
     if req.DryRun:
         raise msg.DRY_RUN()
-    image_id = ids.unique_ids(ids.IMAGE, 1, lambda candidates: ctx.conn.execute(
-        select(images.c.image_id).where(images.c.image_id.in_(candidates))).scalars())[0]
+    image_id = new_ids(ctx.conn, ids.IMAGE, images.c.image_id, 1)[0]
     if not req.SnapshotIds:  # snapshots of the instance's disks, made for the image
         sources = [_snapshot_for(ctx, disk, image_id) for disk in sources]
     _insert_image(ctx, req, image_id, sources, os_name)

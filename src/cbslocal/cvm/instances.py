@@ -33,6 +33,7 @@ from cbslocal.cbs.instance_state import (PENDING, REBOOTING, RUNNING, SHUTDOWN, 
 from cbslocal.engine import transitions as engine
 from cbslocal.engine.clock import add_months
 from cbslocal.store.scope import owned_by
+from cbslocal.store.prepared import new_ids
 from cbslocal.store.tables import disk_attachments, disks, instances, transitions
 
 INSTANCE_PERIODS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36, 48, 60})
@@ -143,8 +144,7 @@ def _check_bundled_type(ctx: Context, zone, family, disk_type: str, field: str) 
 
 
 def _new_instance_ids(ctx: Context, count: int) -> list[str]:
-    return ids.unique_ids(ids.INSTANCE, count, lambda candidates: ctx.conn.execute(
-        select(instances.c.instance_id).where(instances.c.instance_id.in_(candidates))).scalars())
+    return new_ids(ctx.conn, ids.INSTANCE, instances.c.instance_id, count)
 
 
 def _instance_name(name: str | None, position: int, count: int, ctx: Context) -> str:

@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import Connection, Engine, delete, insert, select
 
 from cbslocal.engine.clock import ClockState
-from cbslocal.store.prepared import Prepared
+from cbslocal.store.prepared import Prepared, PreparedInsert
 from cbslocal.store.tables import clock as clock_table
 from cbslocal.store.tables import transitions
 
@@ -56,12 +56,11 @@ def on_batch(kind: str) -> Callable[[BatchApplier], BatchApplier]:
 
 def schedule(conn: Connection, kind: str, *, resource_id: str, account_id: str, region: str,
              due_at: float, payload: dict | None = None) -> None:
-    if kind not in _APPLIERS:
-        raise KeyError(f"no applier registered for transition {kind!r}")
-    conn.execute(insert(transitions).values(
-        kind=kind, resource_id=resource_id, account_id=account_id, region=region, due_at=due_at,
-        payload=orjson.dumps(payload or {}).decode()))
-    _watch(conn).lower(due_at)
+    schedule_many(conn, kind, [dict(resource_id=resource_id, account_id=account_id, region=region,
+                                    due_at=due_at, payload=payload)])
+
+
+_INSERT_MOVES = PreparedInsert(transitions)
 
 
 def schedule_many(conn: Connection, kind: str, moves: list[dict]) -> None:
@@ -71,7 +70,7 @@ def schedule_many(conn: Connection, kind: str, moves: list[dict]) -> None:
         return
     if kind not in _APPLIERS:
         raise KeyError(f"no applier registered for transition {kind!r}")
-    conn.execute(insert(transitions), [
+    _INSERT_MOVES.run(conn, [
         dict(kind=kind, resource_id=m["resource_id"], account_id=m["account_id"],
              region=m["region"], due_at=m["due_at"],
              payload=orjson.dumps(m.get("payload") or {}).decode()) for m in moves])

@@ -49,7 +49,8 @@ async def dispatch(call: ApiCall, runtime: Runtime, request_id: str, language: s
         return await runtime.committer.run(lambda conn, now: _write(
             action, request, _context(call, runtime, request_id, language, now, conn)))
     now = runtime.clock.now()
-    await runtime.settle_before_read(next_due, now)
+    if runtime.must_settle_before_read(next_due, now):
+        await runtime.writer.run(runtime.settle_chunk, now)
     with runtime.store.read() as conn:
         return action.handler(_context(call, runtime, request_id, language, now, conn), request)
 

@@ -66,7 +66,7 @@ class Runtime:
     faults: FaultInjector = field(init=False)
     # The generation of the shared state (store/shared.py) this process has taken in.
     generation: int = field(init=False, default=-1)
-    catching_up: int = field(init=False, default=0)  # settle loops running (settle_before_read)
+    catching_up: int = field(init=False, default=0)  # settle loops running (catch-up)
     # Disks and snapshots as last rendered, checked against their rows' versions at each use.
     rendered: Rendered = field(init=False, default_factory=Rendered)
     _caught_up: asyncio.Event | None = field(init=False, default=None)
@@ -201,12 +201,13 @@ class Runtime:
                 self._caught_up = asyncio.Event()
             await self._caught_up.wait()
 
-    async def settle_before_read(self, next_due: float | None, now: float) -> None:
-        """A read sees every move due before it applied — one chunk of them at most, and none
-        while this process works through a backlog: after a clock advance over thousands of
-        resources, reads see the state at a chunk's end (consistent, just not caught up)."""
-        if not self.catching_up and self.due(next_due, now):
-            await self.writer.run(self.settle_chunk, now)
+    def must_settle_before_read(self, next_due: float | None, now: float) -> bool:
+        """A read sees every move due before it applied — one chunk of them at most (the caller
+        then awaits `writer.run(settle_chunk, now)`), and none while this process works through
+        a backlog: after a clock advance over thousands of resources, reads see the state at a
+        chunk's end (consistent, just not caught up). Asked first, so that a read with nothing
+        due (nearly all of them) awaits nothing."""
+        return not self.catching_up and self.due(next_due, now)
 
     def due(self, next_due: float | None, now: float) -> bool:
         """Whether a move may be due at `now` (`next_due`: what sync read; SQLite's watch knows)."""

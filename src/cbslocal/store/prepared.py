@@ -12,8 +12,11 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Table, bindparam, cast, func, insert
+from sqlalchemy import (BigInteger, Connection, Table, bindparam, cast, delete, func, insert,
+                        select)
 from sqlalchemy.sql import ClauseElement
+
+from cbslocal import ids
 
 
 class Prepared:
@@ -64,6 +67,21 @@ class Prepared:
         finally:
             cursor.close()
 
+    def run_many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Execute a write once per set of parameters (one executemany)."""
+        if not rows:
+            return
+        sql, positions, _, defaults = self._compiled(conn)
+        if defaults:
+            rows = [{**defaults, **row} for row in rows]
+        args = [tuple([row[name] for name in positions]) for row in rows] \
+            if positions is not None else rows
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.executemany(sql, args)
+        finally:
+            cursor.close()
+
     def scalar(self, conn: Connection, **params: Any):
         cursor = self._cursor(conn, params)
         try:
@@ -98,6 +116,30 @@ def in_list(column, count: int, name: str = "id"):
 
 def listed(values, name: str = "id") -> dict[str, Any]:
     return {f"{name}{i}": value for i, value in enumerate(values)}
+
+
+def existing(conn: Connection, column, values: list) -> list:
+    """Those of `values` that `column` already holds (e.g. the IDs a new resource must not
+    take)."""
+    if not values:
+        return []
+    query = shaped(("existing", column.table.name, column.name, len(values)),
+                   lambda: select(column).where(in_list(column, len(values))))
+    return [row[0] for row in query.rows(conn, **listed(values))]
+
+
+def new_ids(conn: Connection, prefix: str, column, count: int) -> list[str]:
+    """`count` new resource IDs (ids.resource_id) that `column` does not hold yet."""
+    return ids.unique_ids(prefix, count, lambda candidates: existing(conn, column, list(candidates)))
+
+
+def delete_where_in(conn: Connection, column, values: list) -> int:
+    """DELETE the rows whose `column` is one of `values`; how many went."""
+    if not values:
+        return 0
+    query = shaped(("delete_in", column.table.name, column.name, len(values)),
+                   lambda: delete(column.table).where(in_list(column, len(values))))
+    return query.run(conn, **listed(values))
 
 
 class PreparedInsert:
