@@ -259,6 +259,12 @@ def _disk_tags_agree(conn, _topology) -> Iterator[Violation]:
     for disk in conn.execute(select(disks.c.disk_id, disks.c.tags)):
         if orjson.loads(disk.tags) != rows.get(disk.disk_id, []):
             yield Violation("disk.tags", disk.disk_id, "Tags differ from its rows of disk_tags")
+    # The creation order a tag filter pages by is its disk's.
+    for tag in conn.execute(select(disk_tags.c.disk_id, disk_tags.c.tag_key).join(
+            disks, disks.c.disk_id == disk_tags.c.disk_id).where(
+            (disk_tags.c.created_at != disks.c.created_at) | (disk_tags.c.disk_seq != disks.c.seq))):
+        yield Violation("disk.tags", tag.disk_id,
+                        f"its tag {tag.tag_key!r} does not carry the disk's creation order")
 
 
 # --- pending moves -------------------------------------------------------------------------------

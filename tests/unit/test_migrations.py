@@ -101,10 +101,10 @@ def test_a_0004_data_dir_is_upgraded_with_its_clock_and_resources(tmp_path):
     assert "0004" in READABLE_SCHEMAS
 
 
-def test_a_0005_data_dir_is_upgraded_with_row_versions(tmp_path):
+def test_a_0005_data_dir_is_upgraded_with_row_versions_and_tag_order(tmp_path):
     """The previous release's data dir: its disks keep everything and take version 0, and from
-    then on every change gives them a new one (the triggers came with the upgrade); a state it
-    exported can still be imported."""
+    then on every change gives them a new one (the triggers came with the upgrade); its tags take
+    their disk's creation order, as new ones do; a state it exported can still be imported."""
     from alembic import command
 
     from cbslocal.store.migrations import alembic_config
@@ -121,11 +121,20 @@ def test_a_0005_data_dir_is_upgraded_with_row_versions(tmp_path):
         conn.execute(text(
             f"INSERT INTO disks ({columns}) VALUES ('disk-aaaaaaaa', '1', 'ap-guangzhou', "
             "'ap-guangzhou-3', 0, 'old', 'CLOUD_PREMIUM', 50, 'DATA_DISK', 'UNATTACHED', "
-            "'POSTPAID_BY_HOUR', 1, 0, 0, '', '', '', '', '', 0, 0, '', 0, 0, 0, 1, '', '[]', 1.0)"))
+            "'POSTPAID_BY_HOUR', 1, 0, 0, '', '', '', '', '', 0, 0, '', 0, 0, 0, 1, '', "
+            "'[{\"Key\": \"team\", \"Value\": \"red\"}]', 7.5)"))
+        conn.execute(text("INSERT INTO disk_tags (disk_id, account_id, region, position, tag_key, "
+                          "tag_value) VALUES ('disk-aaaaaaaa', '1', 'ap-guangzhou', 0, 'team', 'red')"))
     upgrade_to_head(engine)
     with engine.begin() as conn:
         assert tuple(conn.execute(text(
             "SELECT disk_name, version FROM disks WHERE disk_id = 'disk-aaaaaaaa'")).one()) == ("old", 0)
+        seq = conn.execute(text("SELECT seq FROM disks")).scalar()
+        assert tuple(conn.execute(text("SELECT created_at, disk_seq FROM disk_tags")).one()) == (7.5, seq)
+        conn.execute(text("INSERT INTO disk_tags (disk_id, account_id, region, position, tag_key, "
+                          "tag_value) VALUES ('disk-aaaaaaaa', '1', 'ap-guangzhou', 1, 'env', 'x')"))
+        assert conn.execute(text(
+            "SELECT created_at, disk_seq FROM disk_tags WHERE tag_key = 'env'")).one() == (7.5, seq)
         conn.execute(text("UPDATE disks SET disk_name = 'new' WHERE disk_id = 'disk-aaaaaaaa'"))
         assert conn.execute(text("SELECT version FROM disks")).scalar() == 1
         census = dict(conn.execute(text("SELECT disk_state, n FROM disk_census")).all())

@@ -1,5 +1,6 @@
 """The triggers that keep the census tables equal to GROUP BYs, on every insert, update and
-delete, whichever code path (or process) makes it: the counts can never drift.
+delete, whichever code path (or process) makes it: the counts can never drift. And the one that
+copies a disk's creation order onto its tags (disk_tags.created_at, disk_seq) as they are written.
 
 - `disk_census`: disks per combination of CENSUS_COLUMNS;
 - `disk_tag_census`: disks per (tag key, tag value, disk state). A disk has at most one value per
@@ -63,6 +64,10 @@ _TRIGGERS = [
     ("disks_tag_census_state", "AFTER", "UPDATE OF disk_state ON disks",
      [_remove("disk_tag_census", _TAG_KEY, (_tags_of_disk("OLD"))),
       _add("disk_tag_census", _TAG_KEY, _tags_of_disk("NEW"))]),
+    ("disk_tags_order", "AFTER", "INSERT ON disk_tags",
+     ["UPDATE disk_tags SET created_at = (SELECT created_at FROM disks WHERE disk_id = NEW.disk_id), "
+      "disk_seq = (SELECT seq FROM disks WHERE disk_id = NEW.disk_id) "
+      "WHERE disk_id = NEW.disk_id AND tag_key = NEW.tag_key;"]),
     ("snapshots_census_insert", "AFTER", "INSERT ON snapshots",
      [_add("snapshot_census", _SNAPSHOT_KEY, _row("NEW", _SNAPSHOT_KEY))]),
     ("snapshots_census_delete", "AFTER", "DELETE ON snapshots",

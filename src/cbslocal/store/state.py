@@ -19,10 +19,9 @@ from cbslocal.store.tables import (accounts, api_keys, auto_snapshot_policies, c
 
 FORMAT, VERSION = "cbslocal-state", 1
 # Schemas whose exported tables are those of this one (0005 added only tables not exported, 0006
-# only row versions, which are not exported).
-READABLE_SCHEMAS = frozenset({"0004", "0005", HEAD_REVISION})
-# Columns the database keeps for itself (store/row_versions.py): neither exported nor imported.
-_INTERNAL = frozenset({"version"})
+# and 0007 only derived columns, which are not exported).
+READABLE_SCHEMAS = frozenset({"0004", "0005", "0006", HEAD_REVISION})
+
 # In the order they go back in (what a row refers to comes first).
 TABLES = (accounts, api_keys, instances, disks, disk_tags, disk_attachments, snapshots,
           snapshot_shares, images, image_snapshots, auto_snapshot_policies, policy_disks,
@@ -50,8 +49,8 @@ def export(conn, *, now: float, clock: dict, account_id: str | None = None) -> d
                 continue  # fault rules are the operator's, not an account's
         order = [c for c in table.primary_key.columns]
         rows = conn.execute(statement.order_by(*order)).mappings().all()
-        tables[str(table.name)] = [{str(k): v for k, v in row.items() if k not in _INTERNAL}
-                                   for row in rows]
+        names = _exported(table)
+        tables[str(table.name)] = [{name: row[name] for name in names} for row in rows]
     return {"format": FORMAT, "version": VERSION, "schema": HEAD_REVISION, "exported_at": now,
             "account": account_id, "clock": clock, "tables": tables}
 
@@ -129,7 +128,8 @@ def _check_moves(rows: list[dict], known_kinds: frozenset[str]) -> None:
 
 
 def _exported(table) -> list[str]:
-    return [name for name in table.c.keys() if name not in _INTERNAL]
+    """Its columns but those the database derives itself (tables.DERIVED): triggers fill them."""
+    return [str(c.name) for c in table.columns if not c.info.get("derived")]  # (orjson: str only)
 
 
 def _only_columns(table, row: dict) -> dict:

@@ -34,10 +34,15 @@ api_keys = Table(
 )
 
 
+# A column the database keeps for itself, by triggers (`info` DERIVED): never written by the code,
+# neither exported nor imported with the state (store/state.py).
+DERIVED = {"derived": True}
+
+
 def row_version() -> Column:
     """A new value whenever the row changes, set by the database itself (store/row_versions.py),
     never written by the code: what a copy of the row's rendered API object is checked against."""
-    return Column("version", BigInteger, nullable=False, server_default="0")
+    return Column("version", BigInteger, nullable=False, server_default="0", info=DERIVED)
 
 
 disks = Table(
@@ -185,8 +190,14 @@ disk_tags = Table(
     Column("position", Integer, nullable=False),
     Column("tag_key", String(255), nullable=False),
     Column("tag_value", String(255), nullable=False),
+    # The disk's creation time and seq, copied by a trigger (store/census.py) when the tag is
+    # written: a `tag:<key>` filter walks the disks that carry the pair in creation order, from
+    # the index below (which holds all a page needs of the tag), however few disks carry it.
+    Column("created_at", Float, nullable=False, server_default="0", info=DERIVED),
+    Column("disk_seq", Integer, nullable=False, server_default="0", info=DERIVED),
     UniqueConstraint("disk_id", "tag_key", name="uq_disk_tags_disk_key"),
-    Index("ix_disk_tags_scope_key_value", "account_id", "region", "tag_key", "tag_value"),
+    Index("ix_disk_tags_scope_key_value", "account_id", "region", "tag_key", "tag_value",
+          "created_at", "disk_seq", "disk_id"),
     Index("ix_disk_tags_scope_value", "account_id", "region", "tag_value"),
 )
 

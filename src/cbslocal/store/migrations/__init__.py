@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 _HERE = Path(__file__).resolve().parent
 
