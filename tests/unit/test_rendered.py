@@ -142,3 +142,21 @@ def _row(table: str, key: str, object_id: str) -> dict:
                                                                     "copying_to_regions")
                             else "" if kind is str else False if kind is bool else 0)
     return row
+
+
+def test_a_kept_object_holds_about_its_own_size():
+    """The byte bound means what it says: orjson's output keeps its whole write buffer (8 KiB for
+    a 1 KiB object), so what is kept is a copy of the exact size."""
+    import tracemalloc
+
+    cache = Rendered(verify=False)
+    rows = {f"d{i}": Row(f"d{i}", 1, "x" * 1000, False) for i in range(500)}
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        listing(cache, rows)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(cache) == 500 and cache.size > 500 * 1000
+    assert grown < 1.5 * cache.size, (grown, cache.size)

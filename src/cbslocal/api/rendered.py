@@ -21,7 +21,9 @@ from typing import Any
 
 import orjson
 
-MAX_BYTES = 16 * 1024 * 1024  # about 12,000 disks; a few percent of the server's memory
+# About 3,500 disks (1.1 KiB each) or 6,000 snapshots: the objects a test suite polls, a few
+# percent of the server's memory (bench/memory.py).
+MAX_BYTES = 4 * 1024 * 1024
 VERIFY_VARIABLE = "CBSLOCAL_VERIFY_RENDERED"
 
 
@@ -98,7 +100,8 @@ def rendered_set(cache: Rendered | None, keys: Iterable[tuple[str, int]], varian
         for object_id, row in load(missing).items():
             rendered = render(row)
             if timeless(row):
-                data = orjson.dumps(rendered)
+                # A copy of the exact size: orjson's own bytes keep its whole (8 KiB) buffer.
+                data = bytes(memoryview(orjson.dumps(rendered)))
                 cache.put((object_id, variant), row.version, data)
                 found[object_id] = orjson.Fragment(data)
             else:
