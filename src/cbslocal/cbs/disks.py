@@ -325,7 +325,7 @@ def _by_tag(page, position: int, value_count: int, others: list, descending: boo
     """The page's disks found through the tag pair's index, in its creation order: as few rows
     read as the page needs, however rare the pair (an EXISTS per disk in creation order read
     every disk without it first)."""
-    tags = disk_tags
+    tags = disk_tags.alias("walked")  # (another tag filter's EXISTS reads disk_tags itself)
     values = [bindparam(f"f{position}_{i}") for i in range(value_count)]
     order = [tags.c.created_at, tags.c.disk_seq]
     # (Joined by seq, the disk row's own key, as well as by ID: one lookup, not two.)
