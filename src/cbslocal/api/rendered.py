@@ -60,10 +60,6 @@ class Rendered:
             _, (_, dropped) = self._entries.popitem(last=False)
             self._bytes -= len(dropped)
 
-    def clear(self) -> None:
-        self._entries.clear()
-        self._bytes = 0
-
     def __len__(self) -> int:
         return len(self._entries)
 
