@@ -1014,7 +1014,7 @@ def evaluate(data: dict) -> list[dict]:
         targets.append({"target": f"{name} at {large:,} {unit} >= 85% of its rate at {small:,}",
                         "pass": ok, "details": "; ".join(details)})
 
-    def p99_at_most(group: str, sizes: list[int], limit_ms: float, unit: str):
+    def p99_at_most(group: str, sizes: list[int], limit_ms: float):
         worst = [r for r in runs if r.group == group and r.size in sizes
                  and r.connections == max(CONNECTIONS)]
         ok = bool(worst) and all(r.p99_ms <= limit_ms for r in worst)
@@ -1034,7 +1034,7 @@ def evaluate(data: dict) -> list[dict]:
         for name in names[1:]:
             vs_floor(name, 0.40, f"{name} >= 40% of the floor app's req/s (equal concurrency)",
                      sizes, "describe", "disks")
-        p99_at_most("describe", sizes, 40, "disks")
+        p99_at_most("describe", sizes, 40)
         if sizes[-1] != sizes[0]:
             for name in names:
                 vs_smaller(name, sizes, "describe", "disks")

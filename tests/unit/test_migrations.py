@@ -48,6 +48,21 @@ def test_store_migrate_is_idempotent(tmp_path):
     store.dispose()
 
 
+def _insert_old_disk(conn, *, tags: str, created_at: float) -> None:
+    """disk-aaaaaaaa, with only the columns every schema since 0001 has (the later ones take
+    their defaults as the upgrade adds them)."""
+    columns = ("disk_id, account_id, region, zone, project_id, disk_name, disk_type, disk_size, "
+               "disk_usage, disk_state, charge_type, portable, shareable, encrypt, encrypt_type, "
+               "kms_key_id, instance_id, instance_type, attach_mode, delete_with_instance, "
+               "delete_snapshot, renew_flag, throughput_performance, burst_performance, "
+               "disk_backup_quota, snapshot_ability, error_prompt, tags, created_at")
+    conn.execute(text(
+        f"INSERT INTO disks ({columns}) VALUES ('disk-aaaaaaaa', '1', 'ap-guangzhou', "
+        "'ap-guangzhou-3', 0, 'old', 'CLOUD_PREMIUM', 50, 'DATA_DISK', 'UNATTACHED', "
+        "'POSTPAID_BY_HOUR', 1, 0, 0, '', '', '', '', '', 0, 0, '', 0, 0, 0, 1, '', :tags, "
+        ":created_at)"), {"tags": tags, "created_at": created_at})
+
+
 def test_a_0001_data_dir_is_upgraded_with_its_disks(tmp_path):
     """A data dir written before instances existed keeps its disks, their census and triggers."""
     from alembic import command
@@ -56,16 +71,8 @@ def test_a_0001_data_dir_is_upgraded_with_its_disks(tmp_path):
 
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     command.upgrade(alembic_config(engine), "0001")
-    columns = ("disk_id, account_id, region, zone, project_id, disk_name, disk_type, disk_size, "
-               "disk_usage, disk_state, charge_type, portable, shareable, encrypt, encrypt_type, "
-               "kms_key_id, instance_id, instance_type, attach_mode, delete_with_instance, "
-               "delete_snapshot, renew_flag, throughput_performance, burst_performance, "
-               "disk_backup_quota, snapshot_ability, error_prompt, tags, created_at")
     with engine.begin() as conn:
-        conn.execute(text(
-            f"INSERT INTO disks ({columns}) VALUES ('disk-aaaaaaaa', '1', 'ap-guangzhou', "
-            "'ap-guangzhou-3', 0, 'old', 'CLOUD_PREMIUM', 50, 'DATA_DISK', 'UNATTACHED', "
-            "'POSTPAID_BY_HOUR', 1, 0, 0, '', '', '', '', '', 0, 0, '', 0, 0, 0, 1, '', '[]', 1.0)"))
+        _insert_old_disk(conn, tags="[]", created_at=1.0)
     upgrade_to_head(engine)
     with engine.begin() as conn:
         row = conn.execute(text("SELECT instance_ids, recycle_reason, refunded_before, returnable, "
@@ -112,17 +119,8 @@ def test_a_0005_data_dir_is_upgraded_with_row_versions_and_tag_order(tmp_path):
 
     engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     command.upgrade(alembic_config(engine), "0005")
-    columns = ("disk_id, account_id, region, zone, project_id, disk_name, disk_type, disk_size, "
-               "disk_usage, disk_state, charge_type, portable, shareable, encrypt, encrypt_type, "
-               "kms_key_id, instance_id, instance_type, attach_mode, delete_with_instance, "
-               "delete_snapshot, renew_flag, throughput_performance, burst_performance, "
-               "disk_backup_quota, snapshot_ability, error_prompt, tags, created_at")
     with engine.begin() as conn:
-        conn.execute(text(
-            f"INSERT INTO disks ({columns}) VALUES ('disk-aaaaaaaa', '1', 'ap-guangzhou', "
-            "'ap-guangzhou-3', 0, 'old', 'CLOUD_PREMIUM', 50, 'DATA_DISK', 'UNATTACHED', "
-            "'POSTPAID_BY_HOUR', 1, 0, 0, '', '', '', '', '', 0, 0, '', 0, 0, 0, 1, '', "
-            "'[{\"Key\": \"team\", \"Value\": \"red\"}]', 7.5)"))
+        _insert_old_disk(conn, tags='[{"Key": "team", "Value": "red"}]', created_at=7.5)
         conn.execute(text("INSERT INTO disk_tags (disk_id, account_id, region, position, tag_key, "
                           "tag_value) VALUES ('disk-aaaaaaaa', '1', 'ap-guangzhou', 0, 'team', 'red')"))
     upgrade_to_head(engine)

@@ -37,15 +37,12 @@ class Rendered:
         self.verify = os.environ.get(VERIFY_VARIABLE) == "1" if verify is None else verify
         self._entries: OrderedDict[Hashable, tuple[int, bytes]] = OrderedDict()
         self._bytes = 0
-        self.hits = self.misses = 0
 
     def get(self, key: Hashable, version: int) -> bytes | None:
         entry = self._entries.get(key)
         if entry is None or entry[0] != version:
-            self.misses += 1
             return None
         self._entries.move_to_end(key)
-        self.hits += 1
         return entry[1]
 
     def put(self, key: Hashable, version: int, data: bytes) -> None:
