@@ -10,7 +10,6 @@ from datetime import datetime, timezone
 import sys
 
 import orjson
-from prometheus_client.core import REGISTRY, CounterMetricFamily, HistogramMetricFamily
 
 from cbslocal.gateway.http import CallRecord
 
@@ -40,6 +39,9 @@ class CallStats:
         entry[3][bisect.bisect_left(self.buckets, latency)] += 1
 
     def collect(self):
+        # Imported by the first scrape, not at start: the first API answer does not wait for it.
+        from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+
         calls = CounterMetricFamily("cbslocal_api_calls", "API calls answered",
                                     labels=["service", "action", "code"])
         injected = CounterMetricFamily("cbslocal_injected_faults",
@@ -64,8 +66,7 @@ class CallStats:
         return [calls, injected, latency]
 
 
-CALL_STATS = CallStats()
-REGISTRY.register(CALL_STATS)
+CALL_STATS = CallStats()  # registered with prometheus_client by the control plane (its /metrics)
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -138,3 +138,58 @@ def test_a_0005_data_dir_is_upgraded_with_row_versions_and_tag_order(tmp_path):
         census = dict(conn.execute(text("SELECT disk_state, n FROM disk_census")).all())
     assert census == {"UNATTACHED": 1}  # the census triggers are still there
     assert "0005" in READABLE_SCHEMAS
+
+
+class _Interrupted(RuntimeError):
+    pass
+
+
+def _interrupt_when(engine, fragment: str):
+    """Make the first statement containing `fragment` fail, as a crash there would."""
+    from sqlalchemy import event
+
+    def before(_conn, _cursor, statement, *_args):
+        if fragment in statement:
+            raise _Interrupted(statement)
+    event.listen(engine, "before_cursor_execute", before)
+
+
+def _tables(engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars())
+
+
+def test_an_interrupted_fresh_creation_leaves_no_half_schema(tmp_path):
+    """The store's connections leave transactions to their caller: the fresh schema is still one
+    transaction, so a failure midway leaves an empty database, which the next start creates."""
+    import pytest
+
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    _interrupt_when(store.engine, "CREATE TABLE snapshots")
+    with pytest.raises(_Interrupted):
+        store.migrate()
+    assert _tables(store.engine) == set()
+    store.dispose()
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    store.migrate()
+    assert "snapshots" in _tables(store.engine)
+    store.dispose()
+
+
+def test_an_interrupted_upgrade_changes_nothing(tmp_path):
+    """Pending revisions run as one transaction: a failure in the last one leaves the data dir at
+    the revision it had, with none of the earlier pending revisions' changes."""
+    import pytest
+    from alembic import command
+
+    from cbslocal.store.migrations import alembic_config
+
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    command.upgrade(alembic_config(store.engine), "0005")
+    _interrupt_when(store.engine, "disk_tags_order")  # 0007's trigger
+    with pytest.raises(_Interrupted):
+        store.migrate()
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0005"
+        assert "version" not in {c["name"] for c in inspect(conn).get_columns("disks")}  # 0006's
+    store.dispose()

@@ -12,7 +12,7 @@ from datetime import datetime
 from urllib.parse import parse_qsl
 
 import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from cbslocal import __version__
 from cbslocal.router import faults
@@ -28,7 +28,7 @@ from cbslocal.engine.clock import CHINA_TZ, ClockState, format_time
 from cbslocal.engine import transitions
 from cbslocal.engine.timing import PROFILES, with_durations
 from cbslocal.iam import accounts
-from cbslocal.observe import RecentCalls
+from cbslocal.observe import CALL_STATS, RecentCalls
 from cbslocal.cbs.snapshot_copies import forget_lost_copies
 from cbslocal.store import shared, state
 from cbslocal.store.reset import delete_resources
@@ -36,6 +36,10 @@ from cbslocal.store.reset import delete_resources
 log = logging.getLogger("cbslocal.control")
 MAX_BODY = 64 * 1024
 MAX_STATE_BODY = 1024 * 1024 * 1024  # an exported state of many disks
+
+# The calls' metrics join the process's registry with the endpoint that serves them (once per
+# process: this module is imported once).
+REGISTRY.register(CALL_STATS)
 
 
 class ControlPlane:

@@ -21,6 +21,16 @@ def alembic_config(engine):
     return config
 
 
+def begin_schema_change(conn) -> None:
+    """On SQLite, make the whole schema change one transaction. The store's connections leave
+    transactions to their caller (the driver's isolation_level is None) and the driver never
+    begins one before DDL by itself: without this, every CREATE and ALTER commits, and syncs, on
+    its own — a fresh database took 50 commits, and a crash midway left a half-built schema
+    with no revision recorded. (PostgreSQL's DDL is transactional already.)"""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_fresh(engine) -> None:
     """A new, empty database: create the head schema at once and record it as migrated.
 
@@ -33,7 +43,8 @@ def create_fresh(engine) -> None:
     version = Table("alembic_version", MetaData(),
                     Column("version_num", String(32), primary_key=True))
     with engine.begin() as conn:
-        metadata.create_all(conn)
+        begin_schema_change(conn)
+        metadata.create_all(conn, checkfirst=False)  # (migrate() found no table)
         version.create(conn)
         conn.execute(version.insert().values(version_num=HEAD_REVISION))
 
