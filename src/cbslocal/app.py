@@ -97,8 +97,10 @@ class App:
             if message["type"] == "lifespan.startup":
                 self.runtime.store.pin_connection()
                 # Everything built so far lives as long as the server: keep the cyclic garbage
-                # collector from walking it again and again under load.
+                # collector from walking it again and again under load. (`serve` turned the
+                # collector off while starting: it is on from here.)
                 gc.freeze()
+                gc.enable()
                 self._engine_task = asyncio.create_task(self._engine_loop())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

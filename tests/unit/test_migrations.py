@@ -39,6 +39,20 @@ def test_fresh_creation_equals_migrating(tmp_path):
     assert schema(fresh) == schema(migrated)
 
 
+def test_the_stored_sqlite_head_is_what_the_tables_compile_to():
+    """A fresh SQLite database runs stored statements (start-up speed): they must be exactly
+    what the tables and triggers compile to. After a change of the schema, write them again with
+    `python -m cbslocal.store.migrations`."""
+    import json
+
+    from cbslocal.store.migrations import SQLITE_HEAD, compiled_sqlite_head
+
+    stored, compiled = json.loads(SQLITE_HEAD.read_text()), compiled_sqlite_head()
+    assert stored["revision"] == compiled["revision"]
+    # (The order of a table's indexes varies from one process to the next.)
+    assert sorted(stored["statements"]) == sorted(compiled["statements"])
+
+
 def test_store_migrate_is_idempotent(tmp_path):
     store = Store(f"sqlite:///{tmp_path / 'store.db'}")
     store.migrate()

@@ -22,8 +22,10 @@ INT64_MAX = 2**63 - 1
 
 
 class Request(BaseModel):
+    # defer_build: each model's validator is built at its first use, not when its module is
+    # imported: a server's first answer does not wait for every other action's models.
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True,
-                              regex_engine="python-re")
+                              regex_engine="python-re", defer_build=True)
 
 
 def no_bool(value: Any) -> Any:

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from cbslocal.api import cbs_schema as cbs_api
-from cbslocal.api import cvm_schema as cvm_api
-from cbslocal.api import snapshot_schema as snap_api
 from cbslocal.router.registry import Registry, Service
-from cbslocal.cbs import (attachments, config_quota, disks, lifecycle, policies, rollback,
-                          snapshot_copies, snapshot_sharing, snapshots)
-from cbslocal.cvm import images, instances
 
 
 READ = {"mutating": False}
@@ -23,7 +17,16 @@ def _register(service: Service, rows) -> None:
 
 
 def build_registry() -> Registry:
-    cbs = Service.of_contract("cbs")
+    return Registry([Service.of_contract("cbs").bind_later(_bind_cbs),
+                     Service.of_contract("cvm").bind_later(_bind_cvm)])
+
+
+def _bind_cbs(cbs: Service) -> None:
+    from cbslocal.api import cbs_schema as cbs_api
+    from cbslocal.api import snapshot_schema as snap_api
+    from cbslocal.cbs import (attachments, config_quota, disks, lifecycle, policies, rollback,
+                              snapshot_copies, snapshot_sharing, snapshots)
+
     _register(cbs, (
         ("CreateDisks", cbs_api.CreateDisksRequest, disks.create_disks, WRITE_ONCE_PER_TOKEN),
         ("DescribeDisks", cbs_api.DescribeDisksRequest, disks.describe_disks, READ),
@@ -69,7 +72,12 @@ def build_registry() -> Registry:
          snap_api.DescribeDiskAssociatedAutoSnapshotPolicyRequest,
          policies.describe_disk_associated_auto_snapshot_policy, READ),
     ))
-    cvm = Service.of_contract("cvm")
+
+
+def _bind_cvm(cvm: Service) -> None:
+    from cbslocal.api import cvm_schema as cvm_api
+    from cbslocal.cvm import images, instances
+
     _register(cvm, (
         ("RunInstances", cvm_api.RunInstancesRequest, instances.run_instances, WRITE_ONCE_PER_TOKEN),
         ("DescribeInstances", cvm_api.DescribeInstancesRequest, instances.describe_instances, READ),
@@ -81,4 +89,3 @@ def build_registry() -> Registry:
         ("DescribeImages", cvm_api.DescribeImagesRequest, images.describe_images, READ),
         ("DeleteImages", cvm_api.DeleteImagesRequest, images.delete_images, WRITE),
     ))
-    return Registry([cbs, cvm])
