@@ -38,21 +38,3 @@ def test_an_action_without_a_model_of_its_own_takes_the_contracts():
     assert service.actions["DescribeDiskStoragePool"].request is \
         contract.request_model("cbs", "DescribeDiskStoragePool")
 
-
-def test_a_service_imports_its_models_and_handlers_at_its_first_call_only():
-    """Start-up imports neither service's actions; a CBS call imports CBS's, not CVM's."""
-    import subprocess
-    import sys
-
-    probe = """
-import sys
-import cbslocal.app
-from cbslocal.router.services import build_registry
-registry = build_registry()
-loaded = lambda: {m for m in sys.modules if m.startswith(("cbslocal.cbs.", "cbslocal.cvm."))}
-assert not loaded(), loaded()
-assert "DescribeDisks" in registry.services["cbs"].actions
-assert "cbslocal.cbs.disks" in loaded() and not any(m.startswith("cbslocal.cvm.") for m in loaded())
-assert "RunInstances" in registry.services["cvm"].actions
-"""
-    subprocess.run([sys.executable, "-c", probe], check=True)

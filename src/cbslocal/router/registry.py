@@ -30,27 +30,11 @@ class Service:
     # Every action the real service has (api/contract/): those not implemented validate their
     # input, then answer UnsupportedOperation.
     known_actions: frozenset[str]
-    _actions: dict[str, Action] = field(default_factory=dict)
-    # Binds the implemented actions when they are first looked up (bind_later).
-    _binder: Callable[["Service"], None] | None = None
+    actions: dict[str, Action] = field(default_factory=dict)
 
     @classmethod
     def of_contract(cls, name: str) -> "Service":
         return cls(name, contract.version(name), contract.actions(name))
-
-    def bind_later(self, binder: Callable[["Service"], None]) -> "Service":
-        """Import and bind the actions at the first call of this service, not at start: a
-        server's first answer waits only for the modules it needs (a DescribeDisks does not
-        import CVM's models and handlers)."""
-        self._binder = binder
-        return self
-
-    @property
-    def actions(self) -> dict[str, Action]:
-        if self._binder is not None:
-            binder, self._binder = self._binder, None
-            binder(self)
-        return self._actions
 
     def unimplemented_request(self, action: str) -> type[Request]:
         """The request model of an action the service has and cbslocal does not implement."""
@@ -66,7 +50,7 @@ class Service:
             model = request or contract.request_model(self.name, name)
             if client_token and not (mutating and "ClientToken" in model.model_fields):
                 raise ValueError(f"{name} takes no ClientToken")
-            self._actions[name] = Action(name, model, handler, mutating, client_token)
+            self.actions[name] = Action(name, model, handler, mutating, client_token)
             return handler
         return register
 

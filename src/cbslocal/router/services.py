@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from cbslocal.api import cbs_schema as cbs_api
+from cbslocal.api import cvm_schema as cvm_api
+from cbslocal.api import snapshot_schema as snap_api
 from cbslocal.router.registry import Registry, Service
+from cbslocal.cbs import (attachments, config_quota, disks, lifecycle, policies, rollback,
+                          snapshot_copies, snapshot_sharing, snapshots)
+from cbslocal.cvm import images, instances
 
 
 READ = {"mutating": False}
@@ -17,16 +23,7 @@ def _register(service: Service, rows) -> None:
 
 
 def build_registry() -> Registry:
-    return Registry([Service.of_contract("cbs").bind_later(_bind_cbs),
-                     Service.of_contract("cvm").bind_later(_bind_cvm)])
-
-
-def _bind_cbs(cbs: Service) -> None:
-    from cbslocal.api import cbs_schema as cbs_api
-    from cbslocal.api import snapshot_schema as snap_api
-    from cbslocal.cbs import (attachments, config_quota, disks, lifecycle, policies, rollback,
-                              snapshot_copies, snapshot_sharing, snapshots)
-
+    cbs = Service.of_contract("cbs")
     _register(cbs, (
         ("CreateDisks", cbs_api.CreateDisksRequest, disks.create_disks, WRITE_ONCE_PER_TOKEN),
         ("DescribeDisks", cbs_api.DescribeDisksRequest, disks.describe_disks, READ),
@@ -72,12 +69,7 @@ def _bind_cbs(cbs: Service) -> None:
          snap_api.DescribeDiskAssociatedAutoSnapshotPolicyRequest,
          policies.describe_disk_associated_auto_snapshot_policy, READ),
     ))
-
-
-def _bind_cvm(cvm: Service) -> None:
-    from cbslocal.api import cvm_schema as cvm_api
-    from cbslocal.cvm import images, instances
-
+    cvm = Service.of_contract("cvm")
     _register(cvm, (
         ("RunInstances", cvm_api.RunInstancesRequest, instances.run_instances, WRITE_ONCE_PER_TOKEN),
         ("DescribeInstances", cvm_api.DescribeInstancesRequest, instances.describe_instances, READ),
@@ -89,3 +81,4 @@ def _bind_cvm(cvm: Service) -> None:
         ("DescribeImages", cvm_api.DescribeImagesRequest, images.describe_images, READ),
         ("DeleteImages", cvm_api.DeleteImagesRequest, images.delete_images, WRITE),
     ))
+    return Registry([cbs, cvm])
