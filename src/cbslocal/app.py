@@ -168,7 +168,9 @@ def make_server(settings: Settings, *, log_level: str = "warning", sock=None,
     raise_open_file_limit()  # every connection holds a file descriptor
     # httptools with limits on the head's size and on slow clients (gateway/protocol.py). No
     # WebSocket: the API has none, and no upgrade may hand a connection to an unlimited protocol.
+    # No proxy headers: cbslocal is reached directly, and uvicorn's default would let any local
+    # client rename itself in the logs and recent calls with X-Forwarded-For, at a cost per request.
     config = uvicorn.Config(App(runtime), log_level=log_level, access_log=False, loop="uvloop",
                             http=protocol_from_environment(), ws="none", lifespan="on",
-                            server_header=False)
+                            server_header=False, proxy_headers=False)
     return uvicorn.Server(config), sock
