@@ -258,6 +258,19 @@ def test_timing_bad_input(world, body, words):
 
 
 # --- recent calls --------------------------------------------------------------------------------
+def test_a_forwarded_for_header_does_not_rename_the_caller(world):
+    """cbslocal is reached directly: the recorded client is the connection's peer, whatever an
+    X-Forwarded-For header claims."""
+    from tests.e2e import rawsign
+    from tests.e2e.test_gateway_limits import tc3_describe
+
+    reply = rawsign.send(world.server.url, tc3_describe(
+        world.server, extra_headers={"X-Forwarded-For": "203.0.113.9"}))
+    assert reply.status == 200
+    client = ok(world, "GET", "/calls?limit=1")["calls"][0]["client"]
+    assert client.startswith("127.0.0.1:"), client
+
+
 def test_recent_calls(world):
     disk_id = world.create()
     failure = code_of(world.cbs.AttachDisks, request(models.AttachDisksRequest,
