@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import tomllib
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
@@ -64,6 +65,34 @@ class InstanceType:
     memory: int
 
 
+@dataclass(frozen=True, slots=True)
+class DiskPrice:
+    gib_hour: Decimal
+    gib_month: Decimal
+
+
+@dataclass(frozen=True)
+class Prices:
+    """The price table (defaults.toml [prices]), in CNY."""
+    disk_types: dict[str, DiskPrice]
+    throughput_mibps_hour: Decimal
+    throughput_mibps_month: Decimal
+    backup_point_hour: Decimal
+    backup_point_month: Decimal
+    period_discounts: dict[int, int]  # months → percentage of the list price paid
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> "Prices":
+        return cls(
+            disk_types={name: DiskPrice(Decimal(p["gib_hour"]), Decimal(p["gib_month"]))
+                        for name, p in data["disk_types"].items()},
+            throughput_mibps_hour=Decimal(data["throughput_mibps_hour"]),
+            throughput_mibps_month=Decimal(data["throughput_mibps_month"]),
+            backup_point_hour=Decimal(data["backup_point_hour"]),
+            backup_point_month=Decimal(data["backup_point_month"]),
+            period_discounts={int(m): pct for m, pct in data.get("period_discounts", {}).items()})
+
+
 @dataclass(frozen=True)
 class Topology:
     disk_types: dict[str, DiskTypeSpec]
@@ -78,6 +107,7 @@ class Topology:
     stock: dict[tuple[str, str], int] = field(default_factory=dict)
     # Calls per second per (account, action, region), when enabled; None: no limit.
     rate_limits: "RateLimits | None" = None
+    prices: Prices | None = None  # (None only in hand-built topologies of unit tests)
     # The configuration this topology was built from (GET /_cbslocal/config shows it).
     source: dict = field(default_factory=dict, compare=False)
 
@@ -96,6 +126,9 @@ class Topology:
         limits = data.get("limits", {})
         if isinstance(limits, dict):  # (anything else is refused by the schema, by name)
             data = dict(data, limits={**_default_limits(), **limits})
+        prices = data.get("prices", {})
+        if isinstance(prices, dict):  # a configuration stored before prices existed has none
+            data = dict(data, prices=merged(_default_prices(), prices))
         config_schema.validate(data)
         disk_types = {name: DiskTypeSpec(name=name, **spec)
                       for name, spec in data["disk_types"].items()}
@@ -121,7 +154,8 @@ class Topology:
                    projects=frozenset(data.get("projects", {}).get("ids", [0])),
                    system_disk=SystemDiskSpec(**data.get("system_disk", {})),
                    instance_families=families, instance_types=instance_types,
-                   images=dict(data.get("images", {})))
+                   images=dict(data.get("images", {})),
+                   prices=Prices.from_mapping(data["prices"]))
 
 
 def default_topology_data() -> dict:
@@ -135,6 +169,15 @@ def _default_limits_data() -> tuple:
 
 def _default_limits() -> dict:
     return dict(_default_limits_data())
+
+
+@lru_cache(maxsize=1)
+def _default_prices_data() -> dict:
+    return default_topology_data()["prices"]
+
+
+def _default_prices() -> dict:
+    return copy.deepcopy(_default_prices_data())
 
 
 def topology_from_file(path: Path) -> "Topology":

@@ -3,12 +3,31 @@ the control plane must pass here as a whole, and a failure names the key (`limit
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ValidationError,
+                      model_validator)
 
 Positive = Annotated[int, Field(gt=0, strict=True)]
 Count = Annotated[int, Field(ge=0, strict=True)]
+
+
+def _amount(text: str) -> str:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a decimal number") from None
+    if not value.is_finite() or value < 0:
+        raise ValueError(f"{text!r} is not a price (a decimal number, 0 or more)")
+    return text
+
+
+# An amount of money: a decimal string (a float would lose fen), e.g. "0.00042".
+Amount = Annotated[str, AfterValidator(_amount)]
+Percent = Annotated[int, Field(gt=0, le=100, strict=True)]
+# Prepaid periods, in months (cbs-behavior.md §6.2).
+PREPAID_PERIODS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36})
 
 
 class _Strict(BaseModel):
@@ -86,6 +105,29 @@ class InstanceTypeConfig(_Strict):
     memory: Positive
 
 
+class DiskPriceConfig(_Strict):
+    gib_hour: Amount  # POSTPAID_BY_HOUR, per GiB and hour
+    gib_month: Amount  # PREPAID, per GiB and month
+
+
+class PricesConfig(_Strict):
+    disk_types: dict[str, DiskPriceConfig]
+    throughput_mibps_hour: Amount
+    throughput_mibps_month: Amount
+    backup_point_hour: Amount
+    backup_point_month: Amount
+    period_discounts: dict[str, Percent] = {}  # months → percentage of the list price paid
+
+    @model_validator(mode="after")
+    def _periods(self):
+        wrong = [p for p in self.period_discounts
+                 if not (p.isdigit() and int(p) in PREPAID_PERIODS)]
+        if wrong:
+            raise ValueError(f"period_discounts: {', '.join(map(repr, wrong))} is not a prepaid "
+                             "period (1 to 12, 24 or 36 months)")
+        return self
+
+
 class RateLimitsConfig(_Strict):
     enabled: bool = False
     per_second: Positive = 20  # calls per account, action and region each second
@@ -104,6 +146,7 @@ class Config(_Strict):
     regions: dict[str, RegionConfig] = Field(min_length=1)
     stock: dict[str, dict[str, Count]] = {}
     rate_limits: RateLimitsConfig = RateLimitsConfig()
+    prices: PricesConfig
 
     @model_validator(mode="after")
     def _references(self):
@@ -132,6 +175,9 @@ class Config(_Strict):
         for name in self.instance_types:
             if name.split(".", 1)[0] not in self.instance_families:
                 problems.append(f"instance_types.{name}: no instance family {name.split('.', 1)[0]!r}")
+        priced = set(self.prices.disk_types)
+        problems += [f"prices.disk_types: no price for {t!r}" for t in sorted(types - priced)]
+        problems += [f"prices.disk_types: unknown disk type {t!r}" for t in sorted(priced - types)]
         if set(self.projects) != {"ids"} or 0 not in self.projects.get("ids", []):
             problems.append("projects: must be {ids = [0, …]} (project 0 always exists)")
         if problems:

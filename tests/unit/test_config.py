@@ -30,3 +30,33 @@ def test_the_limits_in_force_cannot_be_changed_in_place():
     limits = Topology.from_mapping(default_topology_data()).limits
     with pytest.raises(Exception):
         limits.describe_max_limit = 5
+
+
+def test_a_configuration_stored_before_prices_existed_takes_the_default_table():
+    data = default_topology_data()
+    table = data.pop("prices")
+    prices = Topology.from_mapping(data).prices
+    assert str(prices.disk_types["CLOUD_PREMIUM"].gib_hour) == table["disk_types"]["CLOUD_PREMIUM"]["gib_hour"]
+    assert prices.period_discounts == {int(m): p for m, p in table["period_discounts"].items()}
+
+
+@pytest.mark.parametrize("change, named", [
+    (lambda d: d["prices"]["disk_types"]["CLOUD_SSD"].update(gib_hour="abc"),
+     "prices.disk_types.CLOUD_SSD.gib_hour"),
+    (lambda d: d["prices"]["disk_types"]["CLOUD_SSD"].update(gib_month="-1"),
+     "prices.disk_types.CLOUD_SSD.gib_month"),
+    (lambda d: d["prices"]["disk_types"]["CLOUD_SSD"].update(gib_month=1.5),
+     "prices.disk_types.CLOUD_SSD.gib_month"),
+    (lambda d: d["prices"]["period_discounts"].update({"13": 90}), "period_discounts"),
+    (lambda d: d["prices"]["period_discounts"].update({"12": 0}), "prices.period_discounts.12"),
+    (lambda d: d["disk_types"].update(CLOUD_NEW={"min_size": 10, "max_size": 20, "step": 10,
+                                                 "standalone": True}),
+     "prices.disk_types: no price for 'CLOUD_NEW'"),
+    (lambda d: d["prices"]["disk_types"].update(CLOUD_NEW={"gib_hour": "1", "gib_month": "1"}),
+     "prices.disk_types: unknown disk type 'CLOUD_NEW'"),
+])
+def test_a_price_is_checked_and_named(change, named):
+    data = default_topology_data()
+    change(data)
+    with pytest.raises(ValueError, match=named.replace(".", r"\.").replace("(", r"\(")):
+        Topology.from_mapping(data)

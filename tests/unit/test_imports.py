@@ -22,6 +22,7 @@ FLOORS = [
     ("cbslocal.router",),
     ("cbslocal.cvm",),
     ("cbslocal.cbs",),
+    ("cbslocal.billing",),
     ("cbslocal.iam",),
     ("cbslocal.api",),
     ("cbslocal.config",),
@@ -30,7 +31,7 @@ FLOORS = [
     ("cbslocal.config_schema", "cbslocal.ids"),
     ("cbslocal",),
 ]
-DOMAIN = ("cbslocal.cbs", "cbslocal.cvm")
+DOMAIN = ("cbslocal.cbs", "cbslocal.cvm", "cbslocal.billing")
 ABOVE_THE_DOMAIN = ("cbslocal.gateway", "cbslocal.router", "cbslocal.control", "cbslocal.app",
                     "cbslocal.cli", "cbslocal.testing", "cbslocal.workers", "cbslocal.observe",
                     "cbslocal.invariants")

@@ -106,6 +106,17 @@ class DescribeDiskConfigQuotaRequest(Request):
     DedicatedClusterId: str | None = None
 
 
+class InquiryPriceCreateDisksRequest(Request):
+    DiskChargeType: Literal["PREPAID", "POSTPAID_BY_HOUR"]
+    DiskType: DiskTypeName
+    DiskSize: UInt
+    ProjectId: UInt | None = None
+    DiskCount: UInt | None = None
+    ThroughputPerformance: UInt | None = None
+    DiskChargePrepaid: objects.DiskChargePrepaid | None = None
+    DiskBackupQuota: UInt | None = None
+
+
 # --- responses -----------------------------------------------------------------------------------
 def disk_json(disk, *, now: float, language: str, policy_ids: list[str] | None) -> dict:
     """The complete Disk object (44 fields of the SDK model), from a `disks` row."""

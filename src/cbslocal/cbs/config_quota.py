@@ -8,6 +8,7 @@ from itertools import product
 from cbslocal.api import messages as msg
 from cbslocal.api.cbs_schema import DescribeDiskConfigQuotaRequest
 from cbslocal.api.context import Context
+from cbslocal.billing.prices import quote_disks
 from cbslocal.cbs.disk_state import DATA_DISK, PERFORMANCE_TYPES, POSTPAID, PREPAID, SYSTEM_DISK
 
 # Extra throughput (MiB/s) an HSSD/TSSD disk can buy [inf: not quantified by the vendor].
@@ -71,13 +72,8 @@ def _config(ctx: Context, zone, family, disk_type: str, usage: str, charge: str)
         "DiskUsage": usage,
         "MinDiskSize": low,
         "MaxDiskSize": high,
-        "Price": _no_price(),
+        # [inf] The vendor does not say what this price is of: here, one disk of the smallest
+        # size, for a month (prepaid) or an hour (postpaid) — docs/compatibility.md.
+        "Price": quote_disks(ctx.topology.prices, charge_type=charge, disk_type=disk_type,
+                             size=low).as_price(),
     }
-
-
-def _no_price() -> dict:
-    # Billing (prices, balances) is not modelled yet: every field of the Price object is nullable,
-    # and null says "not priced" rather than inventing a number.
-    return {name: None for name in (
-        "OriginalPrice", "DiscountPrice", "OriginalPriceHigh", "DiscountPriceHigh", "UnitPrice",
-        "UnitPriceDiscount", "UnitPriceHigh", "UnitPriceDiscountHigh", "ChargeUnit")}

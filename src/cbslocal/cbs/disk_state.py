@@ -10,6 +10,7 @@ from cbslocal import ids
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError, Detail
+from cbslocal.config_schema import PREPAID_PERIODS  # noqa: F401  (months; the domain's name for it)
 from cbslocal.store.prepared import Prepared, delete_where_in, in_list, listed, shaped, sum_or_zero
 from cbslocal.store.scope import owned_by
 from cbslocal.store.tables import disks, snapshots, transitions
@@ -21,11 +22,31 @@ EXPANDING, ROLLBACKING, TORECYCLE, DUMPING = "EXPANDING", "ROLLBACKING", "TORECY
 TRANSITIONAL = frozenset({ATTACHING, DETACHING, EXPANDING, ROLLBACKING, DUMPING})
 SYSTEM_DISK, DATA_DISK = "SYSTEM_DISK", "DATA_DISK"
 PREPAID, POSTPAID = "PREPAID", "POSTPAID_BY_HOUR"
-PREPAID_PERIODS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36})  # months
 DEFAULT_RENEW_FLAG = "NOTIFY_AND_MANUAL_RENEW"
 # The types whose performance can be raised (ThroughputPerformance, BurstPerformance).
 PERFORMANCE_TYPES = frozenset({"CLOUD_HSSD", "CLOUD_TSSD"})
 BURST_MIN_SIZE = 460
+
+
+def check_size(topology, disk_type: str, size: int) -> None:
+    """The size a disk of `disk_type` may have (the configuration's table, §6.1)."""
+    spec = topology.disk_types[disk_type]
+    if not spec.min_size <= size <= spec.max_size or size % spec.step:
+        raise msg.DISK_SIZE_OUT_OF_RANGE(disk_type=disk_type, min=spec.min_size, max=spec.max_size,
+                                         step=spec.step)
+
+
+def check_performance(disk_type: str, size: int | None, throughput: int | None,
+                      burst: bool | None) -> None:
+    """Extra throughput and burst performance: for the types that have them, large enough."""
+    extra = throughput or 0
+    if (extra or burst) and disk_type not in PERFORMANCE_TYPES:
+        field = "ThroughputPerformance" if extra else "BurstPerformance"
+        raise msg.PERFORMANCE_NEEDS_TYPE(field=field, types=", ".join(sorted(PERFORMANCE_TYPES)))
+    if extra and (size or 0) <= BURST_MIN_SIZE:
+        raise msg.THROUGHPUT_NEEDS_LARGER_DISK(min=BURST_MIN_SIZE)
+    if burst and (size or 0) < BURST_MIN_SIZE:
+        raise msg.BURST_NEEDS_DISK_SIZE(min=BURST_MIN_SIZE)
 
 
 def is_busy(disk) -> bool:

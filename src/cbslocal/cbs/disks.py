@@ -15,9 +15,8 @@ from cbslocal.api.context import Context
 from cbslocal.api.rendered import rendered_set
 from cbslocal.cbs import attachments, policies
 from cbslocal.cbs import snapshots as snaps
-from cbslocal.cbs.disk_state import (ATTACHED, BURST_MIN_SIZE, DEFAULT_RENEW_FLAG, PERFORMANCE_TYPES,
-                                     PREPAID_PERIODS, PROVISIONING, UNATTACHED, check_stock,
-                                     listed_ids)
+from cbslocal.cbs.disk_state import (ATTACHED, DEFAULT_RENEW_FLAG, PREPAID_PERIODS, PROVISIONING, UNATTACHED, check_performance,
+                                     check_size, check_stock, listed_ids)
 from cbslocal.cbs import instance_state as inst
 from cbslocal.cbs.filters import (TAG_PREFIX, compile_filters, drives, filter_conditions,
                                   tag_census_conditions)
@@ -93,7 +92,7 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> "_Plan":
     if req.Encrypt is None and (req.KmsKeyId is not None or req.EncryptType is not None):
         raise msg.PARAMETER_NEEDS(field="KmsKeyId" if req.KmsKeyId is not None else "EncryptType",
                                   other="Encrypt")
-    _validate_performance(req)
+    check_performance(req.DiskType, req.DiskSize, req.ThroughputPerformance, req.BurstPerformance)
     validate_tags(req.Tags or [], limits.tags_per_resource)
     if req.Encrypt and req.AutoMountConfiguration is not None:
         raise msg.ENCRYPTED_DISK_NO_AUTO_MOUNT()
@@ -104,11 +103,11 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> "_Plan":
     _check_sold(ctx, req, zone)
     # 5. size (when given), 6. snapshot
     if req.DiskSize is not None:
-        _check_size(ctx, req.DiskType, req.DiskSize)
+        check_size(ctx.topology, req.DiskType, req.DiskSize)
     source = _source_snapshot(ctx, req) if req.SnapshotId is not None else None
     size = req.DiskSize if req.DiskSize is not None else source.disk_size
     if req.DiskSize is None:
-        _check_size(ctx, req.DiskType, size)
+        check_size(ctx.topology, req.DiskType, size)
     if source is not None and req.Shareable and source.encrypt:
         raise msg.SHAREABLE_FROM_ENCRYPTED_SNAPSHOT(snapshot_id=source.snapshot_id)
     if source is not None and size < source.disk_size:
@@ -121,13 +120,6 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> "_Plan":
     # 10. stock
     check_stock(ctx, zone.name, req.DiskType, size * count)
     return _Plan(count, mount_on, size, source)
-
-
-def _check_size(ctx: Context, disk_type: str, size: int) -> None:
-    spec = ctx.topology.disk_types[disk_type]
-    if not spec.min_size <= size <= spec.max_size or size % spec.step:
-        raise msg.DISK_SIZE_OUT_OF_RANGE(disk_type=disk_type, min=spec.min_size, max=spec.max_size,
-                                         step=spec.step)
 
 
 class _Plan(NamedTuple):
@@ -158,17 +150,6 @@ def _check_disk_quota(ctx: Context, count: int) -> None:
     ).scalar_one()
     if have + count > quota:
         raise msg.ELASTIC_DISK_QUOTA(have=have, region=ctx.region, quota=quota)
-
-
-def _validate_performance(req: CreateDisksRequest) -> None:
-    extra = req.ThroughputPerformance or 0
-    if (extra or req.BurstPerformance) and req.DiskType not in PERFORMANCE_TYPES:
-        field = "ThroughputPerformance" if extra else "BurstPerformance"
-        raise msg.PERFORMANCE_NEEDS_TYPE(field=field, types=", ".join(sorted(PERFORMANCE_TYPES)))
-    if extra and (req.DiskSize or 0) <= BURST_MIN_SIZE:
-        raise msg.THROUGHPUT_NEEDS_LARGER_DISK(min=BURST_MIN_SIZE)
-    if req.BurstPerformance and (req.DiskSize or 0) < BURST_MIN_SIZE:
-        raise msg.BURST_NEEDS_DISK_SIZE(min=BURST_MIN_SIZE)
 
 
 def _check_sold(ctx: Context, req: CreateDisksRequest, zone) -> None:

@@ -112,6 +112,9 @@ BURST_NEEDS_DISK_SIZE = detail(
 NO_DEDICATED_CLUSTER = detail(
     e.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED,
     "No dedicated cluster (CDC) exists in this region.", "当前地域没有专用集群（`CDC`）。")
+DISK_TYPE_NOT_SOLD_IN_REGION = detail(
+    e.INVALID_PARAMETER_VALUE, "`DiskType`: no zone of {region} sells {disk_type} disks.",
+    "参数 `DiskType`：地域 {region} 没有可用区售卖 {disk_type} 云硬盘。")
 ZONE_SOLD_OUT = detail(
     e.INVALID_PARAMETER_DISK_CONFIG_NOT_SUPPORTED, "The zone {zone} is sold out.", "可用区 {zone} 已售罄。")
 ZONE_DOES_NOT_SELL_TYPE = detail(
