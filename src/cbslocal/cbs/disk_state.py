@@ -10,6 +10,7 @@ from cbslocal import ids
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError, Detail
+from cbslocal.billing.prices import POSTPAID, PREPAID  # noqa: F401  (the charge types)
 from cbslocal.config_schema import PREPAID_PERIODS  # noqa: F401  (months; the domain's name for it)
 from cbslocal.store.prepared import Prepared, delete_where_in, in_list, listed, shaped, sum_or_zero
 from cbslocal.store.scope import owned_by
@@ -21,7 +22,6 @@ UNATTACHED, ATTACHING, ATTACHED, DETACHING = "UNATTACHED", "ATTACHING", "ATTACHE
 EXPANDING, ROLLBACKING, TORECYCLE, DUMPING = "EXPANDING", "ROLLBACKING", "TORECYCLE", "DUMPING"
 TRANSITIONAL = frozenset({ATTACHING, DETACHING, EXPANDING, ROLLBACKING, DUMPING})
 SYSTEM_DISK, DATA_DISK = "SYSTEM_DISK", "DATA_DISK"
-PREPAID, POSTPAID = "PREPAID", "POSTPAID_BY_HOUR"
 DEFAULT_RENEW_FLAG = "NOTIFY_AND_MANUAL_RENEW"
 # The types whose performance can be raised (ThroughputPerformance, BurstPerformance).
 PERFORMANCE_TYPES = frozenset({"CLOUD_HSSD", "CLOUD_TSSD"})

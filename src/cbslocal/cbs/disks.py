@@ -15,8 +15,9 @@ from cbslocal.api.context import Context
 from cbslocal.api.rendered import rendered_set
 from cbslocal.cbs import attachments, policies
 from cbslocal.cbs import snapshots as snaps
-from cbslocal.cbs.disk_state import (ATTACHED, DEFAULT_RENEW_FLAG, PREPAID_PERIODS, PROVISIONING, UNATTACHED, check_performance,
-                                     check_size, check_stock, listed_ids)
+from cbslocal.cbs.disk_state import (ATTACHED, DEFAULT_RENEW_FLAG, PREPAID_PERIODS, PROVISIONING,
+                                     UNATTACHED, check_performance, check_size, check_stock,
+                                     listed_ids)
 from cbslocal.cbs import instance_state as inst
 from cbslocal.cbs.filters import (TAG_PREFIX, compile_filters, drives, filter_conditions,
                                   tag_census_conditions)
