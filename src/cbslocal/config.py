@@ -107,7 +107,7 @@ class Topology:
     stock: dict[tuple[str, str], int] = field(default_factory=dict)
     # Calls per second per (account, action, region), when enabled; None: no limit.
     rate_limits: "RateLimits | None" = None
-    prices: Prices | None = None  # (None only in hand-built topologies of unit tests)
+    prices: Prices = field(kw_only=True)
     # The configuration this topology was built from (GET /_cbslocal/config shows it).
     source: dict = field(default_factory=dict, compare=False)
 

@@ -13,13 +13,19 @@ Positive = Annotated[int, Field(gt=0, strict=True)]
 Count = Annotated[int, Field(ge=0, strict=True)]
 
 
+MAX_AMOUNT = Decimal(10) ** 9  # CNY: any quote of the table stays an exact decimal
+AMOUNT_PLACES = 8  # the high-precision strings of a Price object show no more
+
+
 def _amount(text: str) -> str:
     try:
         value = Decimal(text)
     except InvalidOperation:
         raise ValueError(f"{text!r} is not a decimal number") from None
-    if not value.is_finite() or value < 0:
-        raise ValueError(f"{text!r} is not a price (a decimal number, 0 or more)")
+    if not value.is_finite() or not 0 <= value < MAX_AMOUNT \
+            or value.as_tuple().exponent < -AMOUNT_PLACES:
+        raise ValueError(f"{text!r} is not a price (a decimal number from 0 to under "
+                         f"{MAX_AMOUNT:,}, with at most {AMOUNT_PLACES} decimal places)")
     return text
 
 

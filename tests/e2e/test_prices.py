@@ -4,6 +4,8 @@ against the SDK's models, every amount to the fen and in high precision."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from tencentcloud.cbs.v20170312 import models
 
@@ -52,10 +54,27 @@ def test_backup_points_and_hours_add_up_to_the_fen(server):
     assert (price["UnitPrice"], price["UnitPriceHigh"]) == (0.14, "0.1402")
 
 
+def test_the_largest_quantities_a_request_can_name_are_quoted_exactly(server):
+    """2^64 - 1 MiB/s and backup points on 50 disks for 36 months: far beyond the 28 digits of
+    Python's default decimals, still an exact price (never InternalError)."""
+    most = 2**64 - 1
+    price = inquire(server, DiskChargeType="PREPAID", DiskType="CLOUD_TSSD", DiskSize=500,
+                    DiskCount=50, ThroughputPerformance=most, DiskBackupQuota=most,
+                    DiskChargePrepaid={"Period": 36})
+    # 500 GiB × 1.5 + 2^64-1 × (0.5 + 0.15), × 36 months × 50 disks; 36 months pay 50%.
+    listed = (500 * Decimal("1.5") + most * Decimal("0.65")) * 36 * 50
+    assert price["OriginalPriceHigh"] == format(listed.normalize(), "f")
+    assert price["DiscountPriceHigh"] == format((listed / 2).normalize(), "f")
+    assert price["OriginalPrice"] == float(listed)
+
+
 @pytest.mark.parametrize("params, code, words", [
     ({"DiskChargeType": "PREPAID", "DiskType": "CLOUD_SSD", "DiskSize": 50},
      "MissingParameter", "DiskChargePrepaid"),
     ({"DiskChargeType": "PREPAID", "DiskType": "CLOUD_SSD", "DiskSize": 50,
+      "DiskChargePrepaid": {"Period": 13}}, "InvalidParameterValue", "Period"),
+    # A wrong Period is refused even for a postpaid quote, as CreateDisks refuses it.
+    ({"DiskChargeType": "POSTPAID_BY_HOUR", "DiskType": "CLOUD_SSD", "DiskSize": 50,
       "DiskChargePrepaid": {"Period": 13}}, "InvalidParameterValue", "Period"),
     ({"DiskChargeType": "POSTPAID_BY_HOUR", "DiskType": "CLOUD_SSD", "DiskSize": 15},
      "InvalidParameterValue", "DiskSize"),

@@ -10,13 +10,16 @@ Unit fields with ChargeUnit HOUR; the other mode's fields are null.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
 
 from cbslocal.config import Prices
 
 PREPAID, POSTPAID = "PREPAID", "POSTPAID_BY_HOUR"
 FEN = Decimal("0.01")
 HIGH_PRECISION = Decimal("0.00000001")
+# Wide enough for any quote a request can ask (counts and sizes up to 2^64, prices under 10^9
+# with 8 places): the default 28 digits would make such a quote fail instead of being exact.
+EXACT = Context(prec=80, rounding=ROUND_HALF_UP)
 PRICE_FIELDS = ("OriginalPrice", "DiscountPrice", "OriginalPriceHigh", "DiscountPriceHigh",
                 "UnitPrice", "UnitPriceDiscount", "UnitPriceHigh", "UnitPriceDiscountHigh",
                 "ChargeUnit")
@@ -31,6 +34,10 @@ class DiskQuote:
     paid: Decimal
 
     def as_price(self) -> dict:
+        with localcontext(EXACT):
+            return self._as_price()
+
+    def _as_price(self) -> dict:
         price = dict.fromkeys(PRICE_FIELDS)
         if self.charge_type == PREPAID:
             price.update(OriginalPrice=to_fen(self.list_price), DiscountPrice=to_fen(self.paid),
@@ -44,6 +51,13 @@ class DiskQuote:
 
 def quote_disks(prices: Prices, *, charge_type: str, disk_type: str, size: int, count: int = 1,
                 throughput: int = 0, backup_points: int = 0, period: int = 1) -> DiskQuote:
+    with localcontext(EXACT):
+        return _quote_disks(prices, charge_type, disk_type, size, count, throughput,
+                            backup_points, period)
+
+
+def _quote_disks(prices: Prices, charge_type: str, disk_type: str, size: int, count: int,
+                 throughput: int, backup_points: int, period: int) -> DiskQuote:
     disk = prices.disk_types[disk_type]
     if charge_type == PREPAID:
         one = (size * disk.gib_month + throughput * prices.throughput_mibps_month

@@ -20,11 +20,9 @@ def inquiry_price_create_disks(ctx: Context, req: InquiryPriceCreateDisksRequest
     count = 1 if req.DiskCount is None else req.DiskCount
     if not 1 <= count <= topology.limits.create_disks_max_count:
         raise msg.VALUE_BETWEEN(field="DiskCount", min=1, max=topology.limits.create_disks_max_count)
-    period = 1
-    if req.DiskChargePrepaid is not None and req.DiskChargeType == PREPAID:
-        period = req.DiskChargePrepaid.Period
-        if period not in PREPAID_PERIODS:
-            raise msg.PREPAID_PERIOD_INVALID(field="DiskChargePrepaid.Period")
+    if req.DiskChargePrepaid is not None and req.DiskChargePrepaid.Period not in PREPAID_PERIODS:
+        raise msg.PREPAID_PERIOD_INVALID(field="DiskChargePrepaid.Period")  # (as CreateDisks)
+    period = req.DiskChargePrepaid.Period if req.DiskChargeType == PREPAID else 1
     if (req.ProjectId or 0) not in topology.projects:
         raise msg.PROJECT_NOT_FOUND(field="ProjectId", project_id=req.ProjectId)
     if not any(z.region == ctx.region and not z.sold_out and req.DiskType in z.sold_disk_types
