@@ -16,6 +16,7 @@ from cbslocal.control import PREFIX
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import Clock
 from cbslocal.gateway.http import ApiEndpoint
+from cbslocal.billing import ledger
 from cbslocal.iam import accounts
 from cbslocal.observe import RecentCalls, make_observer
 from cbslocal.router.runtime import Runtime
@@ -49,7 +50,8 @@ def build_runtime(settings: Settings, store: Store | None = None, *, publish: bo
         if saved is not None:
             runtime.clock.state = saved
         transitions.save_clock(conn, runtime.clock.state)  # (saved repaired, if it had to be)
-        accounts.ensure_default_account(conn, runtime.clock.now())
+        ledger.ensure_default_account(conn, runtime.clock.now(),
+                                      settings.topology.billing.initial_balance)
         settings.generated_admin_token = prepare_token(conn, settings.data_dir, settings.admin_token)
         runtime.publish(conn, settings.topology, settings.timing_profile)
     runtime.change_shared(start)

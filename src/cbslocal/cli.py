@@ -196,10 +196,45 @@ def account_list(target: AdminTarget) -> None:
 @click.argument("account_id")
 @click.option("--ttl", type=float, default=None,
               help="Make temporary credentials (with a token) valid for this many seconds.")
+@click.option("--no-payment", is_flag=True,
+              help="Calls the key signs may not pay (UnauthorizedOperation on a purchase).")
 @click.pass_obj
-def account_create_key(target: AdminTarget, account_id: str, ttl: float | None) -> None:
+def account_create_key(target: AdminTarget, account_id: str, ttl: float | None,
+                       no_payment: bool) -> None:
     """Create another API key (or temporary credentials) for ACCOUNT_ID."""
-    _call(target, "POST", f"/accounts/{account_id}/keys", {"ttl": ttl} if ttl is not None else {})
+    body: dict = {"ttl": ttl} if ttl is not None else {}
+    if no_payment:
+        body["payment_allowed"] = False
+    _call(target, "POST", f"/accounts/{account_id}/keys", body)
+
+
+@account.command("billing")
+@click.argument("account_id")
+@click.option("--balance", default=None, help="Set the balance (CNY, e.g. 100 or -5.50).")
+@click.option("--top-up", default=None, help="Add this much (CNY) to the balance.")
+@click.option("--payment/--no-payment", "payment_allowed", default=None,
+              help="Allow or refuse the account payment.")
+@click.option("--note", default=None, help="What the ledger says of the change.")
+@click.pass_obj
+def account_billing(target: AdminTarget, account_id: str, balance: str | None,
+                    top_up: str | None, payment_allowed: bool | None, note: str | None) -> None:
+    """Show ACCOUNT_ID's balance and payment permission, changing them first if asked."""
+    change = {name: value for name, value in (("balance", balance), ("top_up", top_up),
+                                              ("payment_allowed", payment_allowed),
+                                              ("note", note)) if value is not None}
+    path = f"/accounts/{account_id}/billing"
+    _call(target, "POST" if change else "GET", path, change or None)
+
+
+@account.command("ledger")
+@click.argument("account_id")
+@click.option("--after", type=int, default=0, show_default=True,
+              help="Only the entries after the one with this Id.")
+@click.option("--limit", type=int, default=100, show_default=True)
+@click.pass_obj
+def account_ledger(target: AdminTarget, account_id: str, after: int, limit: int) -> None:
+    """ACCOUNT_ID's ledger: every change of its balance, oldest first."""
+    _call(target, "GET", f"/accounts/{account_id}/ledger?after={after}&limit={limit}")
 
 
 @admin.command()

@@ -94,6 +94,16 @@ class Prices:
 
 
 @dataclass(frozen=True)
+class Billing:
+    """Money rules (defaults.toml [billing]); amounts in fen."""
+    initial_balance: int  # what each new account starts with
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> "Billing":
+        return cls(initial_balance=int(Decimal(data["initial_balance"]) * 100))
+
+
+@dataclass(frozen=True)
 class Topology:
     disk_types: dict[str, DiskTypeSpec]
     zones: dict[str, Zone]
@@ -108,6 +118,7 @@ class Topology:
     # Calls per second per (account, action, region), when enabled; None: no limit.
     rate_limits: "RateLimits | None" = None
     prices: Prices = field(kw_only=True)
+    billing: Billing = field(kw_only=True)
     # The configuration this topology was built from (GET /_cbslocal/config shows it).
     source: dict = field(default_factory=dict, compare=False)
 
@@ -126,9 +137,10 @@ class Topology:
         limits = data.get("limits", {})
         if isinstance(limits, dict):  # (anything else is refused by the schema, by name)
             data = dict(data, limits={**_default_limits(), **limits})
-        prices = data.get("prices", {})
-        if isinstance(prices, dict):  # a configuration stored before prices existed has none
-            data = dict(data, prices=merged(_default_prices(), prices))
+        for name in TABLES_ADDED_LATER:  # a configuration stored before they existed has none
+            table = data.get(name, {})
+            if isinstance(table, dict):
+                data = dict(data, **{name: merged(_default_table(name), table)})
         config_schema.validate(data)
         disk_types = {name: DiskTypeSpec(name=name, **spec)
                       for name, spec in data["disk_types"].items()}
@@ -155,7 +167,8 @@ class Topology:
                    system_disk=SystemDiskSpec(**data.get("system_disk", {})),
                    instance_families=families, instance_types=instance_types,
                    images=dict(data.get("images", {})),
-                   prices=Prices.from_mapping(data["prices"]))
+                   prices=Prices.from_mapping(data["prices"]),
+                   billing=Billing.from_mapping(data["billing"]))
 
 
 def default_topology_data() -> dict:
@@ -171,13 +184,18 @@ def _default_limits() -> dict:
     return dict(_default_limits_data())
 
 
-@lru_cache(maxsize=1)
-def _default_prices_data() -> dict:
-    return default_topology_data()["prices"]
+# Tables of defaults.toml that a configuration stored by an earlier release may lack: they take
+# the defaults, with whatever the stored one has laid over them.
+TABLES_ADDED_LATER = ("prices", "billing")
 
 
-def _default_prices() -> dict:
-    return copy.deepcopy(_default_prices_data())
+@lru_cache(maxsize=len(TABLES_ADDED_LATER))
+def _default_table_data(name: str) -> dict:
+    return default_topology_data()[name]
+
+
+def _default_table(name: str) -> dict:
+    return copy.deepcopy(_default_table_data(name))
 
 
 def topology_from_file(path: Path) -> "Topology":

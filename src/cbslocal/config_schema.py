@@ -31,6 +31,22 @@ def _amount(text: str) -> str:
 
 # An amount of money: a decimal string (a float would lose fen), e.g. "0.00042".
 Amount = Annotated[str, AfterValidator(_amount)]
+
+MAX_BALANCE = Decimal(10) ** 12  # CNY: a balance in fen stays far inside a 64-bit integer
+
+
+def _balance(text: str) -> str:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a decimal number") from None
+    if not value.is_finite() or not 0 <= value < MAX_BALANCE or value.as_tuple().exponent < -2:
+        raise ValueError(f"{text!r} is not a balance (a decimal number from 0 to under "
+                         f"{MAX_BALANCE:,}, to the fen: at most 2 decimal places)")
+    return text
+
+
+Balance = Annotated[str, AfterValidator(_balance)]
 Percent = Annotated[int, Field(gt=0, le=100, strict=True)]
 # Prepaid periods, in months (cbs-behavior.md §6.2).
 PREPAID_PERIODS = frozenset({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 24, 36})
@@ -134,6 +150,10 @@ class PricesConfig(_Strict):
         return self
 
 
+class BillingConfig(_Strict):
+    initial_balance: Balance  # CNY, what each new account starts with
+
+
 class RateLimitsConfig(_Strict):
     enabled: bool = False
     per_second: Positive = 20  # calls per account, action and region each second
@@ -153,6 +173,7 @@ class Config(_Strict):
     stock: dict[str, dict[str, Count]] = {}
     rate_limits: RateLimitsConfig = RateLimitsConfig()
     prices: PricesConfig
+    billing: BillingConfig
 
     @model_validator(mode="after")
     def _references(self):

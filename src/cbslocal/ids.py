@@ -66,6 +66,11 @@ def session_token() -> str:
     return secrets.token_urlsafe(48)
 
 
+def deal_name(day: str) -> str:
+    """An order's name as the vendor's billing shows one: the day (YYYYMMDD) and 12 digits."""
+    return day + "".join(secrets.choice(string.digits) for _ in range(12))
+
+
 def account_uin() -> str:
     """A 12-digit decimal account number (UIN)."""
     return "1" + "".join(secrets.choice(string.digits) for _ in range(11))

@@ -27,8 +27,8 @@ from cbslocal.cvm.images import CREATE as IMAGE_CREATE
 from cbslocal.store.tables import (CENSUS_COLUMNS, SNAPSHOT_CENSUS_COLUMNS, accounts,
                                    auto_snapshot_policies, disk_attachments, disk_census,
                                    disk_tag_census, disk_tags, disks, image_snapshots, images,
-                                   instances, policy_disks, snapshot_census, snapshot_shares,
-                                   snapshots, transitions)
+                                   instances, ledger, policy_disks, snapshot_census,
+                                   snapshot_shares, snapshots, transitions)
 
 
 @dataclass(frozen=True)
@@ -403,3 +403,29 @@ def _scope_quota(conn, name: str, table, condition, limit: int) -> Iterator[Viol
     for account_id, region, count in conn.execute(statement):
         if count > limit:
             yield Violation(name, f"{account_id}/{region}", f"{count}; the quota is {limit}")
+
+
+# --- money -----------------------------------------------------------------------------------------
+@_check
+def _ledger_sums_to_the_balance(conn, _topology) -> Iterator[Violation]:
+    """Every change of a balance is an entry (billing/ledger.py): an account's entries, in order,
+    add up to each balance they record and, in all, to the balance it has; no entry is of an
+    account that does not exist."""
+    balances = dict(conn.execute(select(accounts.c.account_id, accounts.c.balance)).all())
+    running: dict[str, int] = defaultdict(int)
+    broken: set[str] = set()
+    for entry in conn.execute(select(ledger.c.id, ledger.c.account_id, ledger.c.amount,
+                                     ledger.c.balance_after).order_by(ledger.c.id)):
+        running[entry.account_id] += entry.amount
+        if running[entry.account_id] != entry.balance_after and entry.account_id not in broken:
+            broken.add(entry.account_id)
+            yield Violation("ledger.balance_after", entry.account_id,
+                            f"entry {entry.id} records a balance of {entry.balance_after} fen; "
+                            f"the entries up to it add up to {running[entry.account_id]}")
+    for account_id in sorted(set(running) - set(balances)):
+        yield Violation("ledger.account", account_id, "entries of an account that does not exist")
+    for account_id, balance in sorted(balances.items()):
+        if running.get(account_id, 0) != balance:
+            yield Violation("ledger.sum", account_id,
+                            f"the balance is {balance} fen; its entries add up to "
+                            f"{running.get(account_id, 0)}")

@@ -64,6 +64,12 @@ def test_a_store_built_by_the_api_keeps_every_invariant(world):
     ("INSERT INTO disk_attachments (disk_id, instance_id, account_id, region, disk_usage, "
      "attached_at) VALUES (?, 'ins-zzzzzzzz', '100000000001', 'ap-guangzhou', 'DATA_DISK', 1.0)",
      "attached", "attachment.instance"),
+    ("UPDATE accounts SET balance = balance + 1 WHERE account_id = ?", "100000000001", "ledger.sum"),
+    ("UPDATE ledger SET balance_after = balance_after - 1 WHERE account_id = ?", "100000000001",
+     "ledger.balance_after"),
+    ("INSERT INTO ledger (account_id, at, kind, amount, balance_after, deal_name, action, region, "
+     "resource_ids, description) VALUES (?, 1.0, 'TOP_UP', 1, 1, '', '', '', '[]', '')",
+     "999999999999", "ledger.account"),
 ])
 def test_each_kind_of_damage_is_named(world, statement, which, invariant):
     server, _instance_id, attached, spare = world

@@ -58,6 +58,11 @@ def test_the_handle(cbslocal, cbs_client, cvm_client):
     assert len(document["tables"]["disks"]) == 2
     other = cbslocal.create_account("other")
     assert other["AccountId"] != "100000000001"
+    assert cbslocal.billing()["Balance"] == "1000000.00"
+    assert cbslocal.billing(other["AccountId"], balance="2.50", payment_allowed=False) == {
+        "AccountId": other["AccountId"], "Balance": "2.50", "BalanceFen": 250,
+        "InArrears": False, "PaymentAllowed": False}
+    assert [e["Kind"] for e in cbslocal.ledger(other["AccountId"])] == ["OPENING", "ADJUSTMENT"]
     assert [c["action"] for c in cbslocal.calls(2)] == ["RunInstances", "CreateDisks"]
     with pytest.raises(Exception) as failure:
         cbslocal.fault(code="NoSuchCode")

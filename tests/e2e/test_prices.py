@@ -55,14 +55,15 @@ def test_backup_points_and_hours_add_up_to_the_fen(server):
 
 
 def test_the_largest_quantities_a_request_can_name_are_quoted_exactly(server):
-    """2^64 - 1 MiB/s and backup points on 50 disks for 36 months: far beyond the 28 digits of
-    Python's default decimals, still an exact price (never InternalError)."""
+    """2^64 - 1 backup points on 50 disks with the most extra throughput for 36 months: far
+    beyond the 28 digits of Python's default decimals, still an exact price (never
+    InternalError)."""
     most = 2**64 - 1
     price = inquire(server, DiskChargeType="PREPAID", DiskType="CLOUD_TSSD", DiskSize=500,
-                    DiskCount=50, ThroughputPerformance=most, DiskBackupQuota=most,
+                    DiskCount=50, ThroughputPerformance=1000, DiskBackupQuota=most,
                     DiskChargePrepaid={"Period": 36})
-    # 500 GiB × 1.5 + 2^64-1 × (0.5 + 0.15), × 36 months × 50 disks; 36 months pay 50%.
-    listed = (500 * Decimal("1.5") + most * Decimal("0.65")) * 36 * 50
+    # 500 GiB × 1.5 + 1000 MiB/s × 0.5 + 2^64-1 × 0.15, × 36 months × 50 disks; 36 months pay 50%.
+    listed = (500 * Decimal("1.5") + 1000 * Decimal("0.5") + most * Decimal("0.15")) * 36 * 50
     assert price["OriginalPriceHigh"] == format(listed.normalize(), "f")
     assert price["DiscountPriceHigh"] == format((listed / 2).normalize(), "f")
     assert price["OriginalPrice"] == float(listed)
@@ -82,6 +83,11 @@ def test_the_largest_quantities_a_request_can_name_are_quoted_exactly(server):
       "DiskCount": 51}, "InvalidParameterValue", "DiskCount"),
     ({"DiskChargeType": "POSTPAID_BY_HOUR", "DiskType": "CLOUD_PREMIUM", "DiskSize": 500,
       "ThroughputPerformance": 100}, "InvalidParameterValue", "ThroughputPerformance"),
+    # Above the ExtraPerformanceRange DescribeDiskConfigQuota advertises (0-1000 for TSSD).
+    ({"DiskChargeType": "POSTPAID_BY_HOUR", "DiskType": "CLOUD_TSSD", "DiskSize": 500,
+      "ThroughputPerformance": 1001}, "InvalidParameterValue", "0 to 1000"),
+    ({"DiskChargeType": "POSTPAID_BY_HOUR", "DiskType": "CLOUD_HSSD", "DiskSize": 500,
+      "ThroughputPerformance": 2**64 - 1}, "InvalidParameterValue", "0 to 650"),
     # CLOUD_BASIC is no longer sold in any zone: InvalidParameterValue here (§3.11).
     ({"DiskChargeType": "POSTPAID_BY_HOUR", "DiskType": "CLOUD_BASIC", "DiskSize": 50},
      "InvalidParameterValue", "CLOUD_BASIC"),

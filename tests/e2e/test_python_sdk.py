@@ -441,6 +441,8 @@ def test_describe_disks_errors(server, params, code):
      "ThroughputPerformance"),
     ({"DiskType": "CLOUD_HSSD", "DiskSize": 100, "BurstPerformance": True}, "InvalidParameterValue",
      "BurstPerformance"),
+    ({"DiskType": "CLOUD_HSSD", "DiskSize": 500, "ThroughputPerformance": 651},
+     "InvalidParameterValue", "0 to 650"),
     ({"DiskSize": 5}, "InvalidParameterValue", "DiskSize"),
     ({"DiskSize": 55}, "InvalidParameterValue", "DiskSize"),
     ({"DiskSize": 32010}, "InvalidParameterValue", "DiskSize"),

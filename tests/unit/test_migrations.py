@@ -154,6 +154,36 @@ def test_a_0005_data_dir_is_upgraded_with_row_versions_and_tag_order(tmp_path):
     assert "0005" in READABLE_SCHEMAS
 
 
+def test_a_0007_data_dir_is_upgraded_with_money(tmp_path):
+    """The previous release's data dir: its accounts and keys are kept, each account starts with
+    the default balance (1,000,000.00 CNY, in fen), written in the new ledger as its opening
+    entry, and may pay, as may each key; a state it exported can still be imported."""
+    from alembic import command
+
+    from cbslocal.store.migrations import alembic_config
+    from cbslocal.store.state import READABLE_SCHEMAS
+    from cbslocal.store.tables import DEFAULT_BALANCE_FEN
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    command.upgrade(alembic_config(engine), "0007")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO accounts (account_id, app_id, name, created_at) "
+                          "VALUES ('7', 1250000007, 'old', 1.0)"))
+        conn.execute(text("INSERT INTO api_keys (secret_id, account_id, secret_key, enabled, "
+                          "created_at) VALUES ('AKIDold', '7', 'k', 1, 1.0)"))
+    upgrade_to_head(engine)
+    with engine.begin() as conn:
+        assert tuple(conn.execute(text(
+            "SELECT name, balance, payment_allowed FROM accounts")).one()) == (
+            "old", DEFAULT_BALANCE_FEN, 1)
+        assert conn.execute(text("SELECT payment_allowed FROM api_keys")).scalar() == 1
+        assert tuple(conn.execute(text(
+            "SELECT account_id, kind, amount, balance_after FROM ledger")).one()) == (
+            "7", "OPENING", DEFAULT_BALANCE_FEN, DEFAULT_BALANCE_FEN)
+    assert DEFAULT_BALANCE_FEN == 100_000_000
+    assert "0007" in READABLE_SCHEMAS
+
+
 class _Interrupted(RuntimeError):
     pass
 

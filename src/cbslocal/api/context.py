@@ -23,6 +23,8 @@ class Context:
     topology: Topology
     timing: TimingProfile
     rendered: Rendered | None = None  # this process's kept objects; None: render every one
+    secret_id: str = ""  # the key that signed the call
+    action: str = ""  # the action called (what the ledger records an order under)
 
     @property
     def english(self) -> bool:

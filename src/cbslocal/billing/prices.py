@@ -33,6 +33,11 @@ class DiskQuote:
     list_price: Decimal
     paid: Decimal
 
+    @property
+    def fen(self) -> int:
+        """What is paid, in whole fen (prepaid: for the whole period; postpaid: for an hour)."""
+        return whole_fen(self.paid)
+
     def as_price(self) -> dict:
         with localcontext(EXACT):
             return self._as_price()
@@ -73,6 +78,12 @@ def _quote_disks(prices: Prices, charge_type: str, disk_type: str, size: int, co
 
 def to_fen(amount: Decimal) -> float:
     return float(amount.quantize(FEN, rounding=ROUND_HALF_UP))
+
+
+def whole_fen(amount: Decimal) -> int:
+    """What an amount costs in whole fen: the API's two-place price (to_fen) times 100."""
+    with localcontext(EXACT):
+        return int(amount.quantize(FEN, rounding=ROUND_HALF_UP).scaleb(2))
 
 
 def high(amount: Decimal) -> str:

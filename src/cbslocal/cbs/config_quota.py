@@ -9,10 +9,8 @@ from cbslocal.api import messages as msg
 from cbslocal.api.cbs_schema import DescribeDiskConfigQuotaRequest
 from cbslocal.api.context import Context
 from cbslocal.billing.prices import quote_disks
-from cbslocal.cbs.disk_state import DATA_DISK, PERFORMANCE_TYPES, POSTPAID, PREPAID, SYSTEM_DISK
-
-# Extra throughput (MiB/s) an HSSD/TSSD disk can buy [inf: not quantified by the vendor].
-EXTRA_PERFORMANCE_MAX = {"CLOUD_HSSD": 650, "CLOUD_TSSD": 1000}
+from cbslocal.cbs.disk_state import (DATA_DISK, EXTRA_PERFORMANCE_MAX, PERFORMANCE_TYPES, POSTPAID,
+                                     PREPAID, SYSTEM_DISK)
 
 
 def describe_disk_config_quota(ctx: Context, req: DescribeDiskConfigQuotaRequest) -> dict:

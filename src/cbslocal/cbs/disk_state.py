@@ -25,6 +25,9 @@ SYSTEM_DISK, DATA_DISK = "SYSTEM_DISK", "DATA_DISK"
 DEFAULT_RENEW_FLAG = "NOTIFY_AND_MANUAL_RENEW"
 # The types whose performance can be raised (ThroughputPerformance, BurstPerformance).
 PERFORMANCE_TYPES = frozenset({"CLOUD_HSSD", "CLOUD_TSSD"})
+# The extra throughput (MiB/s) each of them can buy, as DescribeDiskConfigQuota's
+# ExtraPerformanceRange advertises it [inf: not quantified by the vendor].
+EXTRA_PERFORMANCE_MAX = {"CLOUD_HSSD": 650, "CLOUD_TSSD": 1000}
 BURST_MIN_SIZE = 460
 
 
@@ -43,6 +46,8 @@ def check_performance(disk_type: str, size: int | None, throughput: int | None,
     if (extra or burst) and disk_type not in PERFORMANCE_TYPES:
         field = "ThroughputPerformance" if extra else "BurstPerformance"
         raise msg.PERFORMANCE_NEEDS_TYPE(field=field, types=", ".join(sorted(PERFORMANCE_TYPES)))
+    if extra > EXTRA_PERFORMANCE_MAX.get(disk_type, 0):
+        raise msg.THROUGHPUT_ABOVE_RANGE(disk_type=disk_type, max=EXTRA_PERFORMANCE_MAX[disk_type])
     if extra and (size or 0) <= BURST_MIN_SIZE:
         raise msg.THROUGHPUT_NEEDS_LARGER_DISK(min=BURST_MIN_SIZE)
     if burst and (size or 0) < BURST_MIN_SIZE:

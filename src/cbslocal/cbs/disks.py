@@ -13,6 +13,8 @@ from cbslocal.api.cbs_schema import (CreateDisksRequest, DescribeDisksRequest, d
                                      disk_json_timeless)
 from cbslocal.api.context import Context
 from cbslocal.api.rendered import rendered_set
+from cbslocal.billing import ledger
+from cbslocal.billing.prices import POSTPAID, PREPAID, DiskQuote, quote_disks
 from cbslocal.cbs import attachments, policies
 from cbslocal.cbs import snapshots as snaps
 from cbslocal.cbs.disk_state import (ATTACHED, DEFAULT_RENEW_FLAG, PREPAID_PERIODS, PROVISIONING,
@@ -40,6 +42,8 @@ def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
     duration = ctx.timing.duration("disk.create")
     state = PROVISIONING if duration > 0 else (ATTACHED if plan.mount_on else UNATTACHED)
     _insert_disks(ctx, req, plan, disk_ids, state)
+    if req.DiskChargeType == PREPAID:
+        ledger.pay(ctx, ledger.Charge(ledger.PURCHASE, plan.quote.fen, disk_ids, _bought(req, plan)))
     for disk_id in disk_ids:
         for instance_id in plan.mount_on:
             attach_at_once(ctx, disk_id, "DATA_DISK", instance_id)
@@ -74,7 +78,7 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> "_Plan":
     # 1. conditional requirements
     if req.DiskSize is None and req.SnapshotId is None:
         raise msg.PARAMETER_MISSING(field="DiskSize")
-    if req.DiskChargeType == "PREPAID" and req.DiskChargePrepaid is None:
+    if req.DiskChargeType == PREPAID and req.DiskChargePrepaid is None:
         raise msg.PARAMETER_MISSING(field="DiskChargePrepaid")
     # 2. values and combinations
     count = 1 if req.DiskCount is None else req.DiskCount
@@ -118,9 +122,12 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> "_Plan":
     if req.AutoMountConfiguration is not None:
         mount_on = _mount_instances(ctx, req, count)
     _check_disk_quota(ctx, count)
+    # 8. payment permission, 9. balance
+    quote = _quote(ctx, req, size, count)
+    _check_payment(ctx, req, quote)
     # 10. stock
     check_stock(ctx, zone.name, req.DiskType, size * count)
-    return _Plan(count, mount_on, size, source)
+    return _Plan(count, mount_on, size, source, quote)
 
 
 class _Plan(NamedTuple):
@@ -128,6 +135,30 @@ class _Plan(NamedTuple):
     mount_on: list[str]
     size: int
     source: object  # the snapshot row the disks are made from, or None
+    quote: DiskQuote  # what the disks cost: for the whole period, or an hour
+
+
+def _quote(ctx: Context, req: CreateDisksRequest, size: int, count: int) -> DiskQuote:
+    prepaid = req.DiskChargeType == PREPAID
+    return quote_disks(ctx.topology.prices, charge_type=PREPAID if prepaid else POSTPAID,
+                       disk_type=req.DiskType, size=size, count=count,
+                       throughput=req.ThroughputPerformance or 0,
+                       backup_points=req.DiskBackupQuota or 0,
+                       period=req.DiskChargePrepaid.Period if prepaid else 1)
+
+
+def _check_payment(ctx: Context, req: CreateDisksRequest, quote: DiskQuote) -> None:
+    """Prepaid disks are paid now, by a caller who may pay; [inf] postpaid ones need a balance
+    that covers their first hour (docs/compatibility.md)."""
+    if req.DiskChargeType == PREPAID:
+        ledger.check_may_pay(ctx)
+    ledger.check_affordable(ctx, quote.fen)
+
+
+def _bought(req: CreateDisksRequest, plan: "_Plan") -> str:
+    months = req.DiskChargePrepaid.Period
+    return (f"{plan.count} × {req.DiskType} {plan.size} GiB for {months} "
+            f"month{'s' if months > 1 else ''}")
 
 
 def _source_snapshot(ctx: Context, req: CreateDisksRequest):
@@ -211,7 +242,7 @@ def disk_row(ctx: Context, **values) -> dict:
 
 def _insert_disks(ctx: Context, req: CreateDisksRequest, plan: "_Plan", disk_ids: list[str],
                   state: str) -> None:
-    prepaid = req.DiskChargeType == "PREPAID"
+    prepaid = req.DiskChargeType == PREPAID
     # A disk made from an encrypted snapshot is encrypted too.
     encrypt = req.Encrypt is not None or bool(plan.source is not None and plan.source.encrypt)
     common = disk_row(

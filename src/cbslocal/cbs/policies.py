@@ -22,6 +22,7 @@ from cbslocal.api.snapshot_schema import (BindAutoSnapshotPolicyRequest,
                                           DescribeDiskAssociatedAutoSnapshotPolicyRequest,
                                           ModifyAutoSnapshotPolicyAttributeRequest,
                                           UnbindAutoSnapshotPolicyRequest, policy_json)
+from cbslocal.billing import ledger
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs import snapshots as snaps
 from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks
@@ -141,6 +142,7 @@ def create_auto_snapshot_policy(ctx: Context, req: CreateAutoSnapshotPolicyReque
         owned_by(policies, ctx.account_id, ctx.region))).scalar_one()
     if have >= quota:
         raise msg.POLICY_QUOTA_FULL(count=have, region=ctx.region, quota=quota)
+    ledger.check_not_in_arrears(ctx)  # §3.25 step 5: a policy makes billed snapshots
     policy_id = new_ids(ctx.conn, ids.POLICY, policies.c.policy_id, 1)[0]
     ctx.conn.execute(insert(policies).values(
         policy_id=policy_id, account_id=ctx.account_id, region=ctx.region, policy_name=name,
@@ -295,6 +297,7 @@ def modify_auto_snapshot_policy_attribute(ctx: Context,
         raise msg.POLICY_NOT_CHANGEABLE(policy_id=policy.policy_id, state=policy.policy_state)
     if req.RetentionDays is not None and req.IsPermanent is None and policy.is_permanent:
         raise checks.retention_with_permanent()
+    ledger.check_not_in_arrears(ctx)  # §3.27 step 5
     if "schedule" in values:
         values["anchor_at"] = ctx.now
         values["next_trigger_at"] = next_trigger(orjson.loads(values["schedule"]), ctx.now, ctx.now)

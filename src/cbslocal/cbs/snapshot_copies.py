@@ -8,6 +8,7 @@ from sqlalchemy import insert, select, update
 
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
+from cbslocal.billing import ledger
 from cbslocal.api.snapshot_schema import CopySnapshotCrossRegionsRequest
 from cbslocal.cbs.snapshots import (CHECK, CHECKING, COPY, COPYING, NORMAL, checked_name,
                                     checked_snapshot_id, load_snapshots, new_snapshot_ids,
@@ -32,6 +33,7 @@ def copy_snapshot_cross_regions(ctx: Context, req: CopySnapshotCrossRegionsReque
     for region in regions:
         if region in copying:
             raise msg.SNAPSHOT_ALREADY_COPYING_TO(snapshot_id=snap.snapshot_id, region=region)
+    ledger.check_not_in_arrears(ctx)  # [inf] a copy is a billed snapshot in each region
     results = [_copy_to(ctx, snap, region, name) for region in regions]
     started = [r["DestinationRegion"] for r in results if r["Code"] == "Success"]
     if started:

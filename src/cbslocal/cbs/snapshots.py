@@ -21,6 +21,7 @@ from cbslocal.api.rendered import rendered_set
 from cbslocal.api.snapshot_schema import (SNAPSHOT_STATES, CreateSnapshotRequest,
                                           DeleteSnapshotsRequest, DescribeSnapshotsRequest,
                                           ModifySnapshotAttributeRequest, snapshot_json)
+from cbslocal.billing import ledger
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks
 from cbslocal.cbs.resources import page_of, page_total, unnamed, validate_tags
@@ -203,7 +204,7 @@ def disk_refusal(ctx: Context, disk, usage: str | None, *, creating: bool) -> Ap
 
 
 class QuotaUse:
-    """The quotas snapshots count against (step 10, 12), read once: a policy firing over
+    """The quotas snapshots count against and the account's arrears (steps 10-12), read once: a policy firing over
     thousands of disks takes each snapshot into account as it goes."""
 
     def __init__(self, ctx: Context):
@@ -215,6 +216,7 @@ class QuotaUse:
         self.creating = ctx.conn.execute(select(func.count()).select_from(snapshots).where(
             snapshots.c.snapshot_state == CREATING)).scalar_one() \
             if self.limits.creating_snapshots_max else 0
+        self.in_arrears = ledger.arrears_refusal(ctx)  # step 11 (snapshots are billed)
 
     def refusal(self, disk) -> ApiError | None:
         limits, region = self.limits, self.ctx.region
@@ -227,6 +229,8 @@ class QuotaUse:
             return msg.SNAPSHOT_CAPACITY_QUOTA_FULL(
                 region=region, used=self.gib, disk_id=disk.disk_id, size=disk.disk_size,
                 quota=limits.snapshot_capacity_gib)
+        if self.in_arrears is not None:
+            return self.in_arrears
         if limits.creating_snapshots_max and self.creating >= limits.creating_snapshots_max:
             return msg.TOO_MANY_SNAPSHOTS_CREATING(count=self.creating)
         return None

@@ -27,6 +27,7 @@ from cbslocal.cbs.instance_state import poke_instance
 from cbslocal.engine.clock import CHINA_TZ, ClockState, format_time
 from cbslocal.engine import transitions
 from cbslocal.engine.timing import PROFILES, with_durations
+from cbslocal.billing import ledger
 from cbslocal.iam import accounts
 from cbslocal.observe import CALL_STATS, RecentCalls
 from cbslocal.cbs.snapshot_copies import forget_lost_copies
@@ -57,6 +58,12 @@ class ControlPlane:
             ("POST", re.compile(r"/accounts"), self.create_account, inputs.NewAccount),
             ("POST", re.compile(r"/accounts/(?P<account_id>[0-9]+)/keys"), self.create_key,
              inputs.NewKey),
+            ("GET", re.compile(r"/accounts/(?P<account_id>[0-9]+)/billing"), self.read_billing,
+             inputs.Nothing),
+            ("POST", re.compile(r"/accounts/(?P<account_id>[0-9]+)/billing"), self.change_billing,
+             inputs.BillingChange),
+            ("GET", re.compile(r"/accounts/(?P<account_id>[0-9]+)/ledger"), self.read_ledger,
+             inputs.LedgerQuery),
             ("POST", re.compile(r"/settle"), self.settle, inputs.Nothing),
             ("POST", re.compile(r"/reset"), self.reset, inputs.ResetScope),
             ("GET", re.compile(r"/clock"), self.read_clock, inputs.Nothing),
@@ -140,17 +147,43 @@ class ControlPlane:
 
     def create_account(self, body: inputs.NewAccount) -> dict:
         with self.runtime.store.write() as conn:
-            return accounts.create_account(conn, self.runtime.clock.now(), body.name).as_json()
+            return ledger.new_account(conn, self.runtime.clock.now(), self._initial_balance(),
+                                      body.name).as_json()
+
+    def _initial_balance(self) -> int:
+        return self.runtime.settings.topology.billing.initial_balance
 
     def create_key(self, body: inputs.NewKey, account_id: str) -> dict:
-        ttl = body.ttl
-        if not inputs.ACCOUNT_ID.fullmatch(account_id):
-            raise ControlError(404, f"account {account_id[:40]} does not exist")
         with self.runtime.store.write() as conn:
-            try:
-                return accounts.create_key(conn, account_id, self.runtime.clock.now(), ttl).as_json()
-            except LookupError:
-                raise ControlError(404, f"account {account_id} does not exist") from None
+            self._known_account(conn, account_id)
+            return accounts.create_key(conn, account_id, self.runtime.clock.now(), body.ttl,
+                                       body.payment_allowed).as_json()
+
+    def read_billing(self, _body: inputs.Nothing, account_id: str) -> dict:
+        with self.runtime.store.read() as conn:
+            self._known_account(conn, account_id)
+            return ledger.money_of(conn, account_id)
+
+    def change_billing(self, body: inputs.BillingChange, account_id: str) -> dict:
+        """Top up or set the balance (a ledger entry), allow or refuse payment."""
+        with self.runtime.store.write() as conn:
+            self._known_account(conn, account_id)
+            if body.balance is not None or body.top_up is not None:
+                ledger.change_balance(conn, account_id, self.runtime.clock.now(),
+                                      top_up=body.top_up, balance=body.balance, note=body.note)
+            if body.payment_allowed is not None:
+                ledger.set_payment_allowed(conn, account_id, body.payment_allowed)
+            return ledger.money_of(conn, account_id)
+
+    def read_ledger(self, query: inputs.LedgerQuery, account_id: str) -> dict:
+        with self.runtime.store.read() as conn:
+            self._known_account(conn, account_id)
+            return {"entries": ledger.entries(conn, account_id, after=query.after,
+                                              limit=query.limit)}
+
+    def _known_account(self, conn, account_id: str) -> None:
+        if not self._account_exists(conn, account_id):
+            raise ControlError(404, f"account {account_id[:40]} does not exist")
 
     def reset(self, body: inputs.ResetScope) -> dict:
         """No keys: everything back to a fresh data dir (the default account only, the real
@@ -172,7 +205,7 @@ class ControlPlane:
                 faults.delete_rules(conn)
                 faults.clear_firings(conn)
                 accounts.forget_accounts(conn)
-                accounts.ensure_default_account(conn, runtime.clock.wall())
+                ledger.ensure_default_account(conn, runtime.clock.wall(), self._initial_balance())
                 runtime.set_clock(runtime.clock.real(), conn)
                 for current, initial in ((shared.CONFIG, shared.CONFIG_INITIAL),
                                          (shared.TIMING, shared.TIMING_INITIAL)):

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
                       ValidationError, model_validator)
 
 from cbslocal.cbs.instance_state import POKABLE_STATES
+from cbslocal.config_schema import MAX_BALANCE
 from cbslocal.cbs.policies import ISOLATED, NORMAL
 from cbslocal.engine.clock import (CHINA_TZ, EARLIEST, LATEST, MAX_RATE, ClockOutOfRange,
                                    format_time, in_range)
@@ -80,6 +82,15 @@ def _epoch(value: Any) -> float:
     raise ValueError("must be epoch seconds, `YYYY-MM-DD HH:MM:SS` (China time) or ISO 8601")
 
 
+def _query_whole_id(value: Any) -> Any:
+    """An entry's number as a query string sends it: up to 19 ASCII digits."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]{1,19}", value):
+            raise ValueError("must be a whole number (an entry's Id)")
+        return int(value)
+    return value
+
+
 def _query_whole(value: Any) -> Any:
     """A whole number as a query string sends it: ASCII digits, a few of them."""
     if isinstance(value, str):
@@ -89,7 +100,22 @@ def _query_whole(value: Any) -> Any:
     return value
 
 
+def _fen(value: Any) -> int:
+    """Fen from CNY as a number or a decimal text, to the fen: 12.5 or "12.50" → 1250."""
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        try:
+            amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+        except InvalidOperation:
+            amount = None
+        if amount is not None and amount.is_finite() and abs(amount) < MAX_BALANCE \
+                and amount.as_tuple().exponent >= -2:
+            return int(amount * 100)
+    raise ValueError(f"must be an amount of CNY under {MAX_BALANCE:,} in size, to the fen "
+                     "(at most 2 decimal places), e.g. 100 or \"12.50\"")
+
+
 Duration = Annotated[float, BeforeValidator(_seconds)]
+Fen = Annotated[int, BeforeValidator(_fen)]
 Time = Annotated[float, BeforeValidator(_epoch)]
 QueryLimit = Annotated[int, BeforeValidator(_query_whole), Field(ge=1, le=1000)]
 
@@ -109,6 +135,28 @@ class NewAccount(Body):
 
 class NewKey(Body):
     ttl: Annotated[float, Field(gt=0, le=MAX_KEY_TTL)] | None = None  # seconds
+    payment_allowed: bool = True
+
+
+class BillingChange(Body):
+    """Set the balance or top it up (not both), and/or allow or refuse payment."""
+    balance: Fen | None = None  # may be negative: the account is then in arrears
+    top_up: Annotated[int, BeforeValidator(_fen), Field(gt=0)] | None = None
+    payment_allowed: bool | None = None
+    note: text(200) = ""  # what the ledger says of the change
+
+    @model_validator(mode="after")
+    def _one_change(self):
+        if self.balance is not None and self.top_up is not None:
+            raise ValueError("give `balance` or `top_up`, not both")
+        if self.balance is None and self.top_up is None and self.payment_allowed is None:
+            raise ValueError("nothing to change: give `balance`, `top_up` or `payment_allowed`")
+        return self
+
+
+class LedgerQuery(Body):
+    after: Annotated[int, BeforeValidator(_query_whole_id), Field(ge=0, le=2**63 - 1)] = 0
+    limit: QueryLimit = 100
 
 
 class ResetScope(Body):

@@ -10,7 +10,7 @@ from cbslocal import ids
 from cbslocal.iam.model import Credentials, KeyRecord
 from cbslocal.store.db import Store
 from cbslocal.store.prepared import Prepared
-from cbslocal.store.tables import accounts, api_keys
+from cbslocal.store.tables import accounts, api_keys, ledger
 
 # The account a fresh data dir starts with, so that a first run needs no setup (README).
 DEFAULT_ACCOUNT_ID = "100000000001"
@@ -19,19 +19,23 @@ DEFAULT_SECRET_ID = "AKIDcbslocalDefault00000000000000000"
 DEFAULT_SECRET_KEY = "cbslocalDefaultSecretKey00000000"
 
 
-def ensure_default_account(conn: Connection, now: float) -> None:
+def ensure_default_account(conn: Connection, now: float) -> bool:
+    """Whether it had to be created (with no money: billing gives it its opening balance)."""
     exists = conn.execute(select(accounts.c.account_id).where(
         accounts.c.account_id == DEFAULT_ACCOUNT_ID)).first()
     if exists:
-        return
+        return False
     conn.execute(insert(accounts).values(account_id=DEFAULT_ACCOUNT_ID, app_id=DEFAULT_APP_ID,
-                                         name="default", created_at=now))
+                                         name="default", created_at=now, balance=0))
     conn.execute(insert(api_keys).values(secret_id=DEFAULT_SECRET_ID, account_id=DEFAULT_ACCOUNT_ID,
                                          secret_key=DEFAULT_SECRET_KEY, enabled=True, created_at=now))
     _keys_changed(conn)
+    return True
 
 
 def create_account(conn: Connection, now: float, name: str = "") -> Credentials:
+    """A new account, with no money yet (billing gives it its opening balance), and its first
+    key."""
     while True:
         account_id = ids.account_uin()
         if not conn.execute(select(accounts.c.account_id).where(
@@ -39,14 +43,15 @@ def create_account(conn: Connection, now: float, name: str = "") -> Credentials:
             break
     app_id = 1250000000 + int(account_id[-8:])
     conn.execute(insert(accounts).values(account_id=account_id, app_id=app_id,
-                                         name=name or account_id, created_at=now))
+                                         name=name or account_id, created_at=now, balance=0))
     key = create_key(conn, account_id, now)
     return Credentials(account_id, app_id, key.secret_id, key.secret_key)
 
 
-def create_key(conn: Connection, account_id: str, now: float,
-               ttl: float | None = None) -> Credentials:
-    """A permanent key, or with `ttl` temporary credentials (a token that expires)."""
+def create_key(conn: Connection, account_id: str, now: float, ttl: float | None = None,
+               payment_allowed: bool = True) -> Credentials:
+    """A permanent key, or with `ttl` temporary credentials (a token that expires); without
+    `payment_allowed`, calls it signs may not pay (its account's permission notwithstanding)."""
     row = conn.execute(select(accounts.c.app_id).where(accounts.c.account_id == account_id)).first()
     if row is None:
         raise LookupError(account_id)
@@ -55,7 +60,8 @@ def create_key(conn: Connection, account_id: str, now: float,
     creds = Credentials(account_id, row.app_id, ids.secret_id(), ids.secret_key(), token, expires_at)
     conn.execute(insert(api_keys).values(secret_id=creds.secret_id, account_id=account_id,
                                          secret_key=creds.secret_key, token=token,
-                                         expires_at=expires_at, enabled=True, created_at=now))
+                                         expires_at=expires_at, enabled=True, created_at=now,
+                                         payment_allowed=payment_allowed))
     _keys_changed(conn)
     return creds
 
@@ -90,7 +96,9 @@ def find_key(store: Store, secret_id: str) -> KeyRecord | None:
 
 
 def forget_accounts(conn: Connection) -> None:
-    """Every account and key goes (a reset); the caller brings the default account back."""
+    """Every account, key and ledger entry goes (a reset); the caller brings the default account
+    back."""
+    conn.execute(ledger.delete())
     conn.execute(api_keys.delete())
     conn.execute(accounts.delete())
     _keys_changed(conn)

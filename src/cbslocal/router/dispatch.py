@@ -82,4 +82,5 @@ def _context(call: ApiCall, runtime: Runtime, request_id: str, language: str, no
              conn) -> Context:
     return Context(account_id=call.account_id, region=call.region, language=language,
                    request_id=request_id, now=now, conn=conn, topology=runtime.settings.topology,
-                   timing=runtime.timing, rendered=runtime.rendered)
+                   timing=runtime.timing, rendered=runtime.rendered, secret_id=call.secret_id,
+                   action=call.action)

@@ -8,22 +8,28 @@ Census tables are not exported: the triggers rebuild them as the rows go in.
 from __future__ import annotations
 
 import orjson
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import delete, func, insert, literal, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from cbslocal.store.migrations import HEAD_REVISION
 from cbslocal.store.tables import (accounts, api_keys, auto_snapshot_policies, client_tokens,
                                    disk_attachments, disk_tags, disks, fault_rules, image_snapshots,
-                                   images, instances, policy_disks, snapshot_shares, snapshots,
-                                   transitions)
+                                   images, instances, ledger, policy_disks, snapshot_shares,
+                                   snapshots, transitions)
 
 FORMAT, VERSION = "cbslocal-state", 1
 # Schemas whose exported tables are those of this one (0005 added only tables not exported, 0006
-# and 0007 only derived columns, which are not exported).
-READABLE_SCHEMAS = frozenset({"0004", "0005", "0006", HEAD_REVISION})
+# and 0007 only derived columns, which are not exported; 0008 added columns with defaults and
+# the ledger).
+READABLE_SCHEMAS = frozenset({"0004", "0005", "0006", "0007", HEAD_REVISION})
+
+# Columns a document of an earlier schema lacks (the table's default fills them): per table, and
+# the schema that added them.
+ADDED_COLUMNS = {"accounts": ({"balance", "payment_allowed"}, "0008"),
+                 "api_keys": ({"payment_allowed"}, "0008")}
 
 # In the order they go back in (what a row refers to comes first).
-TABLES = (accounts, api_keys, instances, disks, disk_tags, disk_attachments, snapshots,
+TABLES = (accounts, api_keys, ledger, instances, disks, disk_tags, disk_attachments, snapshots,
           snapshot_shares, images, image_snapshots, auto_snapshot_policies, policy_disks,
           client_tokens, transitions, fault_rules)
 ACCOUNT_TABLES = (instances, disks, disk_tags, disk_attachments, snapshots, snapshot_shares, images,
@@ -43,7 +49,7 @@ def export(conn, *, now: float, clock: dict, account_id: str | None = None) -> d
     for table in TABLES:
         statement = select(table)
         if account_id is not None:
-            if table is accounts or table is api_keys or table in ACCOUNT_TABLES:
+            if table in (accounts, api_keys, ledger) or table in ACCOUNT_TABLES:
                 statement = statement.where(table.c.account_id == account_id)
             else:
                 continue  # fault rules are the operator's, not an account's
@@ -57,13 +63,15 @@ def export(conn, *, now: float, clock: dict, account_id: str | None = None) -> d
 
 def import_(conn, document: dict, *, known_kinds: frozenset[str] = frozenset()) -> dict:
     """Insert a document's rows into a store without resources. Accounts and keys that already
-    exist (the default account) are kept; pending moves must be of `known_kinds`, with an object
+    exist (the default account) are kept, but take the document's money (balance, payment
+    permission and ledger) when it has any; pending moves must be of `known_kinds`, with an object
     for payload. Returns the rows inserted per table."""
     _check(document)
     _check_moves(document["tables"].get(transitions.name, []), known_kinds)
     for table in RESOURCE_TABLES:
         if conn.execute(select(func.count()).select_from(table)).scalar_one():
             raise ImportRefused(f"this cbslocal is not empty ({table.name}); reset it first")
+    _take_money_of_kept_accounts(conn, document["tables"])
     inserted = {}
     for table in TABLES:
         rows = document["tables"].get(table.name, [])
@@ -71,6 +79,8 @@ def import_(conn, document: dict, *, known_kinds: frozenset[str] = frozenset()) 
             key = table.primary_key.columns[0]
             have = set(conn.execute(select(key)).scalars())
             rows = [r for r in rows if r[key.name] not in have]
+        if table is ledger:  # new numbers, in the same order: the store may have entries already
+            rows = [{k: v for k, v in r.items() if k != "id"} for r in rows]
         if rows:
             try:
                 conn.execute(insert(table), [_only_columns(table, r) for r in rows])
@@ -79,11 +89,37 @@ def import_(conn, document: dict, *, known_kinds: frozenset[str] = frozenset()) 
                                     f"({type(failure.orig or failure).__name__}: "
                                     f"{str(failure.orig or failure).splitlines()[0][:200]})") from None
         inserted[str(table.name)] = len(rows)
+    _open_accounts_without_entries(conn)
     if conn.dialect.name == "postgresql":
         for table, column in _SEQUENCES.items():
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column}'), "
                               f"COALESCE((SELECT MAX({column}) FROM {table.name}), 0) + 1, false)"))
     return inserted
+
+
+def _take_money_of_kept_accounts(conn, tables: dict) -> None:
+    """An account that exists already and that the document carries with its money (schema 0008
+    on): its balance, permission and ledger become the document's."""
+    for row in tables.get(accounts.name, []):
+        if "balance" in row:
+            kept = conn.execute(update(accounts).where(accounts.c.account_id == row["account_id"])
+                                .values(balance=row["balance"],
+                                        payment_allowed=row["payment_allowed"])).rowcount
+            if kept:
+                conn.execute(delete(ledger).where(ledger.c.account_id == row["account_id"]))
+
+
+def _open_accounts_without_entries(conn) -> None:
+    """Accounts of a document exported before money existed start with the default balance, as
+    an upgraded data dir's do: their opening entry keeps the ledger summing to the balance."""
+    without = select(accounts.c.account_id, accounts.c.created_at, literal("OPENING"),
+                     accounts.c.balance, accounts.c.balance, literal(""), literal(""), literal(""),
+                     literal("[]"), literal("opening balance")).where(
+        accounts.c.balance != 0,
+        ~select(ledger.c.id).where(ledger.c.account_id == accounts.c.account_id).exists())
+    conn.execute(insert(ledger).from_select(
+        ["account_id", "at", "kind", "amount", "balance_after", "deal_name", "action", "region",
+         "resource_ids", "description"], without))
 
 
 def _check(document: dict) -> None:
@@ -104,6 +140,9 @@ def _check(document: dict) -> None:
         raise ImportRefused(f"unknown table {unknown[0]!r}")
     for name, rows in tables.items():
         columns = set(_exported(next(t for t in TABLES if t.name == name)))
+        added, since = ADDED_COLUMNS.get(name, (set(), ""))
+        if document["schema"] < since:
+            columns -= added
         for position, row in enumerate(rows):
             if not isinstance(row, dict) or set(row) != columns:
                 raise ImportRefused(f"tables.{name}.{position}: a row must have exactly the "
@@ -133,4 +172,4 @@ def _exported(table) -> list[str]:
 
 
 def _only_columns(table, row: dict) -> dict:
-    return {name: row[name] for name in _exported(table)}
+    return {name: row[name] for name in _exported(table) if name in row}

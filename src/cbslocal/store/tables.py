@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table,
                         Text, UniqueConstraint)
+from sqlalchemy.sql.expression import true
 from sqlalchemy.types import BigInteger
 
 metadata = MetaData()
+
+# 1,000,000.00 CNY: the emulator's default starting balance (defaults.toml [billing]).
+DEFAULT_BALANCE_FEN = 100_000_000
 
 accounts = Table(
     "accounts", metadata,
@@ -19,6 +23,11 @@ accounts = Table(
     Column("app_id", BigInteger, nullable=False),
     Column("name", String(128), nullable=False),
     Column("created_at", Float, nullable=False),
+    # Money (billing/ledger.py): the balance in fen, negative in arrears; every change of it is a
+    # row of `ledger`. The server default is what accounts of an earlier release start with.
+    Column("balance", BigInteger, nullable=False, server_default=str(DEFAULT_BALANCE_FEN)),
+    # Whether the account may pay for anything (buy, renew, upgrade prepaid resources).
+    Column("payment_allowed", Boolean, nullable=False, server_default=true()),
 )
 
 api_keys = Table(
@@ -31,6 +40,27 @@ api_keys = Table(
     Column("expires_at", Float, nullable=True),
     Column("enabled", Boolean, nullable=False, default=True),
     Column("created_at", Float, nullable=False),
+    # A key may be refused payment while its account may pay (UnauthorizedOperation).
+    Column("payment_allowed", Boolean, nullable=False, server_default=true()),
+)
+
+# Every change of a balance, in order (billing/ledger.py): what was paid, refunded, topped up or
+# set, by which order (`deal_name`) and for which resources. `amount` is signed fen (negative:
+# paid); `balance_after` is the balance the change left.
+ledger = Table(
+    "ledger", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("account_id", String(32), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("balance_after", BigInteger, nullable=False),
+    Column("deal_name", String(32), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("region", String(64), nullable=False),
+    Column("resource_ids", Text, nullable=False),  # a JSON list
+    Column("description", Text, nullable=False),
+    Index("ix_ledger_account", "account_id", "id"),
 )
 
 

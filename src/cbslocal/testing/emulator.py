@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from cbslocal.control import client as control_client
-from cbslocal.iam.accounts import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
+from cbslocal.iam.accounts import DEFAULT_ACCOUNT_ID, DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
                    "ALL_PROXY")
@@ -212,3 +212,13 @@ class CbsLocal:
 
     def create_account(self, name: str = "") -> dict:
         return self.control("POST", "/accounts", {"name": name} if name else {})
+
+    def billing(self, account: str = DEFAULT_ACCOUNT_ID, **change) -> dict:
+        """The account's balance and payment permission; with balance=, top_up= (CNY, e.g.
+        "12.50"), payment_allowed= or note=, change them first."""
+        path = f"/accounts/{account}/billing"
+        return self.control("POST", path, change) if change else self.control("GET", path)
+
+    def ledger(self, account: str = DEFAULT_ACCOUNT_ID, after: int = 0) -> list[dict]:
+        """The account's ledger entries after the entry numbered `after`, oldest first."""
+        return self.control("GET", f"/accounts/{account}/ledger?after={after}&limit=1000")["entries"]

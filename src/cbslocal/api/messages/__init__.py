@@ -8,9 +8,9 @@ defined once (tests/unit/test_messages.py)."""
 
 from __future__ import annotations
 
-from cbslocal.api.messages import common, cvm, disks, gateway, snapshots
+from cbslocal.api.messages import billing, common, cvm, disks, gateway, snapshots
 
-AREAS = (common, gateway, disks, snapshots, cvm)
+AREAS = (common, gateway, disks, snapshots, cvm, billing)
 
 
 def _gather() -> dict:

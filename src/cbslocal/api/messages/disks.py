@@ -106,6 +106,10 @@ PERFORMANCE_NEEDS_TYPE = detail(
 THROUGHPUT_NEEDS_LARGER_DISK = detail(
     e.INVALID_PARAMETER_VALUE, "`ThroughputPerformance` needs a disk larger than {min} GiB.",
     "参数 `ThroughputPerformance` 仅适用于大于 {min} GiB 的云硬盘。")
+THROUGHPUT_ABOVE_RANGE = detail(
+    e.INVALID_PARAMETER_VALUE,
+    "`ThroughputPerformance` of a {disk_type} disk must be from 0 to {max} MiB/s.",
+    "{disk_type} 云硬盘的参数 `ThroughputPerformance` 取值范围为 0 到 {max}（单位：`MiB/s`）。")
 BURST_NEEDS_DISK_SIZE = detail(
     e.INVALID_PARAMETER_VALUE, "`BurstPerformance` needs a disk of at least {min} GiB.",
     "参数 `BurstPerformance` 仅适用于不小于 {min} GiB 的云硬盘。")

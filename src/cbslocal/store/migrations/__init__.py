@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 _HERE = Path(__file__).resolve().parent
 
