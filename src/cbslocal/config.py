@@ -97,10 +97,12 @@ class Prices:
 class Billing:
     """Money rules (defaults.toml [billing]); amounts in fen."""
     initial_balance: int  # what each new account starts with
+    refunds_per_year: int  # prepaid resources an account may return in 365 days
 
     @classmethod
     def from_mapping(cls, data: dict) -> "Billing":
-        return cls(initial_balance=int(Decimal(data["initial_balance"]) * 100))
+        return cls(initial_balance=int(Decimal(data["initial_balance"]) * 100),
+                   refunds_per_year=data["refunds_per_year"])
 
 
 @dataclass(frozen=True)

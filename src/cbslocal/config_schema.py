@@ -152,6 +152,7 @@ class PricesConfig(_Strict):
 
 class BillingConfig(_Strict):
     initial_balance: Balance  # CNY, what each new account starts with
+    refunds_per_year: Count  # prepaid resources an account may return in 365 days
 
 
 class RateLimitsConfig(_Strict):

@@ -21,6 +21,7 @@ from cbslocal.cbs import snapshots as snaps
 from cbslocal.cbs.attachments import ATTACH, DETACH
 from cbslocal.cbs.lifecycle import MIGRATE, RECYCLE, RESIZE, ROLLBACK
 from cbslocal.cbs.policies import FIRE, FIRE_REST
+from cbslocal.cbs.prepaid import DEADLINE
 from cbslocal.config import Topology
 from cbslocal.cbs import instance_state as inst
 from cbslocal.cvm.images import CREATE as IMAGE_CREATE
@@ -271,7 +272,7 @@ def _disk_tags_agree(conn, _topology) -> Iterator[Violation]:
 # The table each kind of move is about (its resource_id is a row of it).
 _MOVE_RESOURCES = {
     "disk.create": disks, ATTACH: disks, DETACH: disks, RESIZE: disks, MIGRATE: disks,
-    RECYCLE: disks, ROLLBACK: disks,
+    RECYCLE: disks, ROLLBACK: disks, DEADLINE: disks,
     snaps.CREATE: snapshots, snaps.COPY: snapshots, snaps.CHECK: snapshots, snaps.EXPIRE: snapshots,
     FIRE: auto_snapshot_policies, FIRE_REST: auto_snapshot_policies,
     IMAGE_CREATE: images,
@@ -301,7 +302,11 @@ _WAITING = [
     (disks, disks.c.disk_state == ds.EXPANDING, RESIZE),
     (disks, disks.c.disk_state == ds.ROLLBACKING, ROLLBACK),
     (disks, disks.c.migrate_to.is_not(None), MIGRATE),
-    (disks, (disks.c.disk_state == ds.TORECYCLE) & (disks.c.recycle_reason == "RETURNED"), RECYCLE),
+    (disks, disks.c.disk_state == ds.TORECYCLE, RECYCLE),
+    # An elastic prepaid data disk (prepaid.has_deadline) out of the recycle bin: its deadline.
+    (disks, (disks.c.charge_type == ds.PREPAID) & disks.c.portable.is_(True)
+     & (disks.c.disk_usage == ds.DATA_DISK) & disks.c.deadline_at.is_not(None)
+     & (disks.c.disk_state.not_in((ds.TORECYCLE, ds.PROVISIONING))), DEADLINE),
     (snapshots, snapshots.c.snapshot_state == snaps.CREATING, snaps.CREATE),
     (snapshots, snapshots.c.snapshot_state == snaps.COPYING, snaps.COPY),
     (snapshots, snapshots.c.snapshot_state == snaps.CHECKING, snaps.CHECK),

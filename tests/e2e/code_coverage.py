@@ -15,15 +15,13 @@ FAULT_ONLY = frozenset({
     "ResourceNotFound", "ResourceUnavailable",
 })
 
-_BILLING = "billing: balances, refunds, renewals and expiry (no issue filed yet)"
-_IDENTITY = "identity and access: CAM policies, MFA (no issue filed yet)"
+_BILLING = "billing: refunds, renewals and expiry (issue 13)"
+_IDENTITY = "identity and access: CAM policies, MFA (issue 14)"
 
 PENDING: dict[str, str] = {
     "InsufficientRefundQuota": _BILLING,
-    "InvalidAccount.InsufficientBalance": _BILLING,
     "InvalidDisk.Expire": _BILLING,
     "InvalidDisk.RepeatRefund": _BILLING,
     "AuthFailure.MFAFailure": _IDENTITY,
     "AuthFailure.UnauthorizedOperation": _IDENTITY,
-    "UnauthorizedOperation": _IDENTITY,
 }

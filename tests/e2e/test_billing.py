@@ -71,8 +71,8 @@ def test_a_new_account_opens_with_the_configured_balance(server):
         "AccountId": account["AccountId"], "Balance": "1000000.00", "BalanceFen": 100_000_000,
         "InArrears": False, "PaymentAllowed": True}
     [opening] = entries(server, account["AccountId"])
-    assert (opening["Kind"], opening["AmountFen"], opening["BalanceAfterFen"]) == (
-        "OPENING", 100_000_000, 100_000_000)
+    assert (opening["Kind"], opening["AmountFen"], opening["BalanceAfterFen"],
+            opening["DealName"]) == ("OPENING", 100_000_000, 100_000_000, "")
 
 
 def test_top_ups_and_settings_are_ledger_entries_to_the_fen(server):

@@ -106,6 +106,11 @@ class DescribeDiskConfigQuotaRequest(Request):
     DedicatedClusterId: str | None = None
 
 
+class RenewDiskRequest(Request):
+    DiskChargePrepaid: objects.DiskChargePrepaid
+    DiskId: str
+
+
 class InquiryPriceCreateDisksRequest(Request):
     DiskChargeType: Literal["PREPAID", "POSTPAID_BY_HOUR"]
     DiskType: DiskTypeName

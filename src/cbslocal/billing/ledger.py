@@ -145,7 +145,7 @@ def change_balance(conn, account_id: str, now: float, *, top_up: int | None = No
                        .returning(accounts.c.balance)).scalar_one()
     if new != old:
         _record(conn, account_id, now, new - old, new, Charge(kind, abs(new - old), [], note),
-                action="", region="")
+                action="", region="", order=False)
     return new
 
 
@@ -155,8 +155,10 @@ def set_payment_allowed(conn, account_id: str, allowed: bool) -> None:
 
 
 def _record(conn, account_id: str, now: float, amount: int, balance_after: int, charge: Charge,
-            *, action: str, region: str) -> str:
-    deal = ids.deal_name(datetime.fromtimestamp(now, CHINA_TZ).strftime("%Y%m%d"))
+            *, action: str, region: str, order: bool = True) -> str:
+    """The ledger entry of a change; `order`: the change is an order of the caller's, with a
+    deal name (the operator's changes are not)."""
+    deal = ids.deal_name(datetime.fromtimestamp(now, CHINA_TZ).strftime("%Y%m%d")) if order else ""
     conn.execute(insert(ledger).values(
         account_id=account_id, at=now, kind=charge.kind, amount=amount,
         balance_after=balance_after, deal_name=deal, action=action, region=region,

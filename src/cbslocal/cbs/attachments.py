@@ -239,6 +239,17 @@ def release_instance_disks(conn, instance_id: str) -> None:
             show_attachments(conn, row.disk_id, from_state=state)
 
 
+def release_disk(conn, disk_id: str) -> None:
+    """The disk leaves every instance at once (a prepaid disk expiring), whatever it was doing
+    with them: its attachments and attach/detach moves go, and it is UNATTACHED."""
+    conn.execute(delete(transitions).where(transitions.c.resource_id == disk_id,
+                                           transitions.c.kind.in_((ATTACH, DETACH))))
+    conn.execute(delete(disk_attachments).where(disk_attachments.c.disk_id == disk_id))
+    for state in (ds.ATTACHING, ds.DETACHING, ds.ATTACHED):
+        show_attachments(conn, disk_id, from_state=state)
+    _NO_LONGER_WITH_INSTANCE.run(conn, disk_id=disk_id, none="[]", keep=False)
+
+
 def _forget_moves_with(conn, disk_id: str, instance_id: str) -> int:
     """Forget the disk's attach and detach in progress with that instance; a shareable disk's
     others, with other instances, go on: returns how many."""

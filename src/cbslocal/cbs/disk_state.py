@@ -23,6 +23,9 @@ EXPANDING, ROLLBACKING, TORECYCLE, DUMPING = "EXPANDING", "ROLLBACKING", "TORECY
 TRANSITIONAL = frozenset({ATTACHING, DETACHING, EXPANDING, ROLLBACKING, DUMPING})
 SYSTEM_DISK, DATA_DISK = "SYSTEM_DISK", "DATA_DISK"
 DEFAULT_RENEW_FLAG = "NOTIFY_AND_MANUAL_RENEW"
+# A disk in the recycle bin is destroyed when this move comes due (the retention period).
+RECYCLE = "disk.recycle"
+DAY = 86400.0
 # The types whose performance can be raised (ThroughputPerformance, BurstPerformance).
 PERFORMANCE_TYPES = frozenset({"CLOUD_HSSD", "CLOUD_TSSD"})
 # The extra throughput (MiB/s) each of them can buy, as DescribeDiskConfigQuota's

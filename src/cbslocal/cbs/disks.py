@@ -15,7 +15,7 @@ from cbslocal.api.context import Context
 from cbslocal.api.rendered import rendered_set
 from cbslocal.billing import ledger
 from cbslocal.billing.prices import POSTPAID, PREPAID, DiskQuote, quote_disks
-from cbslocal.cbs import attachments, policies
+from cbslocal.cbs import attachments, policies, prepaid
 from cbslocal.cbs import snapshots as snaps
 from cbslocal.cbs.disk_state import (ATTACHED, DEFAULT_RENEW_FLAG, PREPAID_PERIODS, PROVISIONING,
                                      UNATTACHED, check_performance, check_size, check_stock,
@@ -44,6 +44,8 @@ def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
     _insert_disks(ctx, req, plan, disk_ids, state)
     if req.DiskChargeType == PREPAID:
         ledger.pay(ctx, ledger.Charge(ledger.PURCHASE, plan.quote.fen, disk_ids, _bought(req, plan)))
+        for disk_id in disk_ids:
+            prepaid.watch_deadline(ctx.conn, disk_id, ctx.account_id, ctx.region, plan.deadline)
     for disk_id in disk_ids:
         for instance_id in plan.mount_on:
             attach_at_once(ctx, disk_id, "DATA_DISK", instance_id)
@@ -127,7 +129,9 @@ def _validate_create(ctx: Context, req: CreateDisksRequest) -> "_Plan":
     _check_payment(ctx, req, quote)
     # 10. stock
     check_stock(ctx, zone.name, req.DiskType, size * count)
-    return _Plan(count, mount_on, size, source, quote)
+    deadline = add_months(ctx.now, req.DiskChargePrepaid.Period) if req.DiskChargeType == PREPAID \
+        else None
+    return _Plan(count, mount_on, size, source, quote, deadline)
 
 
 class _Plan(NamedTuple):
@@ -136,6 +140,7 @@ class _Plan(NamedTuple):
     size: int
     source: object  # the snapshot row the disks are made from, or None
     quote: DiskQuote  # what the disks cost: for the whole period, or an hour
+    deadline: float | None  # a prepaid disk's
 
 
 def _quote(ctx: Context, req: CreateDisksRequest, size: int, count: int) -> DiskQuote:
@@ -235,14 +240,15 @@ def disk_row(ctx: Context, **values) -> dict:
         throughput_performance=0, burst_performance=False, disk_backup_quota=0,
         snapshot_ability=True, source_snapshot_id=None, error_prompt="", tags="[]",
         instance_ids="[]", recycle_reason="", refunded_before=False, returnable=True,
-        migrate_to=None, op_started_at=None, op_due_at=None, created_at=ctx.now)
+        migrate_to=None, op_started_at=None, op_due_at=None, created_at=ctx.now, paid_fen=0,
+        term_started_at=None, auto_renew_period=1)
     row.update(values)
     return row
 
 
 def _insert_disks(ctx: Context, req: CreateDisksRequest, plan: "_Plan", disk_ids: list[str],
                   state: str) -> None:
-    prepaid = req.DiskChargeType == PREPAID
+    prepaid_disks = req.DiskChargeType == PREPAID
     # A disk made from an encrypted snapshot is encrypted too.
     encrypt = req.Encrypt is not None or bool(plan.source is not None and plan.source.encrypt)
     common = disk_row(
@@ -253,13 +259,16 @@ def _insert_disks(ctx: Context, req: CreateDisksRequest, plan: "_Plan", disk_ids
         source_snapshot_id=plan.source.snapshot_id if plan.source is not None else None,
         encrypt_type=(req.EncryptType or "ENCRYPT_V2") if encrypt else "",
         kms_key_id=req.KmsKeyId or "", delete_snapshot=req.DeleteSnapshot or 0,
-        renew_flag=(req.DiskChargePrepaid.RenewFlag or DEFAULT_RENEW_FLAG) if prepaid else "",
-        deadline_at=add_months(ctx.now, req.DiskChargePrepaid.Period) if prepaid else None,
+        renew_flag=(req.DiskChargePrepaid.RenewFlag or DEFAULT_RENEW_FLAG) if prepaid_disks else "",
+        deadline_at=plan.deadline,
+        term_started_at=ctx.now if prepaid_disks else None,
         throughput_performance=req.ThroughputPerformance or 0,
         burst_performance=bool(req.BurstPerformance), disk_backup_quota=req.DiskBackupQuota or 0,
         snapshot_ability=not req.Shareable,
         tags=orjson.dumps([{"Key": t.Key, "Value": t.Value} for t in req.Tags or ()]).decode())
-    _INSERT_DISKS.run(ctx.conn, [dict(common, disk_id=d) for d in disk_ids])
+    shares = prepaid.split_fen(plan.quote.fen, len(disk_ids)) if prepaid_disks else [0] * len(disk_ids)
+    _INSERT_DISKS.run(ctx.conn, [dict(common, disk_id=d, paid_fen=fen)
+                                 for d, fen in zip(disk_ids, shares)])
     tags = [dict(disk_id=d, account_id=ctx.account_id, region=ctx.region, position=i,
                  tag_key=t.Key, tag_value=t.Value)
             for d in disk_ids for i, t in enumerate(req.Tags or [])]

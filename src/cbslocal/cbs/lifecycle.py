@@ -16,16 +16,17 @@ from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import checked_ids, load_disks
 from cbslocal.cbs.disk_state import BURST_MIN_SIZE, PERFORMANCE_TYPES
 from cbslocal.cbs import instance_state as inst
+from cbslocal.cbs import prepaid
 from cbslocal.engine import transitions as engine
 from cbslocal.store.tables import disks, snapshots
 
-RESIZE, MIGRATE, RECYCLE = "disk.resize", "disk.migrate", "disk.recycle"
+RESIZE, MIGRATE = "disk.resize", "disk.migrate"
+RECYCLE, DAY = ds.RECYCLE, ds.DAY
 ROLLBACK = "snapshot.rollback"
 # Type changes go up this ladder only (cbs-behavior.md §3.7: BASIC < PREMIUM < SSD).
 TYPE_TIERS = {"CLOUD_BASIC": 0, "CLOUD_PREMIUM": 1, "CLOUD_BSSD": 1.5, "CLOUD_SSD": 2,
               "CLOUD_HSSD": 3, "CLOUD_TSSD": 4}
 TYPE_CHANGE_TARGETS = ("CLOUD_PREMIUM", "CLOUD_SSD")
-DAY = 86400.0
 
 
 def not_expired(disk, detail: Detail = msg.DISK_EXPIRED) -> None:
@@ -134,6 +135,11 @@ def modify_disk_attributes(ctx: Context, req: ModifyDiskAttributesRequest) -> di
         values["burst_performance"] = req.BurstPerformanceOperation == "CREATE"
     if values:
         ctx.conn.execute(update(disks).where(disks.c.disk_id.in_(disk_ids)).values(**values))
+    if req.Portable:  # an elastic prepaid disk's deadline is its own from now on
+        for disk in targets:
+            if not disk.portable and prepaid.has_deadline(disk, portable=True):
+                prepaid.watch_deadline(ctx.conn, disk.disk_id, ctx.account_id, ctx.region,
+                                       disk.deadline_at)
     if req.DiskType is not None:
         _begin_type_change(ctx, targets[0], req.DiskType)
     return {}
@@ -249,17 +255,22 @@ def terminate_disks(ctx: Context, req: TerminateDisksRequest) -> dict:
     for check in (not_expired, _detached, _not_busy_to_terminate, _refundable):
         for disk in live:
             check(disk)
-    prepaid = [d.disk_id for d in live if d.charge_type == ds.PREPAID]
+    returned = [d for d in live if d.charge_type == ds.PREPAID]
+    if returned:
+        prepaid.check_refund_quota(ctx, len(returned))  # §3.5 step 10
     if req.DeleteSnapshot is not None:
         ctx.conn.execute(update(disks).where(disks.c.disk_id.in_(disk_ids))
                          .values(delete_snapshot=req.DeleteSnapshot))
-    ds.destroy(ctx.conn, [d.disk_id for d in targets if d.disk_id not in prepaid])
-    if prepaid:
-        ds.move(ctx.conn, prepaid, {ds.UNATTACHED}, disk_state=ds.TORECYCLE,
+    returned_ids = [d.disk_id for d in returned]
+    ds.destroy(ctx.conn, [d.disk_id for d in targets if d.disk_id not in returned_ids])
+    if returned:
+        ds.move(ctx.conn, returned_ids, {ds.UNATTACHED}, disk_state=ds.TORECYCLE,
                 recycle_reason="RETURNED", refunded_before=True)
         retention = ctx.topology.limits.recycle_retention_days * DAY
-        for disk_id in prepaid:
-            engine.schedule(ctx.conn, RECYCLE, resource_id=disk_id, account_id=ctx.account_id,
+        for disk in returned:
+            prepaid.refund(ctx, disk)
+            prepaid.stop_watching_deadline(ctx.conn, disk.disk_id)
+            engine.schedule(ctx.conn, RECYCLE, resource_id=disk.disk_id, account_id=ctx.account_id,
                             region=ctx.region, due_at=ctx.now + retention)
     return {}
 

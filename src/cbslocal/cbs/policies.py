@@ -26,7 +26,7 @@ from cbslocal.billing import ledger
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs import snapshots as snaps
 from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks
-from cbslocal.cbs.resources import page_of, unnamed
+from cbslocal.cbs.resources import engine_context, page_of, unnamed
 from cbslocal.cbs.filters import FilterSpec, compile_filters, filter_conditions
 from cbslocal.cbs.schedule import next_trigger
 from cbslocal.cbs import instance_state as inst
@@ -196,7 +196,7 @@ def _snapshot_bound_disks(conn, policy, due_at: float, *, after_seq: int) -> Non
     """One snapshot of every bound disk in use (an elastic disk attached; a disk bought with its
     instance while that instance runs), FIRE_CHUNK disks at a time; a disk that cannot take one
     now is skipped silently."""
-    ctx = snaps.engine_context(conn, policy.account_id, policy.region, due_at)
+    ctx = engine_context(conn, policy.account_id, policy.region, due_at)
     moment = datetime.fromtimestamp(due_at, CHINA_TZ)
     name = moment.strftime("snap_%Y%m%d_%H")  # the vendor's naming of scheduled snapshots
     deadline = None if policy.is_permanent else due_at + policy.retention_days * DAY

@@ -6,10 +6,19 @@ from __future__ import annotations
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ZH_CN
+from cbslocal.engine import transitions as engine
 
 TAG_KEY_MAX, TAG_VALUE_MAX = 127, 255
 # Past any real number of rows, and within what every database binds as a 64-bit integer.
 _OFFSET_CEILING = 2**62
+
+
+def engine_context(conn, account_id: str, region: str, now: float) -> Context:
+    """The context of an action the engine takes on an account's behalf (a policy firing, a
+    prepaid disk's deadline)."""
+    env = engine.environment(conn)
+    return Context(account_id=account_id, region=region, language=ZH_CN, request_id="",
+                   now=now, conn=conn, topology=env.topology, timing=env.timing)
 
 
 def unnamed(ctx: Context) -> str:

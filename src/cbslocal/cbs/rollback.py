@@ -13,8 +13,9 @@ from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs import instance_state as inst
 from cbslocal.cbs.disk_state import load_disks
 from cbslocal.cbs.lifecycle import ROLLBACK, not_expired, not_recycled, settled_state
-from cbslocal.cbs.snapshots import (NORMAL, ROLLBACKING, checked_snapshot_id, engine_context,
-                                    load_snapshots, require_normal, require_own)
+from cbslocal.cbs.resources import engine_context
+from cbslocal.cbs.snapshots import (NORMAL, ROLLBACKING, checked_snapshot_id, load_snapshots,
+                                    require_normal, require_own)
 from cbslocal.engine import transitions as engine
 from cbslocal.store.tables import disks, instances, snapshots
 

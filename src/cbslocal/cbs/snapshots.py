@@ -13,7 +13,6 @@ import orjson
 from sqlalchemy import bindparam, delete, func, or_, select, update
 
 from cbslocal import ids
-from cbslocal.api import errors
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
@@ -104,13 +103,6 @@ def percent(snap, now: float) -> int:
 def percent_fixed(snap) -> bool:
     """The snapshot's object is the same at any time (its Percent is not running)."""
     return snap.snapshot_state not in _IN_PROGRESS
-
-
-def engine_context(conn, account_id: str, region: str, now: float) -> Context:
-    """The context of an action the engine takes on an account's behalf (a policy firing)."""
-    env = engine.environment(conn)
-    return Context(account_id=account_id, region=region, language=errors.ZH_CN, request_id="",
-                   now=now, conn=conn, topology=env.topology, timing=env.timing)
 
 
 def checked_name(value: str | None, field: str, default: str) -> str:

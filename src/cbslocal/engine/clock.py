@@ -134,6 +134,11 @@ def _iso_second(second: int) -> str:
     return datetime.fromtimestamp(second, CHINA_TZ).isoformat()
 
 
+def parse_api_time(text: str) -> float:
+    """A time as the API shows one (`2018-03-30 20:15:03`, China time). Raises ValueError."""
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA_TZ).timestamp()
+
+
 def parse_iso(text: str) -> float:
     """An ISO-8601 time as the API takes it (`2022-01-08T09:47:55+00:00`, `...Z`); without an
     offset it is UTC. Raises ValueError."""

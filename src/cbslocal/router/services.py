@@ -6,7 +6,7 @@ from cbslocal.api import cbs_schema as cbs_api
 from cbslocal.api import cvm_schema as cvm_api
 from cbslocal.api import snapshot_schema as snap_api
 from cbslocal.router.registry import Registry, Service
-from cbslocal.cbs import (attachments, config_quota, disks, lifecycle, policies,
+from cbslocal.cbs import (attachments, config_quota, disks, lifecycle, policies, prepaid,
                           price_inquiries, rollback, snapshot_copies, snapshot_sharing,
                           snapshots)
 from cbslocal.cvm import images, instances
@@ -41,6 +41,7 @@ def build_registry() -> Registry:
          config_quota.describe_disk_config_quota, READ),
         ("InquiryPriceCreateDisks", cbs_api.InquiryPriceCreateDisksRequest,
          price_inquiries.inquiry_price_create_disks, READ),
+        ("RenewDisk", cbs_api.RenewDiskRequest, prepaid.renew_disk, WRITE),
         ("CreateSnapshot", snap_api.CreateSnapshotRequest, snapshots.create_snapshot, WRITE),
         ("DescribeSnapshots", snap_api.DescribeSnapshotsRequest, snapshots.describe_snapshots, READ),
         ("DeleteSnapshots", snap_api.DeleteSnapshotsRequest, snapshots.delete_snapshots, WRITE),

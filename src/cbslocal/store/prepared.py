@@ -146,12 +146,12 @@ class PreparedInsert:
     """INSERT of whole rows into `table`, compiled once per dialect and run as one executemany
     on the driver's cursor: each row names its columns, and those it leaves out take their
     column's default (a constant: `Column(default=…)`), or NULL where the column takes it; columns
-    the database fills (`server_default`: row versions) are not written. The write path's bulk
+    the database derives itself (tables.DERIVED: row versions) are not written. The write path's bulk
     inserts (a CreateDisks of 50 disks) spent most of their time in SQLAlchemy's per-row
     machinery."""
 
     def __init__(self, table: Table):
-        written = [c for c in table.columns if not _generated_key(c) and c.server_default is None]
+        written = [c for c in table.columns if not _generated_key(c) and not c.info.get("derived")]
         self.columns = [c.name for c in written]
         self.defaults = {c.name: c.default.arg if c.default is not None else None
                          for c in written if (c.default is not None and c.default.is_scalar)

@@ -26,7 +26,14 @@ READABLE_SCHEMAS = frozenset({"0004", "0005", "0006", "0007", HEAD_REVISION})
 # Columns a document of an earlier schema lacks (the table's default fills them): per table, and
 # the schema that added them.
 ADDED_COLUMNS = {"accounts": ({"balance", "payment_allowed"}, "0008"),
-                 "api_keys": ({"payment_allowed"}, "0008")}
+                 "api_keys": ({"payment_allowed"}, "0008"),
+                 "disks": ({"paid_fen", "term_started_at", "auto_renew_period"},
+                           "0008")}
+
+# Columns that must hold whole numbers (amounts of fen, months): SQLite would store anything,
+# and money that is not a number would break every sum of it.
+WHOLE_NUMBERS = {"accounts": ("balance",), "ledger": ("amount", "balance_after"),
+                 "disks": ("paid_fen", "auto_renew_period")}
 
 # In the order they go back in (what a row refers to comes first).
 TABLES = (accounts, api_keys, ledger, instances, disks, disk_tags, disk_attachments, snapshots,
@@ -71,7 +78,7 @@ def import_(conn, document: dict, *, known_kinds: frozenset[str] = frozenset()) 
     for table in RESOURCE_TABLES:
         if conn.execute(select(func.count()).select_from(table)).scalar_one():
             raise ImportRefused(f"this cbslocal is not empty ({table.name}); reset it first")
-    _take_money_of_kept_accounts(conn, document["tables"])
+    _refusing_misfits("accounts", lambda: _take_money_of_kept_accounts(conn, document["tables"]))
     inserted = {}
     for table in TABLES:
         rows = document["tables"].get(table.name, [])
@@ -82,12 +89,8 @@ def import_(conn, document: dict, *, known_kinds: frozenset[str] = frozenset()) 
         if table is ledger:  # new numbers, in the same order: the store may have entries already
             rows = [{k: v for k, v in r.items() if k != "id"} for r in rows]
         if rows:
-            try:
-                conn.execute(insert(table), [_only_columns(table, r) for r in rows])
-            except SQLAlchemyError as failure:  # the whole import rolls back
-                raise ImportRefused(f"tables.{table.name}: a row does not fit the table "
-                                    f"({type(failure.orig or failure).__name__}: "
-                                    f"{str(failure.orig or failure).splitlines()[0][:200]})") from None
+            _refusing_misfits(table.name, lambda: conn.execute(
+                insert(table), [_only_columns(table, r) for r in rows]))
         inserted[str(table.name)] = len(rows)
     _open_accounts_without_entries(conn)
     if conn.dialect.name == "postgresql":
@@ -95,6 +98,16 @@ def import_(conn, document: dict, *, known_kinds: frozenset[str] = frozenset()) 
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', '{column}'), "
                               f"COALESCE((SELECT MAX({column}) FROM {table.name}), 0) + 1, false)"))
     return inserted
+
+
+def _refusing_misfits(table_name: str, write) -> None:
+    """Run `write`; a row the database refuses refuses the whole import (it rolls back)."""
+    try:
+        write()
+    except SQLAlchemyError as failure:
+        raise ImportRefused(f"tables.{table_name}: a row does not fit the table "
+                            f"({type(failure.orig or failure).__name__}: "
+                            f"{str(failure.orig or failure).splitlines()[0][:200]})") from None
 
 
 def _take_money_of_kept_accounts(conn, tables: dict) -> None:
@@ -147,6 +160,11 @@ def _check(document: dict) -> None:
             if not isinstance(row, dict) or set(row) != columns:
                 raise ImportRefused(f"tables.{name}.{position}: a row must have exactly the "
                                     f"columns {sorted(columns)}")
+            for column in WHOLE_NUMBERS.get(name, ()):
+                value = row.get(column, 0)
+                if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**62:
+                    raise ImportRefused(f"tables.{name}.{position}.{column}: must be a whole "
+                                        "number (of fen, or months)")
 
 
 def _check_moves(rows: list[dict], known_kinds: frozenset[str]) -> None:

@@ -130,6 +130,12 @@ disks = Table(
     Column("snapshot_count", Integer, nullable=False, default=0),
     Column("snapshot_size", BigInteger, nullable=False, default=0),
     Column("rolled_back", Boolean, nullable=False, default=False),
+    # A prepaid disk's money (cbs/prepaid.py): the fen paid for its current term (purchase and
+    # renewals since it was bought or recovered), when that term began, and the months an
+    # automatic renewal buys.
+    Column("paid_fen", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("term_started_at", Float, nullable=True),
+    Column("auto_renew_period", Integer, nullable=False, default=1, server_default="1"),
     row_version(),
     Index("ix_disks_scope_created", "account_id", "region", "created_at", "seq"),
     Index("ix_disks_scope_zone", "account_id", "region", "zone", "created_at", "seq"),

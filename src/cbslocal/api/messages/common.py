@@ -36,6 +36,9 @@ TYPE_WRONG = detail(
     e.INVALID_PARAMETER, "The parameter `{field}` has the wrong type.", "参数 `{field}` 的类型错误。")
 
 # --- parameters: values not accepted --------------------------------------------------------------
+TIME_MALFORMED = detail(
+    e.INVALID_PARAMETER_VALUE, "`{field}` must be a time like 2018-03-30 20:15:03, not {value}.",
+    "参数 `{field}` 应为形如 2018-03-30 20:15:03 的时间，而不是 {value}。")
 VALUE_INVALID = detail(
     e.INVALID_PARAMETER_VALUE, "The value of `{field}` is not accepted.", "参数 `{field}` 的取值错误。")
 VALUE_ONE_OF = detail(

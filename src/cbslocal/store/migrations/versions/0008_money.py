@@ -1,5 +1,5 @@
-"""money: each account's balance and payment permission, each key's payment permission, and the
-ledger of every change of a balance
+"""money: each account's balance and payment permission, each key's payment permission, the
+ledger of every change of a balance, and what each prepaid disk's term cost
 
 Revision ID: 0008
 Revises: 0007
@@ -27,6 +27,11 @@ def upgrade() -> None:
                                         server_default=sa.true(), nullable=False))
     op.add_column('api_keys', sa.Column('payment_allowed', sa.Boolean(),
                                         server_default=sa.true(), nullable=False))
+    for column in (sa.Column('paid_fen', sa.BigInteger(), server_default='0', nullable=False),
+                   sa.Column('term_started_at', sa.Float(), nullable=True),
+                   sa.Column('auto_renew_period', sa.Integer(), server_default='1',
+                             nullable=False)):
+        op.add_column('disks', column)
     op.create_table('ledger',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('account_id', sa.String(length=32), nullable=False),
@@ -42,6 +47,11 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     op.create_index('ix_ledger_account', 'ledger', ['account_id', 'id'])
+    # Elastic prepaid disks now expire at their deadline (cbs/prepaid.py): what they wait for.
+    op.execute("INSERT INTO transitions (kind, resource_id, account_id, region, due_at, payload) "
+               "SELECT 'disk.deadline', disk_id, account_id, region, deadline_at, '{}' FROM disks "
+               "WHERE charge_type = 'PREPAID' AND portable AND disk_usage = 'DATA_DISK' "
+               "AND deadline_at IS NOT NULL AND disk_state != 'TORECYCLE'")
     # Their opening entries, as a new account gets: the ledger sums to the balance.
     op.execute("INSERT INTO ledger (account_id, at, kind, amount, balance_after, deal_name, "
                "action, region, resource_ids, description) SELECT account_id, created_at, "
@@ -49,8 +59,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM transitions WHERE kind = 'disk.deadline'")
     op.drop_index('ix_ledger_account', table_name='ledger')
     op.drop_table('ledger')
-    for table, column in (('api_keys', 'payment_allowed'), ('accounts', 'payment_allowed'),
+    for table, column in (('disks', 'auto_renew_period'),
+                          ('disks', 'term_started_at'), ('disks', 'paid_fen'),
+                          ('api_keys', 'payment_allowed'), ('accounts', 'payment_allowed'),
                           ('accounts', 'balance')):
         op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -1,0 +1,180 @@
+"""Prepaid disks' money and time (cbs-behavior.md §3.5, §3.9, §6.2, §6.9): what each disk's term
+cost, RenewDisk, the deadline on the clock (an automatic renewal, or expiry into the recycle bin,
+destroyed after the retention period), and the refund TerminateDisks pays for a returned disk.
+
+Money moves through billing/ledger.py only; this module knows the disks."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, func, select, update
+
+from cbslocal import ids
+from cbslocal.api import messages as msg
+from cbslocal.api.cbs_schema import RenewDiskRequest
+from cbslocal.api.context import Context
+from cbslocal.api.errors import ApiError
+from cbslocal.billing import ledger
+from cbslocal.billing.prices import PREPAID, DiskQuote, quote_disks
+from cbslocal.billing.refunds import refund_fen
+from cbslocal.cbs import attachments
+from cbslocal.cbs import disk_state as ds
+from cbslocal.cbs.disk_state import DAY, RECYCLE
+from cbslocal.cbs.resources import engine_context
+from cbslocal.engine import transitions as engine
+from cbslocal.engine.clock import add_months, parse_api_time
+from cbslocal.store.tables import disks, ledger as ledger_table, transitions
+
+DEADLINE = "disk.deadline"
+AUTO_RENEW = "NOTIFY_AND_AUTO_RENEW"
+BUSY_RETRY = 60.0  # [inf] a disk busy at its deadline expires once its operation is done
+YEAR = 365 * DAY
+
+
+def split_fen(total: int, count: int) -> list[int]:
+    """An order's price over its `count` disks, to the fen and adding up to it exactly."""
+    share, left = divmod(total, count)
+    return [share + (position < left) for position in range(count)]
+
+
+def has_deadline(disk, *, portable: bool | None = None) -> bool:
+    """Whether the disk's deadline is its own (an elastic prepaid data disk): a disk bought with
+    an instance goes with the instance's. `portable`: as if it were (or were not) elastic."""
+    elastic = disk.portable if portable is None else portable
+    return (disk.charge_type == PREPAID and elastic and disk.disk_usage == ds.DATA_DISK
+            and disk.deadline_at is not None)
+
+
+def watch_deadline(conn, disk_id: str, account_id: str, region: str, deadline: float) -> None:
+    """(Re)schedule what happens at the disk's deadline."""
+    stop_watching_deadline(conn, disk_id)
+    engine.schedule(conn, DEADLINE, resource_id=disk_id, account_id=account_id, region=region,
+                    due_at=deadline)
+
+
+def stop_watching_deadline(conn, disk_id: str) -> None:
+    conn.execute(delete(transitions).where(transitions.c.resource_id == disk_id,
+                                           transitions.c.kind == DEADLINE))
+
+
+def quote_term(ctx: Context, disk, months: int) -> DiskQuote:
+    """What `months` more of the disk cost, as it is now."""
+    return quote_disks(ctx.topology.prices, charge_type=PREPAID, disk_type=disk.disk_type,
+                       size=disk.disk_size, throughput=disk.throughput_performance,
+                       backup_points=disk.disk_backup_quota, period=months)
+
+
+# --- RenewDisk -------------------------------------------------------------------------------------
+def renew_disk(ctx: Context, req: RenewDiskRequest) -> dict:
+    """More months for a prepaid disk, paid now; a disk in the recycle bin (returned or expired)
+    is recovered, UNATTACHED, for `Period` months from now (§3.9)."""
+    prepaid = req.DiskChargePrepaid
+    if prepaid.Period not in ds.PREPAID_PERIODS:
+        raise msg.PREPAID_PERIOD_INVALID(field="DiskChargePrepaid.Period")
+    aligned = None if prepaid.CurInstanceDeadline is None else _instance_deadline(
+        prepaid.CurInstanceDeadline)
+    if not ids.is_resource_id(ids.DISK, req.DiskId):
+        raise msg.ID_MALFORMED(field="DiskId", value=req.DiskId)
+    disk = ds.load_disks(ctx, [req.DiskId])[0]
+    if not disk.portable or disk.disk_usage != ds.DATA_DISK:
+        raise msg.DISK_BOUGHT_WITH_INSTANCE(disk_id=disk.disk_id)
+    if disk.charge_type != PREPAID:
+        raise msg.POSTPAID_DISK_NOT_RENEWABLE(disk_id=disk.disk_id)
+    if ds.is_busy(disk):
+        raise ds.busy(disk, msg.DISK_BUSY_INVALID_DISK)
+    quote = quote_term(ctx, disk, prepaid.Period)
+    ledger.check_may_pay(ctx)
+    recovering = disk.disk_state == ds.TORECYCLE
+    start = ctx.now if recovering else (aligned if aligned is not None else disk.deadline_at)
+    deadline = add_months(start, prepaid.Period)
+    values = {"deadline_at": deadline,
+              "paid_fen": quote.fen if recovering else disk.paid_fen + quote.fen}
+    if prepaid.RenewFlag is not None:
+        values["renew_flag"] = prepaid.RenewFlag
+    if recovering:  # out of the bin; one returned before cannot be returned again (§6.9)
+        values.update(disk_state=ds.UNATTACHED, recycle_reason="", term_started_at=ctx.now)
+        ctx.conn.execute(delete(transitions).where(transitions.c.resource_id == disk.disk_id,
+                                                   transitions.c.kind == RECYCLE))
+    ds.move(ctx.conn, [disk.disk_id], {disk.disk_state}, **values)
+    ledger.pay(ctx, ledger.Charge(ledger.RENEWAL, quote.fen, [disk.disk_id],
+                                  _months(disk.disk_id, prepaid.Period)))
+    watch_deadline(ctx.conn, disk.disk_id, ctx.account_id, ctx.region, deadline)
+    return {}
+
+
+def _instance_deadline(text: str) -> float:
+    try:
+        return parse_api_time(text)
+    except ValueError:
+        raise msg.TIME_MALFORMED(field="DiskChargePrepaid.CurInstanceDeadline", value=text) from None
+
+
+def _months(disk_id: str, months: int) -> str:
+    return f"{disk_id} for {months} month{'s' if months > 1 else ''}"
+
+
+# --- the deadline ----------------------------------------------------------------------------------
+@engine.on(DEADLINE)
+def _deadline_reached(conn, disk_id: str, _payload: dict, due_at: float) -> None:
+    """At its deadline a prepaid disk renews itself if it says so and its account can pay;
+    otherwise it expires: detached, into the recycle bin (TORECYCLE, EXPIRED), destroyed after
+    the retention period unless RenewDisk recovers it."""
+    disk = conn.execute(select(disks).where(disks.c.disk_id == disk_id)).first()
+    if disk is None or not has_deadline(disk) or disk.deadline_at > due_at \
+            or disk.disk_state == ds.TORECYCLE:
+        return  # renewed, returned or no longer its own meanwhile
+    if ds.is_busy(disk) or disk.disk_state == ds.PROVISIONING:
+        engine.schedule(conn, DEADLINE, resource_id=disk_id, account_id=disk.account_id,
+                        region=disk.region, due_at=due_at + BUSY_RETRY)
+        return
+    ctx = engine_context(conn, disk.account_id, disk.region, due_at)
+    if disk.renew_flag == AUTO_RENEW and _renewed_automatically(ctx, disk):
+        return
+    attachments.release_disk(conn, disk_id)
+    ds.move(conn, [disk_id], {ds.UNATTACHED}, disk_state=ds.TORECYCLE, recycle_reason="EXPIRED")
+    engine.schedule(conn, RECYCLE, resource_id=disk_id, account_id=disk.account_id,
+                    region=disk.region,
+                    due_at=due_at + ctx.topology.limits.recycle_retention_days * DAY)
+
+
+def _renewed_automatically(ctx: Context, disk) -> bool:
+    """AutoRenewPeriod more months, if the account may and can pay for them now."""
+    if disk.auto_renew_period not in ds.PREPAID_PERIODS:  # (an imported state's nonsense)
+        return False
+    quote = quote_term(ctx, disk, disk.auto_renew_period)
+    savepoint = ctx.conn.begin_nested()
+    try:
+        ledger.check_may_pay(ctx)
+        ledger.pay(ctx, ledger.Charge(ledger.RENEWAL, quote.fen, [disk.disk_id],
+                                      "automatic renewal of " + _months(disk.disk_id,
+                                                                        disk.auto_renew_period)))
+    except ApiError:
+        savepoint.rollback()
+        return False
+    savepoint.commit()
+    deadline = add_months(disk.deadline_at, disk.auto_renew_period)
+    ctx.conn.execute(update(disks).where(disks.c.disk_id == disk.disk_id).values(
+        deadline_at=deadline, paid_fen=disks.c.paid_fen + quote.fen))
+    watch_deadline(ctx.conn, disk.disk_id, disk.account_id, disk.region, deadline)
+    return True
+
+
+# --- refunds (TerminateDisks) ------------------------------------------------------------------------
+def check_refund_quota(ctx: Context, returning: int) -> None:
+    """InsufficientRefundQuota when `returning` more refunds would exceed the account's quota of
+    refunds in the last 365 days ([billing] refunds_per_year)."""
+    quota = ctx.topology.billing.refunds_per_year
+    used = ctx.conn.execute(select(func.count()).select_from(ledger_table).where(
+        ledger_table.c.account_id == ctx.account_id, ledger_table.c.kind == ledger.REFUND,
+        ledger_table.c.at > ctx.now - YEAR)).scalar_one()
+    if used + returning > quota:
+        raise msg.REFUND_QUOTA_USED(used=used, quota=quota)
+
+
+def refund(ctx: Context, disk) -> None:
+    """Pay back what is left of the disk's term (billing/refunds.py), one ledger entry."""
+    amount = refund_fen(paid=disk.paid_fen, term_started_at=disk.term_started_at,
+                        deadline_at=disk.deadline_at, now=ctx.now)
+    ledger.credit(ctx.conn, ctx.account_id, ctx.now,
+                  ledger.Charge(ledger.REFUND, amount, [disk.disk_id], f"return of {disk.disk_id}"),
+                  action=ctx.action, region=ctx.region)
+    ctx.conn.execute(update(disks).where(disks.c.disk_id == disk.disk_id).values(paid_fen=0))

@@ -1,0 +1,240 @@
+"""Prepaid disks on the virtual clock, through the official Python SDK: the deadline (expiry into
+the recycle bin, destruction after the retention period, automatic renewal when the disk says so
+and its account can pay), RenewDisk (more months, recovery from the recycle bin), and the refund
+TerminateDisks pays — every balance and every refund checked to the fen."""
+
+from __future__ import annotations
+
+import pytest
+from tencentcloud.cbs.v20170312 import models
+
+from tests.e2e.server import ZONE, Server, cbs_client, cvm_client
+from tests.e2e.test_billing import (billing, change_billing, client_of, create, entries,
+                                    new_account, prepaid)
+from tests.e2e.test_lifecycle_shapes import call, run_instances
+from tests.e2e.test_python_sdk import call_error
+
+START = "2027-01-10 12:00:00"  # a 1-month disk bought now is due 2027-02-10 12:00:00
+MONTH_FEN = 3500  # 100 GiB CLOUD_PREMIUM for a month
+
+
+@pytest.fixture
+def clocked(fresh_server):
+    """A server of the test's own, its clock frozen at START, and an account of its own."""
+    set_clock(fresh_server, mode="frozen")
+    set_clock(fresh_server, set=START)
+    account = new_account(fresh_server)
+    return fresh_server, account, client_of(fresh_server, account)
+
+
+def set_clock(server: Server, **change) -> None:
+    response = server.control("POST", "/clock", change)
+    assert response.status_code == 200, response.text
+
+
+def disk(client, disk_id: str) -> dict | None:
+    found = call(client, "DescribeDisks", {"DiskIds": [disk_id]}, models)["DiskSet"]
+    return found[0] if found else None
+
+
+def balance(server: Server, account: dict) -> int:
+    return billing(server, account["AccountId"])["BalanceFen"]
+
+
+def kinds(server: Server, account: dict) -> list[tuple[str, int]]:
+    return [(e["Kind"], e["AmountFen"]) for e in entries(server, account["AccountId"])[1:]]
+
+
+# --- the deadline -----------------------------------------------------------------------------------
+def test_a_month_without_renewal_expires_is_isolated_then_destroyed(clocked):
+    server, account, client = clocked
+    [disk_id] = create(client, prepaid())
+    shown = disk(client, disk_id)
+    assert (shown["DeadlineTime"], shown["DifferDaysOfDeadline"], shown["IsReturnable"]) == (
+        "2027-02-10 12:00:00", 31, True)
+    set_clock(server, set="2027-02-10 11:59:59")
+    shown = disk(client, disk_id)
+    assert (shown["DiskState"], shown["DifferDaysOfDeadline"]) == ("UNATTACHED", 0)
+    set_clock(server, set="2027-02-10 12:00:00")
+    shown = disk(client, disk_id)
+    assert (shown["DiskState"], shown["IsReturnable"], shown["ReturnFailCode"]) == (
+        "TORECYCLE", False, 2)
+    assert shown["DifferDaysOfDeadline"] == 0 and shown["RenewFlag"] == "NOTIFY_AND_MANUAL_RENEW"
+    # The actions §7 names answer InvalidDisk.Expire.
+    for action, params in (("ResizeDisk", {"DiskId": disk_id, "DiskSize": 200}),
+                           ("TerminateDisks", {"DiskIds": [disk_id]})):
+        assert call_error(client, action, params).code == "InvalidDisk.Expire", action
+    set_clock(server, set="2027-02-17 11:59:59")
+    assert disk(client, disk_id)["DiskState"] == "TORECYCLE"
+    set_clock(server, set="2027-02-17 12:00:00")  # the 7 days of the recycle bin are over
+    assert disk(client, disk_id) is None
+    assert kinds(server, account) == [("PURCHASE", -MONTH_FEN)]  # nothing else was paid
+
+
+def test_an_attached_disk_is_detached_when_it_expires(clocked):
+    server, account, client = clocked
+    [instance_id] = run_instances(cvm_client(server, account["SecretId"], account["SecretKey"]))
+    [disk_id] = create(client, prepaid())
+    call(client, "AttachDisks", {"DiskIds": [disk_id], "InstanceId": instance_id}, models)
+    assert disk(client, disk_id)["DiskState"] == "ATTACHED"
+    set_clock(server, set="2027-02-10 12:00:01")
+    shown = disk(client, disk_id)
+    assert (shown["DiskState"], shown["Attached"], shown["InstanceId"]) == ("TORECYCLE", False, "")
+
+
+def test_auto_renewal_at_the_deadline_pays_a_month_when_it_can(clocked):
+    server, account, client = clocked
+    [disk_id] = create(client, prepaid(DiskChargePrepaid={"Period": 1,
+                                                         "RenewFlag": "NOTIFY_AND_AUTO_RENEW"}))
+    set_clock(server, set="2027-02-10 12:00:00")
+    shown = disk(client, disk_id)
+    assert (shown["DiskState"], shown["DeadlineTime"]) == ("UNATTACHED", "2027-03-10 12:00:00")
+    assert kinds(server, account) == [("PURCHASE", -MONTH_FEN), ("RENEWAL", -MONTH_FEN)]
+    renewal = entries(server, account["AccountId"])[-1]
+    assert renewal["ResourceIds"] == [disk_id] and renewal["DealName"]
+    # Too little for the next month: it expires instead, and nothing is taken.
+    change_billing(server, account["AccountId"], balance="34.99")
+    set_clock(server, set="2027-03-10 12:00:00")
+    assert disk(client, disk_id)["DiskState"] == "TORECYCLE"
+    assert balance(server, account) == 3499
+
+
+def test_auto_renewal_needs_payment_permission(clocked):
+    server, account, client = clocked
+    [disk_id] = create(client, prepaid(DiskChargePrepaid={"Period": 1,
+                                                         "RenewFlag": "NOTIFY_AND_AUTO_RENEW"}))
+    change_billing(server, account["AccountId"], payment_allowed=False)
+    set_clock(server, set="2027-02-10 12:00:00")
+    assert disk(client, disk_id)["DiskState"] == "TORECYCLE"
+
+
+# --- RenewDisk --------------------------------------------------------------------------------------
+def test_renew_disk_adds_months_and_pays_for_them(clocked):
+    server, account, client = clocked
+    [disk_id] = create(client, prepaid())
+    call(client, "RenewDisk", {"DiskId": disk_id, "DiskChargePrepaid": {
+        "Period": 12, "RenewFlag": "NOTIFY_AND_AUTO_RENEW"}}, models)
+    shown = disk(client, disk_id)
+    assert (shown["DeadlineTime"], shown["RenewFlag"]) == ("2028-02-10 12:00:00",
+                                                           "NOTIFY_AND_AUTO_RENEW")
+    # 12 months of 35.00 at 83%: 348.60
+    assert kinds(server, account) == [("PURCHASE", -MONTH_FEN), ("RENEWAL", -34860)]
+    # The old deadline no longer expires it.
+    set_clock(server, set="2027-02-11 00:00:00")
+    assert disk(client, disk_id)["DiskState"] == "UNATTACHED"
+
+
+def test_renew_disk_lines_up_with_the_instance(clocked):
+    _server, _account, client = clocked
+    [disk_id] = create(client, prepaid())
+    call(client, "RenewDisk", {"DiskId": disk_id, "DiskChargePrepaid": {
+        "Period": 2, "CurInstanceDeadline": "2027-03-01 08:00:00"}}, models)
+    assert disk(client, disk_id)["DeadlineTime"] == "2027-05-01 08:00:00"
+
+
+def test_renew_disk_refusals(clocked):
+    server, account, client = clocked
+    [prepaid_id] = create(client, prepaid())
+    [postpaid_id] = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR",
+                                    "DiskType": "CLOUD_PREMIUM", "DiskSize": 100})
+    cases = [
+        ({"DiskId": prepaid_id}, "MissingParameter"),
+        ({"DiskChargePrepaid": {"Period": 1}}, "MissingParameter"),
+        ({"DiskId": prepaid_id, "DiskChargePrepaid": {"Period": 13}}, "InvalidParameterValue"),
+        ({"DiskId": prepaid_id, "DiskChargePrepaid": {"Period": 1, "RenewFlag": "SOMETIMES"}},
+         "InvalidParameterValue"),
+        ({"DiskId": prepaid_id, "DiskChargePrepaid": {"Period": 1,
+                                                      "CurInstanceDeadline": "tomorrow"}},
+         "InvalidParameterValue"),
+        ({"DiskId": "disk-00000000", "DiskChargePrepaid": {"Period": 1}}, "InvalidDiskId.NotFound"),
+        ({"DiskId": postpaid_id, "DiskChargePrepaid": {"Period": 1}}, "InvalidDisk.NotSupported"),
+    ]
+    for params, code in cases:
+        assert call_error(client, "RenewDisk", params).code == code, params
+    change_billing(server, account["AccountId"], balance="34.99")
+    assert call_error(client, "RenewDisk", {"DiskId": prepaid_id, "DiskChargePrepaid": {
+        "Period": 1}}).code == "InvalidAccount.InsufficientBalance"
+    assert disk(client, prepaid_id)["DeadlineTime"] == "2027-02-10 12:00:00"
+    assert balance(server, account) == 3499
+
+
+def test_renew_disk_refuses_a_disk_bought_with_an_instance(clocked):
+    server, _account, _client = clocked
+    client = cbs_client(server)
+    [instance_id] = run_instances(cvm_client(server))
+    bundled = [d["DiskId"] for d in call(client, "DescribeDisks", {"Filters": [
+        {"Name": "instance-id", "Values": [instance_id]},
+        {"Name": "disk-usage", "Values": ["DATA_DISK"]}]}, models)["DiskSet"]]
+    assert call_error(client, "RenewDisk", {"DiskId": bundled[0], "DiskChargePrepaid": {
+        "Period": 1}}).code == "InvalidDisk.NotPortable"
+
+
+def test_renew_disk_recovers_an_expired_disk(clocked):
+    server, account, client = clocked
+    [disk_id] = create(client, prepaid())
+    set_clock(server, set="2027-02-12 09:00:00")
+    assert disk(client, disk_id)["DiskState"] == "TORECYCLE"
+    call(client, "RenewDisk", {"DiskId": disk_id, "DiskChargePrepaid": {"Period": 1}}, models)
+    shown = disk(client, disk_id)
+    assert (shown["DiskState"], shown["DeadlineTime"], shown["IsReturnable"]) == (
+        "UNATTACHED", "2027-03-12 09:00:00", True)
+    set_clock(server, set="2027-02-24 09:00:00")  # past the old retention: it stays
+    assert disk(client, disk_id)["DiskState"] == "UNATTACHED"
+
+
+# --- returning a prepaid disk -----------------------------------------------------------------------
+def test_a_disk_returned_within_five_days_is_refunded_in_full(clocked):
+    server, account, client = clocked
+    [disk_id] = create(client, prepaid(period=12))
+    set_clock(server, set="2027-01-15 12:00:00")
+    call(client, "TerminateDisks", {"DiskIds": [disk_id]}, models)
+    assert kinds(server, account) == [("PURCHASE", -34860), ("REFUND", 34860)]
+    assert balance(server, account) == 100_000_000
+    refund = entries(server, account["AccountId"])[-1]
+    assert (refund["Action"], refund["ResourceIds"]) == ("TerminateDisks", [disk_id])
+
+
+def test_a_disk_returned_later_is_refunded_what_is_left_of_its_term(clocked):
+    """31 days paid (2027-01-10 to 02-10); returned after 10 days: 21/31 of 35.00 = 23.70."""
+    server, account, client = clocked
+    [disk_id] = create(client, prepaid())
+    set_clock(server, set="2027-01-20 12:00:00")
+    call(client, "TerminateDisks", {"DiskIds": [disk_id]}, models)
+    assert kinds(server, account) == [("PURCHASE", -MONTH_FEN), ("REFUND", 3500 * 21 // 31)]
+    assert balance(server, account) == 100_000_000 - MONTH_FEN + 2370
+
+
+def test_an_order_of_several_disks_is_refunded_disk_by_disk_to_the_fen(clocked):
+    """3 × 100 GiB for 12 months = 1045.80, split 348.60 each; returned at once, in full."""
+    server, account, client = clocked
+    disk_ids = create(client, prepaid(count=3, period=12))
+    call(client, "TerminateDisks", {"DiskIds": disk_ids[:2]}, models)
+    assert kinds(server, account) == [("PURCHASE", -104580), ("REFUND", 34860), ("REFUND", 34860)]
+
+
+def test_a_returned_disk_recovered_cannot_be_returned_again(clocked):
+    server, _account, client = clocked
+    [disk_id] = create(client, prepaid())
+    call(client, "TerminateDisks", {"DiskIds": [disk_id]}, models)
+    assert disk(client, disk_id)["DiskState"] == "TORECYCLE"
+    call(client, "RenewDisk", {"DiskId": disk_id, "DiskChargePrepaid": {"Period": 1}}, models)
+    shown = disk(client, disk_id)
+    assert (shown["DiskState"], shown["IsReturnable"], shown["ReturnFailCode"]) == (
+        "UNATTACHED", False, 1)
+    assert call_error(client, "TerminateDisks", {"DiskIds": [disk_id]}).code == \
+        "InvalidDisk.RepeatRefund"
+
+
+def test_the_refund_quota(clocked):
+    """refunds_per_year = 1: the second return within 365 days is refused, the year after it
+    is allowed again."""
+    server, account, client = clocked
+    assert server.control("POST", "/config", {"billing": {"refunds_per_year": 1}}).status_code == 200
+    first, second = create(client, prepaid(count=2, period=36))
+    call(client, "TerminateDisks", {"DiskIds": [first]}, models)
+    failure = call_error(client_of(server, account, language="en-US"), "TerminateDisks",
+                         {"DiskIds": [second]})
+    assert failure.code == "InsufficientRefundQuota" and "1 of its 1" in failure.message
+    assert disk(client, second)["DiskState"] == "UNATTACHED"
+    set_clock(server, set="2028-01-10 12:00:01")
+    call(client, "TerminateDisks", {"DiskIds": [second]}, models)
