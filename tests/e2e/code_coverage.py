@@ -15,13 +15,9 @@ FAULT_ONLY = frozenset({
     "ResourceNotFound", "ResourceUnavailable",
 })
 
-_BILLING = "billing: refunds, renewals and expiry (issue 13)"
 _IDENTITY = "identity and access: CAM policies, MFA (issue 14)"
 
 PENDING: dict[str, str] = {
-    "InsufficientRefundQuota": _BILLING,
-    "InvalidDisk.Expire": _BILLING,
-    "InvalidDisk.RepeatRefund": _BILLING,
     "AuthFailure.MFAFailure": _IDENTITY,
     "AuthFailure.UnauthorizedOperation": _IDENTITY,
 }

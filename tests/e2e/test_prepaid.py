@@ -238,3 +238,110 @@ def test_the_refund_quota(clocked):
     assert disk(client, second)["DiskState"] == "UNATTACHED"
     set_clock(server, set="2028-01-10 12:00:01")
     call(client, "TerminateDisks", {"DiskIds": [second]}, models)
+
+
+# --- ModifyDisksRenewFlag ---------------------------------------------------------------------------
+def test_modify_disks_renew_flag_turns_automatic_renewal_on_for_months(clocked):
+    """NOTIFY_AND_AUTO_RENEW with AutoRenewPeriod 3: at the deadline, 3 months at 35.00."""
+    server, account, client = clocked
+    disk_ids = create(client, prepaid(count=2))
+    call(client, "ModifyDisksRenewFlag", {"DiskIds": disk_ids, "RenewFlag": "NOTIFY_AND_AUTO_RENEW",
+                                          "AutoRenewPeriod": 3}, models)
+    assert {disk(client, d)["RenewFlag"] for d in disk_ids} == {"NOTIFY_AND_AUTO_RENEW"}
+    set_clock(server, set="2027-02-10 12:00:00")
+    assert {disk(client, d)["DeadlineTime"] for d in disk_ids} == {"2027-05-10 12:00:00"}
+    assert kinds(server, account)[1:] == [("RENEWAL", -3 * MONTH_FEN)] * 2
+    call(client, "ModifyDisksRenewFlag", {"DiskIds": disk_ids[:1],
+                                          "RenewFlag": "DISABLE_NOTIFY_AND_MANUAL_RENEW"}, models)
+    set_clock(server, set="2027-05-10 12:00:00")
+    assert [disk(client, d)["DiskState"] for d in disk_ids] == ["TORECYCLE", "UNATTACHED"]
+
+
+def test_modify_disks_renew_flag_refusals(clocked):
+    _server, _account, client = clocked
+    [prepaid_id] = create(client, prepaid())
+    [postpaid_id] = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR",
+                                    "DiskType": "CLOUD_PREMIUM", "DiskSize": 100})
+    cases = [
+        ({"DiskIds": [prepaid_id]}, "MissingParameter"),
+        ({"RenewFlag": "NOTIFY_AND_AUTO_RENEW"}, "MissingParameter"),
+        ({"DiskIds": [prepaid_id], "RenewFlag": "ALWAYS"}, "InvalidParameterValue"),
+        ({"DiskIds": [prepaid_id], "RenewFlag": "NOTIFY_AND_AUTO_RENEW", "AutoRenewPeriod": 13},
+         "InvalidParameterValue"),
+        ({"DiskIds": [prepaid_id, postpaid_id], "RenewFlag": "NOTIFY_AND_AUTO_RENEW"},
+         "InvalidParameterValue"),
+        ({"DiskIds": ["disk-00000000"], "RenewFlag": "NOTIFY_AND_AUTO_RENEW"},
+         "InvalidDiskId.NotFound"),
+    ]
+    for params, code in cases:
+        assert call_error(client, "ModifyDisksRenewFlag", params).code == code, params
+    assert disk(client, prepaid_id)["RenewFlag"] == "NOTIFY_AND_MANUAL_RENEW"  # nothing changed
+
+
+# --- InquiryPriceRenewDisks -------------------------------------------------------------------------
+def test_inquiry_price_renew_disks_details_what_each_month_costs(clocked):
+    """Two disks: 100 GiB PREMIUM with 2 backup points for 12 months (83%), and 500 GiB HSSD with
+    100 MiB/s for 1 month; DetailPrices sum the disks by what is billed."""
+    _server, _account, client = clocked
+    [premium] = create(client, prepaid(DiskBackupQuota=2))
+    [hssd] = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "PREPAID",
+                             "DiskType": "CLOUD_HSSD", "DiskSize": 500, "ThroughputPerformance": 100,
+                             "DiskChargePrepaid": {"Period": 1}})
+    price = call(client, "InquiryPriceRenewDisks", {
+        "DiskIds": [premium, hssd],
+        "DiskChargePrepaids": [{"Period": 12}, {"Period": 1}]}, models)["DiskPrice"]
+    # PREMIUM: space 35 × 12 = 420 (348.60), points 2 × 0.15 × 12 = 3.60 (2.988);
+    # HSSD: space 500 × 1 = 500, throughput 100 × 0.5 = 50.
+    assert (price["OriginalPrice"], price["DiscountPrice"]) == (973.6, 901.59)
+    assert (price["OriginalPriceHigh"], price["DiscountPriceHigh"]) == ("973.6", "901.588")
+    assert price["UnitPrice"] is None and price["ChargeUnit"] is None
+    details = {d["PriceName"]: d for d in price["DetailPrices"]}
+    assert [d["PriceName"] for d in price["DetailPrices"]] == [
+        "DiskBackupQuota", "DiskSpace", "DiskExtraPerformance"]
+    assert (details["DiskSpace"]["OriginalPrice"], details["DiskSpace"]["DiscountPrice"]) == (
+        920.0, 848.6)
+    assert details["DiskBackupQuota"]["DiscountPrice"] == 2.99
+    assert details["DiskSpace"]["PriceTitle"] == "云硬盘空间"
+    assert details["DiskSpace"]["OriginalPriceHigh"] is None  # as the vendor's example
+
+
+def test_inquiry_price_renew_disks_to_a_new_deadline_counts_whole_months(clocked):
+    """Due 2027-02-10 12:00; renewing to 2027-04-01 takes 2 months (70.00)."""
+    _server, _account, client = clocked
+    [disk_id] = create(client, prepaid())
+    price = call(client, "InquiryPriceRenewDisks", {
+        "DiskIds": [disk_id], "NewDeadline": "2027-04-01 00:00:00"}, models)["DiskPrice"]
+    assert price["DiscountPrice"] == 70.0
+    [detail] = [d for d in price["DetailPrices"] if d["PriceName"] == "DiskBackupQuota"]
+    assert (detail["OriginalPrice"], detail["DiscountPrice"]) == (0.0, 0.0)
+
+
+def test_inquiry_price_renew_disks_refusals(clocked):
+    server, _account, client = clocked
+    [prepaid_id] = create(client, prepaid())
+    [postpaid_id] = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR",
+                                    "DiskType": "CLOUD_PREMIUM", "DiskSize": 100})
+    one = [{"Period": 1}]
+    cases = [
+        ({"DiskIds": [prepaid_id]}, "MissingParameter"),
+        ({"DiskIds": [prepaid_id], "DiskChargePrepaids": one, "NewDeadline": "2027-05-01 00:00:00"},
+         "InvalidParameterValue"),
+        ({"DiskIds": [prepaid_id], "DiskChargePrepaids": one * 2}, "InvalidParameterValue"),
+        ({"DiskIds": [prepaid_id], "DiskChargePrepaids": [{"Period": 25}]}, "InvalidParameterValue"),
+        ({"DiskIds": [prepaid_id], "NewDeadline": "soon"}, "InvalidParameterValue"),
+        ({"DiskIds": [prepaid_id], "NewDeadline": "2027-02-01 00:00:00"}, "InvalidParameterValue"),
+        ({"DiskIds": [prepaid_id], "NewDeadline": "2031-01-01 00:00:00"}, "InvalidParameterValue"),
+        ({"DiskIds": [prepaid_id], "DiskChargePrepaids": one, "ProjectId": 9},
+         "InvalidParameterValue"),
+        ({"DiskIds": ["disk-00000000"], "DiskChargePrepaids": one}, "InvalidDiskId.NotFound"),
+        ({"DiskIds": [postpaid_id], "DiskChargePrepaids": one}, "InvalidDisk.NotSupported"),
+    ]
+    for params, code in cases:
+        assert call_error(client, "InquiryPriceRenewDisks", params).code == code, params
+    client = cbs_client(server)
+    [instance_id] = run_instances(cvm_client(server))
+    bundled = call(client, "DescribeDisks", {"Filters": [
+        {"Name": "instance-id", "Values": [instance_id]},
+        {"Name": "disk-usage", "Values": ["DATA_DISK"]}]}, models)["DiskSet"][0]["DiskId"]
+    assert call_error(client, "InquiryPriceRenewDisks", {
+        "DiskIds": [bundled], "DiskChargePrepaids": one}).code == "InvalidDisk.NotPortable"

@@ -106,6 +106,19 @@ class DescribeDiskConfigQuotaRequest(Request):
     DedicatedClusterId: str | None = None
 
 
+class ModifyDisksRenewFlagRequest(Request):
+    DiskIds: RequiredList
+    RenewFlag: objects.RenewFlagName
+    AutoRenewPeriod: UInt | None = None
+
+
+class InquiryPriceRenewDisksRequest(Request):
+    DiskIds: RequiredList
+    DiskChargePrepaids: list[objects.DiskChargePrepaid] | None = None
+    NewDeadline: str | None = None
+    ProjectId: UInt | None = None
+
+
 class RenewDiskRequest(Request):
     DiskChargePrepaid: objects.DiskChargePrepaid
     DiskId: str

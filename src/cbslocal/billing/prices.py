@@ -54,26 +54,63 @@ class DiskQuote:
         return price
 
 
+# What a disk is billed for (a PrepayPrice's DetailPrices name them so).
+DISK_SPACE, EXTRA_PERFORMANCE, BACKUP_QUOTA = "DiskSpace", "DiskExtraPerformance", "DiskBackupQuota"
+
+
 def quote_disks(prices: Prices, *, charge_type: str, disk_type: str, size: int, count: int = 1,
                 throughput: int = 0, backup_points: int = 0, period: int = 1) -> DiskQuote:
+    parts = quote_parts(prices, charge_type=charge_type, disk_type=disk_type, size=size,
+                        count=count, throughput=throughput, backup_points=backup_points,
+                        period=period)
+    return total(charge_type, parts.values())
+
+
+def quote_parts(prices: Prices, *, charge_type: str, disk_type: str, size: int, count: int = 1,
+                throughput: int = 0, backup_points: int = 0,
+                period: int = 1) -> dict[str, DiskQuote]:
+    """The quote of each thing the disks are billed for: their space, extra throughput and
+    backup points."""
     with localcontext(EXACT):
-        return _quote_disks(prices, charge_type, disk_type, size, count, throughput,
-                            backup_points, period)
+        disk = prices.disk_types[disk_type]
+        if charge_type == PREPAID:
+            rates = {DISK_SPACE: disk.gib_month, EXTRA_PERFORMANCE: prices.throughput_mibps_month,
+                     BACKUP_QUOTA: prices.backup_point_month}
+            paid_share = Decimal(prices.period_discounts.get(period, 100)) / 100
+        else:
+            rates = {DISK_SPACE: disk.gib_hour, EXTRA_PERFORMANCE: prices.throughput_mibps_hour,
+                     BACKUP_QUOTA: prices.backup_point_hour}
+            period, paid_share = 1, Decimal(1)
+        amounts = {DISK_SPACE: size, EXTRA_PERFORMANCE: throughput, BACKUP_QUOTA: backup_points}
+        parts = {}
+        for name, rate in rates.items():
+            list_price = amounts[name] * rate * period * count
+            parts[name] = DiskQuote(charge_type, list_price, list_price * paid_share)
+        return parts
 
 
-def _quote_disks(prices: Prices, charge_type: str, disk_type: str, size: int, count: int,
-                 throughput: int, backup_points: int, period: int) -> DiskQuote:
-    disk = prices.disk_types[disk_type]
-    if charge_type == PREPAID:
-        one = (size * disk.gib_month + throughput * prices.throughput_mibps_month
-               + backup_points * prices.backup_point_month) * period
-        list_price = one * count
-        paid = list_price * prices.period_discounts.get(period, 100) / 100
-    else:
-        one = (size * disk.gib_hour + throughput * prices.throughput_mibps_hour
-               + backup_points * prices.backup_point_hour)
-        list_price = paid = one * count
-    return DiskQuote(charge_type, list_price, paid)
+def total(charge_type: str, quotes) -> DiskQuote:
+    """Several quotes of one charge type as one."""
+    with localcontext(EXACT):
+        quotes = list(quotes)
+        return DiskQuote(charge_type, sum((q.list_price for q in quotes), Decimal(0)),
+                         sum((q.paid for q in quotes), Decimal(0)))
+
+
+def prepay_price(quote: DiskQuote, parts: dict[str, DiskQuote], titles: dict[str, str]) -> dict:
+    """A PrepayPrice: the total as a Price, and a DetailPrice per thing billed (`titles`: their
+    names as the console shows them). As the vendor's example, a detail shows its amounts to the
+    fen only; extra throughput is listed only when there is some."""
+    with localcontext(EXACT):
+        details = []
+        for name in (BACKUP_QUOTA, DISK_SPACE, EXTRA_PERFORMANCE):
+            part = parts[name]
+            if name == EXTRA_PERFORMANCE and not part.list_price:
+                continue
+            details.append({**dict.fromkeys(PRICE_FIELDS), "PriceName": name,
+                            "PriceTitle": titles[name], "OriginalPrice": to_fen(part.list_price),
+                            "DiscountPrice": to_fen(part.paid)})
+        return {**quote.as_price(), "DetailPrices": details}
 
 
 def to_fen(amount: Decimal) -> float:

@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, select, update
 
 from cbslocal import ids
 from cbslocal.api import messages as msg
-from cbslocal.api.cbs_schema import RenewDiskRequest
+from cbslocal.api.cbs_schema import ModifyDisksRenewFlagRequest, RenewDiskRequest
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.billing import ledger
@@ -68,24 +68,17 @@ def renew_disk(ctx: Context, req: RenewDiskRequest) -> dict:
     """More months for a prepaid disk, paid now; a disk in the recycle bin (returned or expired)
     is recovered, UNATTACHED, for `Period` months from now (§3.9)."""
     prepaid = req.DiskChargePrepaid
-    if prepaid.Period not in ds.PREPAID_PERIODS:
-        raise msg.PREPAID_PERIOD_INVALID(field="DiskChargePrepaid.Period")
-    aligned = None if prepaid.CurInstanceDeadline is None else _instance_deadline(
-        prepaid.CurInstanceDeadline)
+    aligned = renewal_span(prepaid, "DiskChargePrepaid")
     if not ids.is_resource_id(ids.DISK, req.DiskId):
         raise msg.ID_MALFORMED(field="DiskId", value=req.DiskId)
     disk = ds.load_disks(ctx, [req.DiskId])[0]
-    if not disk.portable or disk.disk_usage != ds.DATA_DISK:
-        raise msg.DISK_BOUGHT_WITH_INSTANCE(disk_id=disk.disk_id)
-    if disk.charge_type != PREPAID:
-        raise msg.POSTPAID_DISK_NOT_RENEWABLE(disk_id=disk.disk_id)
+    check_renewable(disk)
     if ds.is_busy(disk):
         raise ds.busy(disk, msg.DISK_BUSY_INVALID_DISK)
     quote = quote_term(ctx, disk, prepaid.Period)
     ledger.check_may_pay(ctx)
     recovering = disk.disk_state == ds.TORECYCLE
-    start = ctx.now if recovering else (aligned if aligned is not None else disk.deadline_at)
-    deadline = add_months(start, prepaid.Period)
+    deadline = add_months(renewed_from(ctx, disk, aligned), prepaid.Period)
     values = {"deadline_at": deadline,
               "paid_fen": quote.fen if recovering else disk.paid_fen + quote.fen}
     if prepaid.RenewFlag is not None:
@@ -101,11 +94,53 @@ def renew_disk(ctx: Context, req: RenewDiskRequest) -> dict:
     return {}
 
 
-def _instance_deadline(text: str) -> float:
+# --- ModifyDisksRenewFlag -------------------------------------------------------------------------
+def modify_disks_renew_flag(ctx: Context, req: ModifyDisksRenewFlagRequest) -> dict:
+    """How prepaid disks renew at their deadline (§3.10): the flag, and the months an automatic
+    renewal buys. A postpaid disk has no flag to set [inf: InvalidParameterValue]."""
+    disk_ids = ds.checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.modify_disks_max_count)
+    if req.AutoRenewPeriod is not None and req.AutoRenewPeriod not in ds.PREPAID_PERIODS:
+        raise msg.PREPAID_PERIOD_INVALID(field="AutoRenewPeriod")
+    for disk in ds.load_disks(ctx, disk_ids):
+        if disk.charge_type != PREPAID:
+            raise msg.POSTPAID_DISK_HAS_NO_RENEW_FLAG(disk_id=disk.disk_id)
+    values = {"renew_flag": req.RenewFlag}
+    if req.AutoRenewPeriod is not None:
+        values["auto_renew_period"] = req.AutoRenewPeriod
+    ctx.conn.execute(update(disks).where(disks.c.disk_id.in_(disk_ids)).values(**values))
+    return {}
+
+
+def renewal_span(prepaid, field: str) -> float | None:
+    """A DiskChargePrepaid of a renewal checked: its Period, and the CurInstanceDeadline it
+    lines up with (None: none)."""
+    if prepaid.Period not in ds.PREPAID_PERIODS:
+        raise msg.PREPAID_PERIOD_INVALID(field=f"{field}.Period")
+    return None if prepaid.CurInstanceDeadline is None else api_time(
+        prepaid.CurInstanceDeadline, f"{field}.CurInstanceDeadline")
+
+
+def api_time(text: str, field: str) -> float:
     try:
         return parse_api_time(text)
     except ValueError:
-        raise msg.TIME_MALFORMED(field="DiskChargePrepaid.CurInstanceDeadline", value=text) from None
+        raise msg.TIME_MALFORMED(field=field, value=text[:64]) from None
+
+
+def check_renewable(disk) -> None:
+    """Only an elastic prepaid data disk renews on its own (§3.9, §3.12)."""
+    if not disk.portable or disk.disk_usage != ds.DATA_DISK:
+        raise msg.DISK_BOUGHT_WITH_INSTANCE(disk_id=disk.disk_id)
+    if disk.charge_type != PREPAID:
+        raise msg.POSTPAID_DISK_NOT_RENEWABLE(disk_id=disk.disk_id)
+
+
+def renewed_from(ctx: Context, disk, aligned: float | None) -> float:
+    """Where a renewal's months start: now for a disk in the recycle bin, else the instance's
+    deadline it lines up with, else its own."""
+    if disk.disk_state == ds.TORECYCLE:
+        return ctx.now
+    return aligned if aligned is not None else disk.deadline_at
 
 
 def _months(disk_id: str, months: int) -> str:

@@ -4,10 +4,17 @@ quoted from the price table; nothing is bought and nothing changes."""
 from __future__ import annotations
 
 from cbslocal.api import messages as msg
-from cbslocal.api.cbs_schema import InquiryPriceCreateDisksRequest
+from cbslocal.api.cbs_schema import InquiryPriceCreateDisksRequest, InquiryPriceRenewDisksRequest
 from cbslocal.api.context import Context
-from cbslocal.billing.prices import PREPAID, quote_disks
-from cbslocal.cbs.disk_state import PREPAID_PERIODS, check_performance, check_size
+from cbslocal.api.errors import ZH_CN
+from cbslocal.billing.prices import PREPAID, prepay_price, quote_disks, quote_parts, total
+from cbslocal.cbs import prepaid
+from cbslocal.cbs.disk_state import (PREPAID_PERIODS, check_performance, check_size, checked_ids,
+                                     load_disks)
+from cbslocal.engine.clock import add_months, format_time
+
+# [inf] A NewDeadline is reached in whole months, at most this many past the current deadline.
+MAX_RENEWAL_MONTHS = 36
 
 
 def inquiry_price_create_disks(ctx: Context, req: InquiryPriceCreateDisksRequest) -> dict:
@@ -34,3 +41,49 @@ def inquiry_price_create_disks(ctx: Context, req: InquiryPriceCreateDisksRequest
                         size=req.DiskSize, count=count, throughput=req.ThroughputPerformance or 0,
                         backup_points=req.DiskBackupQuota or 0, period=period)
     return {"DiskPrice": quote.as_price()}
+
+
+def inquiry_price_renew_disks(ctx: Context, req: InquiryPriceRenewDisksRequest) -> dict:
+    """What renewing the disks would cost (§3.12): each for its DiskChargePrepaids entry's Period,
+    or for the whole months that reach NewDeadline [inf]; in total, with a DetailPrice per thing
+    billed, summed over the disks."""
+    disk_ids = checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.modify_disks_max_count)
+    spans = req.DiskChargePrepaids
+    if spans is None and req.NewDeadline is None:
+        raise msg.PARAMETER_MISSING(field="DiskChargePrepaids")
+    if spans is not None and req.NewDeadline is not None:
+        raise msg.RENEWAL_SPANS_BOTH()
+    if spans is not None and len(spans) != len(disk_ids):
+        raise msg.RENEWAL_SPANS_PER_DISK(spans=len(spans), disks=len(disk_ids))
+    for position, span in enumerate(spans or ()):
+        prepaid.renewal_span(span, f"DiskChargePrepaids.{position}")
+    new_deadline = None if req.NewDeadline is None else prepaid.api_time(req.NewDeadline,
+                                                                         "NewDeadline")
+    if (req.ProjectId or 0) not in ctx.topology.projects:
+        raise msg.PROJECT_NOT_FOUND(field="ProjectId", project_id=req.ProjectId)
+    quotes = []
+    for position, disk in enumerate(load_disks(ctx, disk_ids)):
+        prepaid.check_renewable(disk)
+        months = (spans[position].Period if spans is not None
+                  else _months_to(disk, prepaid.renewed_from(ctx, disk, None), new_deadline))
+        quotes.append(_renewal_parts(ctx, disk, months))
+    parts = {name: total(PREPAID, (q[name] for q in quotes)) for name in quotes[0]}
+    titles = msg.PRICE_TITLES.get(ctx.language, msg.PRICE_TITLES[ZH_CN])
+    return {"DiskPrice": prepay_price(total(PREPAID, parts.values()), parts, titles)}
+
+
+def _renewal_parts(ctx: Context, disk, months: int) -> dict:
+    return quote_parts(ctx.topology.prices, charge_type=PREPAID, disk_type=disk.disk_type,
+                       size=disk.disk_size, throughput=disk.throughput_performance,
+                       backup_points=disk.disk_backup_quota, period=months)
+
+
+def _months_to(disk, start: float, deadline: float) -> int:
+    """The whole months from `start` that reach `deadline`."""
+    for months in range(1, MAX_RENEWAL_MONTHS + 1):
+        if deadline <= start:
+            break
+        if add_months(start, months) >= deadline:
+            return months
+    raise msg.NEW_DEADLINE_OUT_OF_RANGE(disk_id=disk.disk_id, deadline=format_time(start),
+                                        most=MAX_RENEWAL_MONTHS)
