@@ -16,7 +16,7 @@ from cbslocal.control import PREFIX
 from cbslocal.engine import transitions
 from cbslocal.engine.clock import Clock
 from cbslocal.gateway.http import ApiEndpoint
-from cbslocal.billing import ledger
+from cbslocal.billing import ledger, usage
 from cbslocal.iam import accounts
 from cbslocal.observe import RecentCalls, make_observer
 from cbslocal.router.runtime import Runtime
@@ -52,6 +52,7 @@ def build_runtime(settings: Settings, store: Store | None = None, *, publish: bo
         transitions.save_clock(conn, runtime.clock.state)  # (saved repaired, if it had to be)
         ledger.ensure_default_account(conn, runtime.clock.now(),
                                       settings.topology.billing.initial_balance)
+        usage.resume_all(conn, runtime.clock.now())
         settings.generated_admin_token = prepare_token(conn, settings.data_dir, settings.admin_token)
         runtime.publish(conn, settings.topology, settings.timing_profile)
     runtime.change_shared(start)

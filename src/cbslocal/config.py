@@ -98,11 +98,15 @@ class Billing:
     """Money rules (defaults.toml [billing]); amounts in fen."""
     initial_balance: int  # what each new account starts with
     refunds_per_year: int  # prepaid resources an account may return in 365 days
+    five_day_returns: int  # of which in full within five days of their purchase, ever
+    expiry_grace_days: int  # an expired prepaid disk stays usable so long
 
     @classmethod
     def from_mapping(cls, data: dict) -> "Billing":
         return cls(initial_balance=int(Decimal(data["initial_balance"]) * 100),
-                   refunds_per_year=data["refunds_per_year"])
+                   refunds_per_year=data["refunds_per_year"],
+                   five_day_returns=data["five_day_returns"],
+                   expiry_grace_days=data["expiry_grace_days"])
 
 
 @dataclass(frozen=True)

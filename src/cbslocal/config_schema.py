@@ -153,6 +153,8 @@ class PricesConfig(_Strict):
 class BillingConfig(_Strict):
     initial_balance: Balance  # CNY, what each new account starts with
     refunds_per_year: Count  # prepaid resources an account may return in 365 days
+    five_day_returns: Count  # of which in full within five days of their purchase, ever
+    expiry_grace_days: Count  # an expired prepaid disk stays usable so long
 
 
 class RateLimitsConfig(_Strict):

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 import orjson
 from sqlalchemy import Connection, func, select
 
+from cbslocal.billing import usage
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs import snapshots as snaps
 from cbslocal.cbs.attachments import ATTACH, DETACH
@@ -272,14 +273,14 @@ def _disk_tags_agree(conn, _topology) -> Iterator[Violation]:
 # The table each kind of move is about (its resource_id is a row of it).
 _MOVE_RESOURCES = {
     "disk.create": disks, ATTACH: disks, DETACH: disks, RESIZE: disks, MIGRATE: disks,
-    RECYCLE: disks, ROLLBACK: disks, DEADLINE: disks,
+    RECYCLE: disks, ROLLBACK: disks, DEADLINE: disks, usage.SETTLE: accounts,
     snaps.CREATE: snapshots, snaps.COPY: snapshots, snaps.CHECK: snapshots, snaps.EXPIRE: snapshots,
     FIRE: auto_snapshot_policies, FIRE_REST: auto_snapshot_policies,
     IMAGE_CREATE: images,
     "instance.launch": instances, "instance.start": instances, "instance.stop": instances,
     "instance.reboot": instances, "instance.terminate": instances, "instance.recycle": instances,
 }
-_KEYS = {disks: disks.c.disk_id, snapshots: snapshots.c.snapshot_id, images: images.c.image_id,
+_KEYS = {accounts: accounts.c.account_id, disks: disks.c.disk_id, snapshots: snapshots.c.snapshot_id, images: images.c.image_id,
          auto_snapshot_policies: auto_snapshot_policies.c.policy_id,
          instances: instances.c.instance_id}
 

@@ -39,7 +39,8 @@ def billing(server: Server, account_id: str) -> dict:
 
 
 def entries(server: Server, account_id: str, after: int = 0) -> list[dict]:
-    return server.control("GET", f"/accounts/{account_id}/ledger?after={after}").json()["entries"]
+    path = f"/accounts/{account_id}/ledger?after={after}&limit=1000"
+    return server.control("GET", path).json()["entries"]
 
 
 def client_of(server: Server, account: dict, **profile):

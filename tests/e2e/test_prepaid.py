@@ -47,6 +47,8 @@ def kinds(server: Server, account: dict) -> list[tuple[str, int]]:
 
 # --- the deadline -----------------------------------------------------------------------------------
 def test_a_month_without_renewal_expires_is_isolated_then_destroyed(clocked):
+    """Expired at the deadline but usable for the 7 days of grace; then in the recycle bin for
+    7 days; then gone."""
     server, account, client = clocked
     [disk_id] = create(client, prepaid())
     shown = disk(client, disk_id)
@@ -58,15 +60,20 @@ def test_a_month_without_renewal_expires_is_isolated_then_destroyed(clocked):
     set_clock(server, set="2027-02-10 12:00:00")
     shown = disk(client, disk_id)
     assert (shown["DiskState"], shown["IsReturnable"], shown["ReturnFailCode"]) == (
-        "TORECYCLE", False, 2)
+        "UNATTACHED", False, 2)
     assert shown["DifferDaysOfDeadline"] == 0 and shown["RenewFlag"] == "NOTIFY_AND_MANUAL_RENEW"
     # The actions §7 names answer InvalidDisk.Expire.
     for action, params in (("ResizeDisk", {"DiskId": disk_id, "DiskSize": 200}),
                            ("TerminateDisks", {"DiskIds": [disk_id]})):
         assert call_error(client, action, params).code == "InvalidDisk.Expire", action
     set_clock(server, set="2027-02-17 11:59:59")
+    assert disk(client, disk_id)["DiskState"] == "UNATTACHED"
+    assert disk(client, disk_id)["DifferDaysOfDeadline"] == -7
+    set_clock(server, set="2027-02-17 12:00:00")  # the grace is over
     assert disk(client, disk_id)["DiskState"] == "TORECYCLE"
-    set_clock(server, set="2027-02-17 12:00:00")  # the 7 days of the recycle bin are over
+    set_clock(server, set="2027-02-24 11:59:59")
+    assert disk(client, disk_id)["DiskState"] == "TORECYCLE"
+    set_clock(server, set="2027-02-24 12:00:00")  # the 7 days of the recycle bin are over
     assert disk(client, disk_id) is None
     assert kinds(server, account) == [("PURCHASE", -MONTH_FEN)]  # nothing else was paid
 
@@ -78,6 +85,8 @@ def test_an_attached_disk_is_detached_when_it_expires(clocked):
     call(client, "AttachDisks", {"DiskIds": [disk_id], "InstanceId": instance_id}, models)
     assert disk(client, disk_id)["DiskState"] == "ATTACHED"
     set_clock(server, set="2027-02-10 12:00:01")
+    assert disk(client, disk_id)["DiskState"] == "ATTACHED"  # expired, still usable
+    set_clock(server, set="2027-02-17 12:00:01")
     shown = disk(client, disk_id)
     assert (shown["DiskState"], shown["Attached"], shown["InstanceId"]) == ("TORECYCLE", False, "")
 
@@ -95,7 +104,7 @@ def test_auto_renewal_at_the_deadline_pays_a_month_when_it_can(clocked):
     # Too little for the next month: it expires instead, and nothing is taken.
     change_billing(server, account["AccountId"], balance="34.99")
     set_clock(server, set="2027-03-10 12:00:00")
-    assert disk(client, disk_id)["DiskState"] == "TORECYCLE"
+    assert disk(client, disk_id)["ReturnFailCode"] == 2
     assert balance(server, account) == 3499
 
 
@@ -105,7 +114,7 @@ def test_auto_renewal_needs_payment_permission(clocked):
                                                          "RenewFlag": "NOTIFY_AND_AUTO_RENEW"}))
     change_billing(server, account["AccountId"], payment_allowed=False)
     set_clock(server, set="2027-02-10 12:00:00")
-    assert disk(client, disk_id)["DiskState"] == "TORECYCLE"
+    assert disk(client, disk_id)["ReturnFailCode"] == 2
 
 
 # --- RenewDisk --------------------------------------------------------------------------------------
@@ -169,34 +178,51 @@ def test_renew_disk_refuses_a_disk_bought_with_an_instance(clocked):
         "Period": 1}}).code == "InvalidDisk.NotPortable"
 
 
-def test_renew_disk_recovers_an_expired_disk(clocked):
-    server, account, client = clocked
+def test_renew_disk_in_the_grace_period_counts_from_the_deadline(clocked):
+    server, _account, client = clocked
     [disk_id] = create(client, prepaid())
     set_clock(server, set="2027-02-12 09:00:00")
+    assert disk(client, disk_id)["ReturnFailCode"] == 2
+    call(client, "RenewDisk", {"DiskId": disk_id, "DiskChargePrepaid": {"Period": 1}}, models)
+    shown = disk(client, disk_id)
+    assert (shown["DiskState"], shown["DeadlineTime"], shown["ReturnFailCode"]) == (
+        "UNATTACHED", "2027-03-10 12:00:00", 0)
+    set_clock(server, set="2027-02-20 09:00:00")  # past the old grace: it stays
+    assert disk(client, disk_id)["DiskState"] == "UNATTACHED"
+
+
+def test_renew_disk_recovers_an_expired_disk_from_the_recycle_bin(clocked):
+    server, _account, client = clocked
+    [disk_id] = create(client, prepaid())
+    set_clock(server, set="2027-02-19 09:00:00")
     assert disk(client, disk_id)["DiskState"] == "TORECYCLE"
     call(client, "RenewDisk", {"DiskId": disk_id, "DiskChargePrepaid": {"Period": 1}}, models)
     shown = disk(client, disk_id)
     assert (shown["DiskState"], shown["DeadlineTime"], shown["IsReturnable"]) == (
-        "UNATTACHED", "2027-03-12 09:00:00", True)
-    set_clock(server, set="2027-02-24 09:00:00")  # past the old retention: it stays
+        "UNATTACHED", "2027-03-19 09:00:00", True)
+    set_clock(server, set="2027-02-27 09:00:00")  # past the old retention: it stays
     assert disk(client, disk_id)["DiskState"] == "UNATTACHED"
 
 
 # --- returning a prepaid disk -----------------------------------------------------------------------
-def test_a_disk_returned_within_five_days_is_refunded_in_full(clocked):
+def test_one_disk_returned_within_five_days_is_refunded_in_full(clocked):
+    """The first return within five days of the purchase is refunded in full; the account's
+    next one, however soon, is a regular return (what is left: 360/365 of 348.60 → 343.82)."""
     server, account, client = clocked
-    [disk_id] = create(client, prepaid(period=12))
+    first, second = create(client, prepaid(count=2, period=12))
     set_clock(server, set="2027-01-15 12:00:00")
-    call(client, "TerminateDisks", {"DiskIds": [disk_id]}, models)
-    assert kinds(server, account) == [("PURCHASE", -34860), ("REFUND", 34860)]
-    assert balance(server, account) == 100_000_000
-    refund = entries(server, account["AccountId"])[-1]
-    assert (refund["Action"], refund["ResourceIds"]) == ("TerminateDisks", [disk_id])
+    call(client, "TerminateDisks", {"DiskIds": [first]}, models)
+    call(client, "TerminateDisks", {"DiskIds": [second]}, models)
+    assert kinds(server, account) == [("PURCHASE", -69720), ("FIVE_DAY_REFUND", 34860),
+                                      ("REFUND", 34860 * 360 // 365)]
+    refund = entries(server, account["AccountId"])[-2]
+    assert (refund["Action"], refund["ResourceIds"]) == ("TerminateDisks", [first])
 
 
 def test_a_disk_returned_later_is_refunded_what_is_left_of_its_term(clocked):
     """31 days paid (2027-01-10 to 02-10); returned after 10 days: 21/31 of 35.00 = 23.70."""
     server, account, client = clocked
+    assert server.control("POST", "/config", {"billing": {"five_day_returns": 0}}).ok
     [disk_id] = create(client, prepaid())
     set_clock(server, set="2027-01-20 12:00:00")
     call(client, "TerminateDisks", {"DiskIds": [disk_id]}, models)
@@ -205,11 +231,14 @@ def test_a_disk_returned_later_is_refunded_what_is_left_of_its_term(clocked):
 
 
 def test_an_order_of_several_disks_is_refunded_disk_by_disk_to_the_fen(clocked):
-    """3 × 100 GiB for 12 months = 1045.80, split 348.60 each; returned at once, in full."""
+    """3 × 100 GiB for 12 months = 1045.80, split 348.60 each; two returned at once after 73 days
+    (292/365 left): each 348.60 × 292/365 = 278.88."""
     server, account, client = clocked
+    assert server.control("POST", "/config", {"billing": {"five_day_returns": 0}}).ok
     disk_ids = create(client, prepaid(count=3, period=12))
+    set_clock(server, set="2027-03-24 12:00:00")
     call(client, "TerminateDisks", {"DiskIds": disk_ids[:2]}, models)
-    assert kinds(server, account) == [("PURCHASE", -104580), ("REFUND", 34860), ("REFUND", 34860)]
+    assert kinds(server, account) == [("PURCHASE", -104580), ("REFUND", 27888), ("REFUND", 27888)]
 
 
 def test_a_returned_disk_recovered_cannot_be_returned_again(clocked):
@@ -229,7 +258,8 @@ def test_the_refund_quota(clocked):
     """refunds_per_year = 1: the second return within 365 days is refused, the year after it
     is allowed again."""
     server, account, client = clocked
-    assert server.control("POST", "/config", {"billing": {"refunds_per_year": 1}}).status_code == 200
+    assert server.control("POST", "/config", {"billing": {"refunds_per_year": 1,
+                                                          "five_day_returns": 0}}).ok
     first, second = create(client, prepaid(count=2, period=36))
     call(client, "TerminateDisks", {"DiskIds": [first]}, models)
     failure = call_error(client_of(server, account, language="en-US"), "TerminateDisks",
@@ -254,7 +284,9 @@ def test_modify_disks_renew_flag_turns_automatic_renewal_on_for_months(clocked):
     call(client, "ModifyDisksRenewFlag", {"DiskIds": disk_ids[:1],
                                           "RenewFlag": "DISABLE_NOTIFY_AND_MANUAL_RENEW"}, models)
     set_clock(server, set="2027-05-10 12:00:00")
-    assert [disk(client, d)["DiskState"] for d in disk_ids] == ["TORECYCLE", "UNATTACHED"]
+    assert [disk(client, d)["ReturnFailCode"] for d in disk_ids] == [2, 0]
+    assert [disk(client, d)["DeadlineTime"] for d in disk_ids] == ["2027-05-10 12:00:00",
+                                                                   "2027-08-10 12:00:00"]
 
 
 def test_modify_disks_renew_flag_refusals(clocked):

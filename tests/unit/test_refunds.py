@@ -5,15 +5,16 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cbslocal.billing.refunds import WHOLE_REFUND_SECONDS, refund_fen
+from cbslocal.billing.refunds import WHOLE_REFUND_SECONDS, refund_fen, within_five_days
 from cbslocal.cbs.prepaid import split_fen
 
 DAY = 86400
 
 
-def test_within_five_days_of_the_purchase_everything_comes_back():
-    assert refund_fen(paid=3500, term_started_at=0, deadline_at=31 * DAY,
-                      now=WHOLE_REFUND_SECONDS) == 3500
+def test_a_five_day_return_gives_everything_back():
+    assert within_five_days(0, WHOLE_REFUND_SECONDS) and not within_five_days(0, 6 * DAY)
+    assert refund_fen(paid=3500, term_started_at=0, deadline_at=31 * DAY, now=4 * DAY,
+                      whole=True) == 3500
 
 
 def test_later_what_is_left_of_the_term_rounded_down():

@@ -28,6 +28,7 @@ from cbslocal.store.tables import accounts, api_keys, ledger
 
 # What a ledger entry records.
 PURCHASE, RENEWAL, UPGRADE, REFUND, USAGE = "PURCHASE", "RENEWAL", "UPGRADE", "REFUND", "USAGE"
+FIVE_DAY_REFUND = "FIVE_DAY_REFUND"  # a return "no questions asked", refunded in full
 OPENING, TOP_UP, ADJUSTMENT = "OPENING", "TOP_UP", "ADJUSTMENT"
 
 
@@ -147,6 +148,18 @@ def change_balance(conn, account_id: str, now: float, *, top_up: int | None = No
         _record(conn, account_id, now, new - old, new, Charge(kind, abs(new - old), [], note),
                 action="", region="", order=False)
     return new
+
+
+def charge_usage(conn, account_id: str, now: float, fen: int, description: str) -> None:
+    """An hour of pay-as-you-go usage (billing/usage.py): taken whatever the balance — an
+    account runs into arrears rather than its resources stopping at once."""
+    if fen <= 0:
+        return
+    balance = conn.execute(
+        update(accounts).where(accounts.c.account_id == account_id)
+        .values(balance=accounts.c.balance - fen).returning(accounts.c.balance)).scalar_one()
+    _record(conn, account_id, now, -fen, balance, Charge(USAGE, fen, [], description), action="",
+            region="")
 
 
 def set_payment_allowed(conn, account_id: str, allowed: bool) -> None:

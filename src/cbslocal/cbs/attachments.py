@@ -216,7 +216,7 @@ def describe_instances_disk_num(ctx: Context, req: DescribeInstancesDiskNumReque
 
 
 # --- when an instance goes -------------------------------------------------------------------------
-def release_instance_disks(conn, instance_id: str) -> None:
+def release_instance_disks(conn, instance_id: str, now: float) -> None:
     """The instance is destroyed: its own (non-elastic) disks and the elastic disks set to go
     with it are destroyed; every other disk is detached, whatever it was doing with it."""
     rows = conn.execute(select(disks.c.disk_id, disks.c.portable, disks.c.delete_with_instance,
@@ -225,7 +225,7 @@ def release_instance_disks(conn, instance_id: str) -> None:
                                disk_attachments.c.instance_id == instance_id))).all()
     doomed = [r.disk_id for r in rows if not r.portable
               or (r.delete_with_instance and orjson.loads(r.instance_ids) in ([], [instance_id]))]
-    ds.destroy(conn, doomed)
+    ds.destroy(conn, doomed, now)
     for row in rows:
         if row.disk_id in doomed:
             continue

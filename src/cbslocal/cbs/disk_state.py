@@ -10,6 +10,7 @@ from cbslocal import ids
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError, Detail
+from cbslocal.billing import usage
 from cbslocal.billing.prices import POSTPAID, PREPAID  # noqa: F401  (the charge types)
 from cbslocal.config_schema import PREPAID_PERIODS  # noqa: F401  (months; the domain's name for it)
 from cbslocal.store.prepared import Prepared, delete_where_in, in_list, listed, shaped, sum_or_zero
@@ -130,11 +131,13 @@ def move(conn, disk_ids: list[str], expected: frozenset[str] | set[str], **value
         raise msg.DISK_CHANGED_MEANWHILE()
 
 
-def destroy(conn, disk_ids: list[str]) -> None:
+def destroy(conn, disk_ids: list[str], now: float) -> None:
     """Delete disks for good, with whatever was pending for them (tags, attachments and policy
-    bindings go with the row: triggers and foreign keys). The non-permanent snapshots of a disk
-    set to DeleteSnapshot=1 go too; the others outlive it (cbs-behavior.md §3.5)."""
+    bindings go with the row: triggers and foreign keys), a postpaid disk's time billed up to
+    `now`. The non-permanent snapshots of a disk set to DeleteSnapshot=1 go too; the others
+    outlive it (cbs-behavior.md §3.5)."""
     if disk_ids:
+        usage.set_aside(conn, disk_ids, now)
         doomed = shaped(("disk_state.doomed", len(disk_ids)), lambda: select(
             snapshots.c.snapshot_id).where(
             snapshots.c.disk_id.in_(select(disks.c.disk_id).where(

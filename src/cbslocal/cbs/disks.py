@@ -13,7 +13,7 @@ from cbslocal.api.cbs_schema import (CreateDisksRequest, DescribeDisksRequest, d
                                      disk_json_timeless)
 from cbslocal.api.context import Context
 from cbslocal.api.rendered import rendered_set
-from cbslocal.billing import ledger
+from cbslocal.billing import ledger, usage
 from cbslocal.billing.prices import POSTPAID, PREPAID, DiskQuote, quote_disks
 from cbslocal.cbs import attachments, policies, prepaid
 from cbslocal.cbs import snapshots as snaps
@@ -46,6 +46,8 @@ def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
         ledger.pay(ctx, ledger.Charge(ledger.PURCHASE, plan.quote.fen, disk_ids, _bought(req, plan)))
         for disk_id in disk_ids:
             prepaid.watch_deadline(ctx.conn, disk_id, ctx.account_id, ctx.region, plan.deadline)
+    else:
+        usage.bill_from(ctx.conn, ctx.account_id, ctx.now)
     for disk_id in disk_ids:
         for instance_id in plan.mount_on:
             attach_at_once(ctx, disk_id, "DATA_DISK", instance_id)

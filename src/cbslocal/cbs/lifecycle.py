@@ -12,6 +12,7 @@ from cbslocal.api.cbs_schema import (InitializeDisksRequest, ModifyDiskAttribute
                                      RETURN_NOT_SUPPORTED, RETURN_REFUNDED, refund_refusal)
 from cbslocal.api.context import Context
 from cbslocal.api.errors import Detail
+from cbslocal.billing import usage
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import checked_ids, load_disks
 from cbslocal.cbs.disk_state import BURST_MIN_SIZE, PERFORMANCE_TYPES
@@ -99,10 +100,11 @@ def _check_online_resize(ctx: Context, disk) -> None:
 
 
 @engine.on(RESIZE)
-def _resized(conn, disk_id: str, payload: dict, _due_at: float) -> None:
+def _resized(conn, disk_id: str, payload: dict, due_at: float) -> None:
     row = conn.execute(disks.select().where(disks.c.disk_id == disk_id,
                                             disks.c.disk_state == ds.EXPANDING)).first()
     if row is not None:
+        usage.set_aside(conn, [disk_id], due_at)  # billed at its new size from now
         conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(
             disk_size=payload["size"], disk_state=settled_state(row.instance_ids),
             op_started_at=None, op_due_at=None))
@@ -199,7 +201,8 @@ def _begin_type_change(ctx: Context, disk, target: str) -> None:
 
 
 @engine.on(MIGRATE)
-def _migrated(conn, disk_id: str, _payload: dict, _due_at: float) -> None:
+def _migrated(conn, disk_id: str, _payload: dict, due_at: float) -> None:
+    usage.set_aside(conn, [disk_id], due_at)  # billed as its new type from now
     conn.execute(update(disks).where(disks.c.disk_id == disk_id, disks.c.migrate_to.is_not(None))
                  .values(disk_type=disks.c.migrate_to, migrate_to=None, op_started_at=None,
                          op_due_at=None))
@@ -255,20 +258,18 @@ def terminate_disks(ctx: Context, req: TerminateDisksRequest) -> dict:
     for check in (not_expired, _detached, _not_busy_to_terminate, _refundable):
         for disk in live:
             check(disk)
-    returned = [d for d in live if d.charge_type == ds.PREPAID]
-    if returned:
-        prepaid.check_refund_quota(ctx, len(returned))  # §3.5 step 10
+    returned = prepaid.plan_refunds(ctx, [d for d in live if d.charge_type == ds.PREPAID])  # step 10
     if req.DeleteSnapshot is not None:
         ctx.conn.execute(update(disks).where(disks.c.disk_id.in_(disk_ids))
                          .values(delete_snapshot=req.DeleteSnapshot))
-    returned_ids = [d.disk_id for d in returned]
-    ds.destroy(ctx.conn, [d.disk_id for d in targets if d.disk_id not in returned_ids])
+    returned_ids = [d.disk_id for d, _whole in returned]
+    ds.destroy(ctx.conn, [d.disk_id for d in targets if d.disk_id not in returned_ids], ctx.now)
     if returned:
         ds.move(ctx.conn, returned_ids, {ds.UNATTACHED}, disk_state=ds.TORECYCLE,
                 recycle_reason="RETURNED", refunded_before=True)
         retention = ctx.topology.limits.recycle_retention_days * DAY
-        for disk in returned:
-            prepaid.refund(ctx, disk)
+        for disk, whole in returned:
+            prepaid.refund(ctx, disk, whole)
             prepaid.stop_watching_deadline(ctx.conn, disk.disk_id)
             engine.schedule(ctx.conn, RECYCLE, resource_id=disk.disk_id, account_id=ctx.account_id,
                             region=ctx.region, due_at=ctx.now + retention)
@@ -298,9 +299,9 @@ def _refundable(disk) -> None:
 
 
 @engine.on(RECYCLE)
-def _recycled(conn, disk_id: str, _payload: dict, _due_at: float) -> None:
+def _recycled(conn, disk_id: str, _payload: dict, due_at: float) -> None:
     """The recycle bin's retention is over: the returned disk is destroyed."""
     row = conn.execute(disks.select().where(disks.c.disk_id == disk_id,
                                             disks.c.disk_state == ds.TORECYCLE)).first()
     if row is not None:
-        ds.destroy(conn, [disk_id])
+        ds.destroy(conn, [disk_id], due_at)

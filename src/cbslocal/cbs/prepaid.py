@@ -1,6 +1,7 @@
 """Prepaid disks' money and time (cbs-behavior.md §3.5, §3.9, §6.2, §6.9): what each disk's term
-cost, RenewDisk, the deadline on the clock (an automatic renewal, or expiry into the recycle bin,
-destroyed after the retention period), and the refund TerminateDisks pays for a returned disk.
+cost, RenewDisk, the deadline on the clock (an automatic renewal, or expiry: usable for a grace
+period, then detached into the recycle bin and destroyed after the retention period — the
+vendor's CBS overdue policy), and the refund TerminateDisks pays for a returned disk.
 
 Money moves through billing/ledger.py only; this module knows the disks."""
 
@@ -15,7 +16,7 @@ from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.billing import ledger
 from cbslocal.billing.prices import PREPAID, DiskQuote, quote_disks
-from cbslocal.billing.refunds import refund_fen
+from cbslocal.billing.refunds import refund_fen, within_five_days
 from cbslocal.cbs import attachments
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import DAY, RECYCLE
@@ -25,6 +26,7 @@ from cbslocal.engine.clock import add_months, parse_api_time
 from cbslocal.store.tables import disks, ledger as ledger_table, transitions
 
 DEADLINE = "disk.deadline"
+EXPIRED = "EXPIRED"  # recycle_reason of a disk past its deadline (in the grace period or the bin)
 AUTO_RENEW = "NOTIFY_AND_AUTO_RENEW"
 BUSY_RETRY = 60.0  # [inf] a disk busy at its deadline expires once its operation is done
 YEAR = 365 * DAY
@@ -79,12 +81,12 @@ def renew_disk(ctx: Context, req: RenewDiskRequest) -> dict:
     ledger.check_may_pay(ctx)
     recovering = disk.disk_state == ds.TORECYCLE
     deadline = add_months(renewed_from(ctx, disk, aligned), prepaid.Period)
-    values = {"deadline_at": deadline,
+    values = {"deadline_at": deadline, "recycle_reason": "",
               "paid_fen": quote.fen if recovering else disk.paid_fen + quote.fen}
     if prepaid.RenewFlag is not None:
         values["renew_flag"] = prepaid.RenewFlag
     if recovering:  # out of the bin; one returned before cannot be returned again (§6.9)
-        values.update(disk_state=ds.UNATTACHED, recycle_reason="", term_started_at=ctx.now)
+        values.update(disk_state=ds.UNATTACHED, term_started_at=ctx.now)
         ctx.conn.execute(delete(transitions).where(transitions.c.resource_id == disk.disk_id,
                                                    transitions.c.kind == RECYCLE))
     ds.move(ctx.conn, [disk.disk_id], {disk.disk_state}, **values)
@@ -151,21 +153,28 @@ def _months(disk_id: str, months: int) -> str:
 @engine.on(DEADLINE)
 def _deadline_reached(conn, disk_id: str, _payload: dict, due_at: float) -> None:
     """At its deadline a prepaid disk renews itself if it says so and its account can pay;
-    otherwise it expires: detached, into the recycle bin (TORECYCLE, EXPIRED), destroyed after
-    the retention period unless RenewDisk recovers it."""
+    otherwise it expires (ReturnFailCode 2, InvalidDisk.Expire) but stays usable for the grace
+    period. At the grace period's end it is detached and goes to the recycle bin (TORECYCLE),
+    destroyed after the retention period unless RenewDisk recovers it."""
     disk = conn.execute(select(disks).where(disks.c.disk_id == disk_id)).first()
     if disk is None or not has_deadline(disk) or disk.deadline_at > due_at \
             or disk.disk_state == ds.TORECYCLE:
         return  # renewed, returned or no longer its own meanwhile
+    ctx = engine_context(conn, disk.account_id, disk.region, due_at)
+    if disk.recycle_reason != EXPIRED:
+        if disk.renew_flag == AUTO_RENEW and _renewed_automatically(ctx, disk):
+            return
+        conn.execute(update(disks).where(disks.c.disk_id == disk_id).values(recycle_reason=EXPIRED))
+        grace = ctx.topology.billing.expiry_grace_days * DAY
+        engine.schedule(conn, DEADLINE, resource_id=disk_id, account_id=disk.account_id,
+                        region=disk.region, due_at=due_at + grace)
+        return
     if ds.is_busy(disk) or disk.disk_state == ds.PROVISIONING:
         engine.schedule(conn, DEADLINE, resource_id=disk_id, account_id=disk.account_id,
                         region=disk.region, due_at=due_at + BUSY_RETRY)
         return
-    ctx = engine_context(conn, disk.account_id, disk.region, due_at)
-    if disk.renew_flag == AUTO_RENEW and _renewed_automatically(ctx, disk):
-        return
     attachments.release_disk(conn, disk_id)
-    ds.move(conn, [disk_id], {ds.UNATTACHED}, disk_state=ds.TORECYCLE, recycle_reason="EXPIRED")
+    ds.move(conn, [disk_id], {ds.UNATTACHED}, disk_state=ds.TORECYCLE)
     engine.schedule(conn, RECYCLE, resource_id=disk_id, account_id=disk.account_id,
                     region=disk.region,
                     due_at=due_at + ctx.topology.limits.recycle_retention_days * DAY)
@@ -194,22 +203,39 @@ def _renewed_automatically(ctx: Context, disk) -> bool:
 
 
 # --- refunds (TerminateDisks) ------------------------------------------------------------------------
-def check_refund_quota(ctx: Context, returning: int) -> None:
-    """InsufficientRefundQuota when `returning` more refunds would exceed the account's quota of
-    refunds in the last 365 days ([billing] refunds_per_year)."""
-    quota = ctx.topology.billing.refunds_per_year
-    used = ctx.conn.execute(select(func.count()).select_from(ledger_table).where(
-        ledger_table.c.account_id == ctx.account_id, ledger_table.c.kind == ledger.REFUND,
-        ledger_table.c.at > ctx.now - YEAR)).scalar_one()
-    if used + returning > quota:
-        raise msg.REFUND_QUOTA_USED(used=used, quota=quota)
+def plan_refunds(ctx: Context, returned: list) -> list[tuple[object, bool]]:
+    """Each returned disk, and whether it is a five-day return refunded in full (while the
+    account has those left: [billing] five_day_returns, ever); the others count against the
+    regular returns of the last 365 days ([billing] refunds_per_year) — InsufficientRefundQuota
+    past them."""
+    billing = ctx.topology.billing
+    whole_left = billing.five_day_returns - _refunds(ctx, ledger.FIVE_DAY_REFUND)
+    planned = []
+    for disk in returned:
+        whole = whole_left > 0 and within_five_days(disk.term_started_at, ctx.now)
+        whole_left -= whole
+        planned.append((disk, whole))
+    used = _refunds(ctx, ledger.REFUND, since=ctx.now - YEAR)
+    regular = sum(not whole for _disk, whole in planned)
+    if used + regular > billing.refunds_per_year:
+        raise msg.REFUND_QUOTA_USED(used=used, quota=billing.refunds_per_year)
+    return planned
 
 
-def refund(ctx: Context, disk) -> None:
-    """Pay back what is left of the disk's term (billing/refunds.py), one ledger entry."""
+def _refunds(ctx: Context, kind: str, since: float | None = None) -> int:
+    query = select(func.count()).select_from(ledger_table).where(
+        ledger_table.c.account_id == ctx.account_id, ledger_table.c.kind == kind)
+    if since is not None:
+        query = query.where(ledger_table.c.at > since)
+    return ctx.conn.execute(query).scalar_one()
+
+
+def refund(ctx: Context, disk, whole: bool) -> None:
+    """Pay back the disk's term (billing/refunds.py): one ledger entry."""
     amount = refund_fen(paid=disk.paid_fen, term_started_at=disk.term_started_at,
-                        deadline_at=disk.deadline_at, now=ctx.now)
+                        deadline_at=disk.deadline_at, now=ctx.now, whole=whole)
+    kind = ledger.FIVE_DAY_REFUND if whole else ledger.REFUND
     ledger.credit(ctx.conn, ctx.account_id, ctx.now,
-                  ledger.Charge(ledger.REFUND, amount, [disk.disk_id], f"return of {disk.disk_id}"),
+                  ledger.Charge(kind, amount, [disk.disk_id], f"return of {disk.disk_id}"),
                   action=ctx.action, region=ctx.region)
     ctx.conn.execute(update(disks).where(disks.c.disk_id == disk.disk_id).values(paid_fen=0))

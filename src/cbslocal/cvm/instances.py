@@ -16,6 +16,7 @@ from cbslocal import ids
 from cbslocal.api import errors
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
+from cbslocal.billing import usage
 from cbslocal.api.cvm_schema import (DescribeInstancesRequest, RebootInstancesRequest,
                                      RunInstancesRequest, StartInstancesRequest,
                                      StopInstancesRequest, TerminateInstancesRequest,
@@ -221,6 +222,8 @@ def _buy_disks(ctx: Context, req: RunInstancesRequest, plan: _Plan, instance_id:
     for row, disk_id in zip(rows, new_disk_ids(ctx, len(rows))):
         ctx.conn.execute(insert(disks).values(disk_id=disk_id, **row))
         attach_at_once(ctx, disk_id, row["disk_usage"], instance_id)
+    if not prepaid:  # the instance's postpaid disks are billed by the hour like any other
+        usage.bill_from(ctx.conn, ctx.account_id, ctx.now)
 
 
 # --- state changes -------------------------------------------------------------------------------
@@ -354,8 +357,8 @@ def _recycled(conn, instance_id: str, payload: dict, due_at: float) -> None:
 
 
 @engine.on("instance.terminate")
-def _terminated(conn, instance_id: str, _payload: dict, _due_at: float) -> None:
-    attachments.release_instance_disks(conn, instance_id)
+def _terminated(conn, instance_id: str, _payload: dict, due_at: float) -> None:
+    attachments.release_instance_disks(conn, instance_id, due_at)
     conn.execute(delete(transitions).where(transitions.c.resource_id == instance_id))
     conn.execute(delete(instances).where(instances.c.instance_id == instance_id))
 

@@ -7,6 +7,8 @@ Census tables are not exported: the triggers rebuild them as the rows go in.
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 import orjson
 from sqlalchemy import delete, func, insert, literal, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,15 +27,19 @@ READABLE_SCHEMAS = frozenset({"0004", "0005", "0006", "0007", HEAD_REVISION})
 
 # Columns a document of an earlier schema lacks (the table's default fills them): per table, and
 # the schema that added them.
-ADDED_COLUMNS = {"accounts": ({"balance", "payment_allowed"}, "0008"),
+ADDED_COLUMNS = {"accounts": ({"balance", "payment_allowed", "usage_billed_until", "unsettled"},
+                              "0008"),
                  "api_keys": ({"payment_allowed"}, "0008"),
-                 "disks": ({"paid_fen", "term_started_at", "auto_renew_period"},
+                 "disks": ({"paid_fen", "term_started_at", "auto_renew_period", "billed_from"},
                            "0008")}
 
 # Columns that must hold whole numbers (amounts of fen, months): SQLite would store anything,
 # and money that is not a number would break every sum of it.
 WHOLE_NUMBERS = {"accounts": ("balance",), "ledger": ("amount", "balance_after"),
                  "disks": ("paid_fen", "auto_renew_period")}
+
+# Columns of exact decimal amounts (CNY), as text.
+DECIMALS = {"accounts": ("unsettled",)}
 
 # In the order they go back in (what a row refers to comes first).
 TABLES = (accounts, api_keys, ledger, instances, disks, disk_tags, disk_attachments, snapshots,
@@ -115,9 +121,10 @@ def _take_money_of_kept_accounts(conn, tables: dict) -> None:
     on): its balance, permission and ledger become the document's."""
     for row in tables.get(accounts.name, []):
         if "balance" in row:
+            money = {name: row[name] for name in ("balance", "payment_allowed",
+                                                  "usage_billed_until", "unsettled") if name in row}
             kept = conn.execute(update(accounts).where(accounts.c.account_id == row["account_id"])
-                                .values(balance=row["balance"],
-                                        payment_allowed=row["payment_allowed"])).rowcount
+                                .values(**money)).rowcount
             if kept:
                 conn.execute(delete(ledger).where(ledger.c.account_id == row["account_id"]))
 
@@ -160,6 +167,10 @@ def _check(document: dict) -> None:
             if not isinstance(row, dict) or set(row) != columns:
                 raise ImportRefused(f"tables.{name}.{position}: a row must have exactly the "
                                     f"columns {sorted(columns)}")
+            for column in DECIMALS.get(name, ()):
+                if column in row and not _decimal_text(row[column]):
+                    raise ImportRefused(f"tables.{name}.{position}.{column}: must be a decimal "
+                                        "number as text")
             for column in WHOLE_NUMBERS.get(name, ()):
                 value = row.get(column, 0)
                 if not isinstance(value, int) or isinstance(value, bool) or abs(value) >= 2**62:
@@ -182,6 +193,15 @@ def _check_moves(rows: list[dict], known_kinds: frozenset[str]) -> None:
             raise ImportRefused(f"{where}: `payload` must be a JSON object, as text")
         if not isinstance(row["due_at"], (int, float)) or isinstance(row["due_at"], bool):
             raise ImportRefused(f"{where}: `due_at` must be a number")
+
+
+def _decimal_text(value) -> bool:
+    if not isinstance(value, str) or len(value) > 100:
+        return False
+    try:
+        return Decimal(value).is_finite()
+    except InvalidOperation:
+        return False
 
 
 def _exported(table) -> list[str]:

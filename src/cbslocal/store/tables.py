@@ -28,6 +28,10 @@ accounts = Table(
     Column("balance", BigInteger, nullable=False, server_default=str(DEFAULT_BALANCE_FEN)),
     # Whether the account may pay for anything (buy, renew, upgrade prepaid resources).
     Column("payment_allowed", Boolean, nullable=False, server_default=true()),
+    # Pay-as-you-go (billing/usage.py): up to when its postpaid disks are billed, and what was
+    # used but not charged yet (an exact decimal of CNY: time set aside, a fraction of a fen).
+    Column("usage_billed_until", Float, nullable=True),
+    Column("unsettled", Text, nullable=False, server_default="0"),
 )
 
 api_keys = Table(
@@ -136,6 +140,9 @@ disks = Table(
     Column("paid_fen", BigInteger, nullable=False, default=0, server_default="0"),
     Column("term_started_at", Float, nullable=True),
     Column("auto_renew_period", Integer, nullable=False, default=1, server_default="1"),
+    # A postpaid disk's time is billed from here when its rate last changed (billing/usage.py);
+    # NULL: from its creation.
+    Column("billed_from", Float, nullable=True),
     row_version(),
     Index("ix_disks_scope_created", "account_id", "region", "created_at", "seq"),
     Index("ix_disks_scope_zone", "account_id", "region", "zone", "created_at", "seq"),

@@ -25,12 +25,16 @@ def upgrade() -> None:
                                         server_default=DEFAULT_BALANCE_FEN, nullable=False))
     op.add_column('accounts', sa.Column('payment_allowed', sa.Boolean(),
                                         server_default=sa.true(), nullable=False))
+    op.add_column('accounts', sa.Column('usage_billed_until', sa.Float(), nullable=True))
+    op.add_column('accounts', sa.Column('unsettled', sa.Text(), server_default='0',
+                                        nullable=False))
     op.add_column('api_keys', sa.Column('payment_allowed', sa.Boolean(),
                                         server_default=sa.true(), nullable=False))
     for column in (sa.Column('paid_fen', sa.BigInteger(), server_default='0', nullable=False),
                    sa.Column('term_started_at', sa.Float(), nullable=True),
                    sa.Column('auto_renew_period', sa.Integer(), server_default='1',
-                             nullable=False)):
+                             nullable=False),
+                   sa.Column('billed_from', sa.Float(), nullable=True)):
         op.add_column('disks', column)
     op.create_table('ledger',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -62,8 +66,9 @@ def downgrade() -> None:
     op.execute("DELETE FROM transitions WHERE kind = 'disk.deadline'")
     op.drop_index('ix_ledger_account', table_name='ledger')
     op.drop_table('ledger')
-    for table, column in (('disks', 'auto_renew_period'),
+    for table, column in (('disks', 'billed_from'), ('disks', 'auto_renew_period'),
                           ('disks', 'term_started_at'), ('disks', 'paid_fen'),
-                          ('api_keys', 'payment_allowed'), ('accounts', 'payment_allowed'),
+                          ('api_keys', 'payment_allowed'), ('accounts', 'unsettled'),
+                          ('accounts', 'usage_billed_until'), ('accounts', 'payment_allowed'),
                           ('accounts', 'balance')):
         op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -1,0 +1,133 @@
+"""Pay-as-you-go charges: postpaid disks are billed to the second and settled every whole hour
+(the vendor's CBS billing overview), on the emulator's clock.
+
+Each account has one pending settlement (a move due at the next whole hour). It charges every
+postpaid disk of the account for its time since the last settlement (or since it began), at the
+price table's hourly rate. A disk whose rate changes (resized, retyped, no longer postpaid) or
+that goes has its time up to then kept aside at the old rate, in the account's `unsettled`
+amount, and is billed from then on. A settlement takes whole fen and carries the fraction of a
+fen to the next one, so that over any span the charges are the exact usage, less under a fen.
+An account in arrears goes on being charged (its balance below zero).
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, localcontext
+
+from sqlalchemy import ColumnElement, Connection, case, func, literal, select, update
+
+from cbslocal.billing import ledger
+from cbslocal.billing.prices import EXACT, POSTPAID, quote_disks
+from cbslocal.config import Prices
+from cbslocal.engine import transitions as engine
+from cbslocal.engine.clock import format_time
+from cbslocal.store.tables import accounts, disks, transitions
+
+SETTLE = "account.usage"
+HOUR = 3600.0
+
+
+def next_hour(now: float) -> float:
+    """The next whole hour after `now` (whole hours are the same in UTC and China time)."""
+    return (math.floor(now / HOUR) + 1) * HOUR
+
+
+def bill_from(conn: Connection, account_id: str, now: float) -> None:
+    """The account has postpaid usage from now on: make sure its settlement is pending."""
+    pending = conn.execute(select(transitions.c.id).where(
+        transitions.c.resource_id == account_id, transitions.c.kind == SETTLE).limit(1)).first()
+    if pending is None:
+        engine.schedule(conn, SETTLE, resource_id=account_id, account_id=account_id, region="",
+                        due_at=next_hour(now))
+
+
+def resume_all(conn: Connection, now: float) -> None:
+    """At start-up: every account with postpaid disks has its settlement pending. One that never
+    had one (a data dir from before billing) is billed from now, not for its disks' past."""
+    for account_id in conn.execute(select(disks.c.account_id).where(
+            disks.c.charge_type == POSTPAID).distinct()).scalars():
+        conn.execute(update(accounts).where(accounts.c.account_id == account_id,
+                                            accounts.c.usage_billed_until.is_(None))
+                     .values(usage_billed_until=now))
+        bill_from(conn, account_id, now)
+
+
+def set_aside(conn: Connection, disk_ids: list[str], now: float) -> None:
+    """Before the postpaid disks among `disk_ids` change their rate or go: their time up to `now`
+    is kept aside on their accounts at the rate they had, and they are billed from `now`."""
+    if not disk_ids:
+        return
+    prices = engine.environment(conn).topology.prices
+    started = _started(accounts.c.usage_billed_until)
+    rows = conn.execute(select(disks.c.account_id, *_RATED, started, func.count()).select_from(
+        disks.join(accounts, accounts.c.account_id == disks.c.account_id)).where(
+        disks.c.disk_id.in_(disk_ids), disks.c.charge_type == POSTPAID)
+        .group_by(disks.c.account_id, *_RATED, started)).all()
+    by_account: dict[str, Decimal] = {}
+    with localcontext(EXACT):
+        for account_id, *group, started, count in rows:
+            by_account[account_id] = by_account.get(account_id, Decimal(0)) + _cost(
+                prices, group, started, count, now)
+        for account_id, amount in by_account.items():
+            unsettled = conn.execute(select(accounts.c.unsettled).where(
+                accounts.c.account_id == account_id).with_for_update()).scalar_one()
+            conn.execute(update(accounts).where(accounts.c.account_id == account_id)
+                         .values(unsettled=str(Decimal(unsettled) + amount)))
+    conn.execute(update(disks).where(disks.c.disk_id.in_(disk_ids),
+                                     disks.c.charge_type == POSTPAID).values(billed_from=now))
+
+
+@engine.on(SETTLE)
+def _settle(conn: Connection, account_id: str, _payload: dict, due_at: float) -> None:
+    """The hour is over: charge the account for it, and wait for the next one."""
+    account = conn.execute(select(accounts.c.unsettled, accounts.c.usage_billed_until).where(
+        accounts.c.account_id == account_id).with_for_update()).first()
+    if account is None:
+        return
+    prices = engine.environment(conn).topology.prices
+    since = account.usage_billed_until
+    rows = conn.execute(select(*_RATED, _started(since), func.count()).where(
+        disks.c.account_id == account_id, disks.c.charge_type == POSTPAID)
+        .group_by(*_RATED, _started(since))).all()
+    with localcontext(EXACT):
+        amount = Decimal(account.unsettled) + sum(
+            (_cost(prices, group, started, count, due_at) for *group, started, count in rows),
+            Decimal(0))
+        fen = int(amount * 100)  # whole fen; the fraction waits for the next hour
+        carried = amount - Decimal(fen) / 100
+    disk_count = sum(row[-1] for row in rows)
+    ledger.charge_usage(conn, account_id, due_at, fen, f"postpaid disks, {_hour(due_at)}: "
+                        f"{disk_count} disk{'s' if disk_count != 1 else ''}")
+    conn.execute(update(accounts).where(accounts.c.account_id == account_id).values(
+        unsettled=str(carried), usage_billed_until=due_at))
+    if disk_count:  # (with none left, a fraction of a fen waits on the account for the next use)
+        engine.schedule(conn, SETTLE, resource_id=account_id, account_id=account_id, region="",
+                        due_at=due_at + HOUR)
+
+
+# What a disk's hourly rate depends on.
+_RATED = (disks.c.disk_type, disks.c.disk_size, disks.c.throughput_performance,
+          disks.c.disk_backup_quota)
+
+
+def _started(since):
+    """Since when a disk's time is not billed yet: its own start (creation, or the last change of
+    its rate), or its account's last settlement `since` (a time, None, or the column) if later."""
+    start = func.coalesce(disks.c.billed_from, disks.c.created_at)
+    if since is None:
+        return start
+    bound = since if isinstance(since, ColumnElement) else literal(since)
+    return case((bound > start, bound), else_=start)
+
+
+def _cost(prices: Prices, group, started: float, count: int, until: float) -> Decimal:
+    disk_type, size, throughput, points = group
+    seconds = Decimal(repr(max(until - started, 0.0)))
+    hourly = quote_disks(prices, charge_type=POSTPAID, disk_type=disk_type, size=size,
+                         count=count, throughput=throughput, backup_points=points).paid
+    return hourly * seconds / Decimal(3600)
+
+
+def _hour(end: float) -> str:
+    return f"{format_time(end - HOUR)} to {format_time(end)[11:]}"
