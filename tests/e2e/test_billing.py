@@ -39,8 +39,15 @@ def billing(server: Server, account_id: str) -> dict:
 
 
 def entries(server: Server, account_id: str, after: int = 0) -> list[dict]:
-    path = f"/accounts/{account_id}/ledger?after={after}&limit=1000"
-    return server.control("GET", path).json()["entries"]
+    """Every ledger entry after `after`, page by page."""
+    found: list[dict] = []
+    while True:
+        path = f"/accounts/{account_id}/ledger?after={after}&limit=1000"
+        page = server.control("GET", path).json()["entries"]
+        found += page
+        if len(page) < 1000:
+            return found
+        after = page[-1]["Id"]
 
 
 def client_of(server: Server, account: dict, **profile):

@@ -78,3 +78,18 @@ def test_an_account_runs_into_arrears_and_is_refused_billed_snapshots(clocked): 
         "InvalidAccount.InsufficientBalance"
     set_clock(server, set="2027-01-10 15:00:00")  # still charged while in arrears
     assert billing(server, account["AccountId"])["BalanceFen"] == -7
+
+
+def test_one_long_clock_move_settles_every_hour_exactly(clocked):  # noqa: F811
+    """90 days in one move, with other moves of the account on the way (a prepaid disk expiring,
+    then going to the recycle bin): 2,160 hourly entries, 90.72 in all, each hour at its time."""
+    server, account, client = clocked
+    create(client, postpaid())
+    create(client, {**postpaid(), "DiskChargeType": "PREPAID", "DiskChargePrepaid": {"Period": 1}})
+    set_clock(server, set="2027-04-10 12:00:00")
+    hours = [e for e in entries(server, account["AccountId"]) if e["Kind"] == "USAGE"]
+    assert len(hours) == 2160 and -sum(e["AmountFen"] for e in hours) == 9072
+    assert [e["Time"] for e in hours[:2]] == ["2027-01-10 13:00:00", "2027-01-10 14:00:00"]
+    assert hours[-1]["Time"] == "2027-04-10 12:00:00"
+    assert all(a["Id"] < b["Id"] for a, b in zip(hours, hours[1:]))
+    assert billing(server, account["AccountId"])["BalanceFen"] == INITIAL_FEN - 3500 - 9072

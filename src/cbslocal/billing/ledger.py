@@ -150,16 +150,25 @@ def change_balance(conn, account_id: str, now: float, *, top_up: int | None = No
     return new
 
 
-def charge_usage(conn, account_id: str, now: float, fen: int, description: str) -> None:
-    """An hour of pay-as-you-go usage (billing/usage.py): taken whatever the balance — an
-    account runs into arrears rather than its resources stopping at once."""
-    if fen <= 0:
+def charge_usage(conn, account_id: str, hours: list[tuple[float, int, str]]) -> None:
+    """Hours of pay-as-you-go usage (billing/usage.py), each (its end, fen, description) and an
+    entry of its own: taken whatever the balance — an account runs into arrears rather than its
+    resources stopping at once."""
+    hours = [hour for hour in hours if hour[1] > 0]
+    if not hours:
         return
+    total = sum(fen for _end, fen, _text in hours)
     balance = conn.execute(
         update(accounts).where(accounts.c.account_id == account_id)
-        .values(balance=accounts.c.balance - fen).returning(accounts.c.balance)).scalar_one()
-    _record(conn, account_id, now, -fen, balance, Charge(USAGE, fen, [], description), action="",
-            region="")
+        .values(balance=accounts.c.balance - total).returning(accounts.c.balance)).scalar_one()
+    balance += total
+    rows = []
+    for end, fen, description in hours:
+        balance -= fen
+        rows.append(dict(account_id=account_id, at=end, kind=USAGE, amount=-fen,
+                         balance_after=balance, deal_name=_deal(end), action="", region="",
+                         resource_ids="[]", description=description))
+    conn.execute(insert(ledger), rows)
 
 
 def set_payment_allowed(conn, account_id: str, allowed: bool) -> None:
@@ -171,12 +180,16 @@ def _record(conn, account_id: str, now: float, amount: int, balance_after: int, 
             *, action: str, region: str, order: bool = True) -> str:
     """The ledger entry of a change; `order`: the change is an order of the caller's, with a
     deal name (the operator's changes are not)."""
-    deal = ids.deal_name(datetime.fromtimestamp(now, CHINA_TZ).strftime("%Y%m%d")) if order else ""
+    deal = _deal(now) if order else ""
     conn.execute(insert(ledger).values(
         account_id=account_id, at=now, kind=charge.kind, amount=amount,
         balance_after=balance_after, deal_name=deal, action=action, region=region,
         resource_ids=orjson.dumps(charge.resource_ids).decode(), description=charge.description))
     return deal
+
+
+def _deal(now: float) -> str:
+    return ids.deal_name(datetime.fromtimestamp(now, CHINA_TZ).strftime("%Y%m%d"))
 
 
 # --- reading --------------------------------------------------------------------------------------

@@ -78,9 +78,11 @@ def set_aside(conn: Connection, disk_ids: list[str], now: float) -> None:
                                      disks.c.charge_type == POSTPAID).values(billed_from=now))
 
 
-@engine.on(SETTLE)
+@engine.on(SETTLE, counted=False)
 def _settle(conn: Connection, account_id: str, _payload: dict, due_at: float) -> None:
-    """The hour is over: charge the account for it, and wait for the next one."""
+    """The hour is over: charge the account for it, and wait for the next one. When the clock
+    has moved on further and nothing else of the account happens meanwhile, every whole hour up
+    to then is settled at once, each an entry of its own (a year's advance is not 8,760 moves)."""
     account = conn.execute(select(accounts.c.unsettled, accounts.c.usage_billed_until).where(
         accounts.c.account_id == account_id).with_for_update()).first()
     if account is None:
@@ -90,20 +92,42 @@ def _settle(conn: Connection, account_id: str, _payload: dict, due_at: float) ->
     rows = conn.execute(select(*_RATED, _started(since), func.count()).where(
         disks.c.account_id == account_id, disks.c.charge_type == POSTPAID)
         .group_by(*_RATED, _started(since))).all()
+    disk_count = sum(row[-1] for row in rows)
+    hours = _quiet_hours(conn, account_id, due_at) if disk_count else 1
     with localcontext(EXACT):
-        amount = Decimal(account.unsettled) + sum(
+        first = Decimal(account.unsettled) + sum(
             (_cost(prices, group, started, count, due_at) for *group, started, count in rows),
             Decimal(0))
-        fen = int(amount * 100)  # whole fen; the fraction waits for the next hour
-        carried = amount - Decimal(fen) / 100
-    disk_count = sum(row[-1] for row in rows)
-    ledger.charge_usage(conn, account_id, due_at, fen, f"postpaid disks, {_hour(due_at)}: "
-                        f"{disk_count} disk{'s' if disk_count != 1 else ''}")
+        hourly = sum((_cost(prices, group, due_at, count, due_at + HOUR)
+                      for *group, _started_at, count in rows), Decimal(0))
+        charges, carried = [], Decimal(0)
+        for hour in range(hours):
+            amount = carried + (first if hour == 0 else hourly)
+            fen = int(amount * 100)  # whole fen; the fraction waits for the next hour
+            carried = amount - Decimal(fen) / 100
+            end = due_at + hour * HOUR
+            charges.append((end, fen, f"postpaid disks, {_hour(end)}: {disk_count} "
+                                      f"disk{'s' if disk_count != 1 else ''}"))
+    ledger.charge_usage(conn, account_id, charges)
+    last = due_at + (hours - 1) * HOUR
     conn.execute(update(accounts).where(accounts.c.account_id == account_id).values(
-        unsettled=str(carried), usage_billed_until=due_at))
+        unsettled=str(carried), usage_billed_until=last))
     if disk_count:  # (with none left, a fraction of a fen waits on the account for the next use)
         engine.schedule(conn, SETTLE, resource_id=account_id, account_id=account_id, region="",
-                        due_at=due_at + HOUR)
+                        due_at=last + HOUR)
+
+
+def _quiet_hours(conn: Connection, account_id: str, due_at: float) -> int:
+    """How many whole hours from `due_at` on may be settled now: up to the time moves are being
+    applied to, and no later than the account's next other move (which may change its disks)."""
+    until = engine.applying_until()
+    if until is None or until < due_at + HOUR:
+        return 1
+    following = conn.execute(select(func.min(transitions.c.due_at)).where(
+        transitions.c.account_id == account_id, transitions.c.kind != SETTLE)).scalar()
+    if following is not None:
+        until = min(until, following)
+    return max(int((until - due_at) // HOUR) + 1, 1)
 
 
 # What a disk's hourly rate depends on.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+import threading
 import time
 import weakref
 from itertools import groupby
@@ -27,9 +28,16 @@ Applier = Callable[[Connection, str, dict, float], None]
 _APPLIERS: dict[str, Applier] = {}
 
 
-def on(kind: str) -> Callable[[Applier], Applier]:
+# Kinds of bookkeeping (an hour's billing settled), not moves of a resource: not counted among
+# the moves a settle or a clock move reports as applied.
+_UNCOUNTED: set[str] = set()
+
+
+def on(kind: str, *, counted: bool = True) -> Callable[[Applier], Applier]:
     def register(fn: Applier) -> Applier:
         _APPLIERS[kind] = fn
+        if not counted:
+            _UNCOUNTED.add(kind)
         return fn
     return register
 
@@ -186,12 +194,30 @@ def next_due(conn: Connection) -> float | None:
     return _NEXT_DUE.scalar(conn)
 
 
+# The time the moves being applied are due up to (apply_due's `now`), for an applier that may do
+# at once what would otherwise be many moves (billing/usage.py: many hours with nothing between).
+_applying = threading.local()
+
+
+def applying_until() -> float | None:
+    """While moves are being applied: the time they are applied up to; else None."""
+    return getattr(_applying, "until", None)
+
+
 def apply_due(conn: Connection, now: float, *,
               budget: float | None = CHUNK_SECONDS) -> tuple[int, bool]:
     """Apply the moves due at `now`, oldest first, including those that applying schedules (a
     policy that fired daily over a week of virtual time), for about `budget` seconds (None: until
     none is due). Returns how many were applied and whether more may be due: the caller commits
     this chunk, lets other work through, and calls again."""
+    _applying.until = now
+    try:
+        return _apply_due(conn, now, budget)
+    finally:
+        _applying.until = None
+
+
+def _apply_due(conn: Connection, now: float, budget: float | None) -> tuple[int, bool]:
     started, applied, watch = time.perf_counter(), 0, _watch(conn)
     while True:
         due = conn.execute(select(transitions).where(transitions.c.due_at <= now)
@@ -232,7 +258,7 @@ def _claim_and_apply(conn: Connection, rows: list) -> int:
     elif rows:
         row = rows[0]
         _APPLIERS[row.kind](conn, row.resource_id, orjson.loads(row.payload), row.due_at)
-    return len(rows)
+    return len(rows) if rows and rows[0].kind not in _UNCOUNTED else 0
 
 
 def load_clock(conn: Connection) -> ClockState | None:
