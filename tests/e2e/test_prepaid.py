@@ -5,6 +5,8 @@ TerminateDisks pays — every balance and every refund checked to the fen."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 import pytest
 from tencentcloud.cbs.v20170312 import models
 
@@ -377,3 +379,79 @@ def test_inquiry_price_renew_disks_refusals(clocked):
         {"Name": "disk-usage", "Values": ["DATA_DISK"]}]}, models)["DiskSet"][0]["DiskId"]
     assert call_error(client, "InquiryPriceRenewDisks", {
         "DiskIds": [bundled], "DiskChargePrepaids": one}).code == "InvalidDisk.NotPortable"
+
+
+# --- paid changes: ResizeDisk, the type upgrade, InquiryPriceResizeDisk -------------------------------
+# A 1-month disk bought at START has 31 days left: 31 / (365 / 12) months = 1.01917808… months.
+MONTHS_LEFT = Decimal(31 * 12) / 365
+
+
+def test_resizing_a_prepaid_disk_pays_the_difference_to_its_deadline(clocked):
+    """100 → 200 GiB of CLOUD_PREMIUM: 35.00 more a month, for the months left: 35.67; what
+    InquiryPriceResizeDisk quotes is what ResizeDisk takes."""
+    server, account, client = clocked
+    [disk_id] = create(client, prepaid())
+    price = call(client, "InquiryPriceResizeDisk", {"DiskId": disk_id, "DiskSize": 200},
+                 models)["DiskPrice"]
+    exact = 35 * MONTHS_LEFT
+    assert (price["OriginalPrice"], price["DiscountPrice"]) == (35.67, 35.67)
+    assert price["DiscountPriceHigh"] == format(exact.quantize(Decimal("0.00000001")), "f")
+    assert [d["PriceName"] for d in price["DetailPrices"]] == ["DiskBackupQuota", "DiskSpace"]
+    call(client, "ResizeDisk", {"DiskId": disk_id, "DiskSize": 200}, models)
+    assert kinds(server, account) == [("PURCHASE", -MONTH_FEN), ("UPGRADE", -3567)]
+    assert disk(client, disk_id)["DiskSize"] == 200
+    # Returned within five days: everything paid comes back, the upgrade too.
+    call(client, "TerminateDisks", {"DiskIds": [disk_id]}, models)
+    assert kinds(server, account)[-1] == ("FIVE_DAY_REFUND", MONTH_FEN + 3567)
+
+
+def test_a_prepaid_resize_the_balance_cannot_pay_changes_nothing(clocked):
+    server, account, client = clocked
+    [disk_id] = create(client, prepaid())
+    change_billing(server, account["AccountId"], balance="35.66")
+    assert call_error(client, "ResizeDisk", {"DiskId": disk_id, "DiskSize": 200}).code == \
+        "InvalidAccount.InsufficientBalance"
+    shown = disk(client, disk_id)
+    assert (shown["DiskSize"], shown["DiskState"]) == (100, "UNATTACHED")
+    assert balance(server, account) == 3566
+
+
+def test_a_prepaid_type_upgrade_pays_the_difference(clocked):
+    """CLOUD_PREMIUM → CLOUD_SSD, 100 GiB: 0.65 more per GiB and month."""
+    server, account, client = clocked
+    [disk_id] = create(client, prepaid())
+    call(client, "ModifyDiskAttributes", {"DiskIds": [disk_id], "DiskType": "CLOUD_SSD"}, models)
+    fen = int((65 * MONTHS_LEFT * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    assert kinds(server, account) == [("PURCHASE", -MONTH_FEN), ("UPGRADE", -fen)]
+    assert disk(client, disk_id)["DiskType"] == "CLOUD_SSD"
+
+
+def test_inquiry_price_resize_disk_of_postpaid_disks_is_their_new_hourly_price(clocked):
+    _server, _account, client = clocked
+    disk_ids = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR",
+                               "DiskType": "CLOUD_PREMIUM", "DiskSize": 100, "DiskCount": 2})
+    price = call(client, "InquiryPriceResizeDisk", {"DiskIds": disk_ids, "DiskSize": 150},
+                 models)["DiskPrice"]
+    assert (price["UnitPrice"], price["UnitPriceHigh"], price["ChargeUnit"]) == (0.13, "0.126", "HOUR")
+    assert price["OriginalPrice"] is None
+
+
+def test_inquiry_price_resize_disk_refusals(clocked):
+    server, _account, client = clocked
+    [disk_id] = create(client, prepaid())
+    cases = [
+        ({"DiskSize": 200}, "MissingParameter"),
+        ({"DiskId": disk_id, "DiskIds": [disk_id], "DiskSize": 200}, "InvalidParameterValue"),
+        ({"DiskId": disk_id, "DiskSize": 50}, "InvalidParameterValue"),
+        ({"DiskId": disk_id, "DiskSize": 32010}, "InvalidParameterValue"),
+        ({"DiskId": "disk-00000000", "DiskSize": 200}, "InvalidDiskId.NotFound"),
+    ]
+    for params, code in cases:
+        assert call_error(client, "InquiryPriceResizeDisk", params).code == code, params
+    # The same size is allowed here, and costs nothing.
+    price = call(client, "InquiryPriceResizeDisk", {"DiskId": disk_id, "DiskSize": 100},
+                 models)["DiskPrice"]
+    assert price["DiscountPrice"] == 0.0
+    set_clock(server, set="2027-02-11 00:00:00")
+    assert call_error(client, "InquiryPriceResizeDisk", {"DiskId": disk_id, "DiskSize": 200}).code \
+        == "InvalidDisk.Expire"

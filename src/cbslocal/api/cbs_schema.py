@@ -119,6 +119,13 @@ class InquiryPriceRenewDisksRequest(Request):
     ProjectId: UInt | None = None
 
 
+class InquiryPriceResizeDiskRequest(Request):
+    DiskSize: UInt
+    DiskId: str | None = None
+    DiskIds: list[str] | None = None
+    ProjectId: UInt | None = None
+
+
 class RenewDiskRequest(Request):
     DiskChargePrepaid: objects.DiskChargePrepaid
     DiskId: str

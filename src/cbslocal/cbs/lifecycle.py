@@ -84,6 +84,9 @@ def resize_disk(ctx: Context, req: ResizeDiskRequest) -> dict:
         raise msg.DISK_SIZE_ABOVE_TYPE_MAX(disk_type=disk.disk_type, max=spec.max_size)
     _check_online_resize(ctx, disk)
     ds.check_stock(ctx, disk.zone, disk.disk_type, req.DiskSize - disk.disk_size)
+    if disk.charge_type == ds.PREPAID:  # step 8: the difference, to the deadline
+        prepaid.pay_upgrade(ctx, disk, f"{disk.disk_id} from {disk.disk_size} to {req.DiskSize} GiB",
+                            disk_size=req.DiskSize)
     duration, window = _transition_window(ctx, RESIZE)
     ds.move(ctx.conn, [disk.disk_id], {ds.UNATTACHED, ds.ATTACHED}, disk_state=ds.EXPANDING,
             **window)
@@ -195,6 +198,9 @@ def _check_type_change(ctx: Context, disk, target: str) -> None:
 
 
 def _begin_type_change(ctx: Context, disk, target: str) -> None:
+    if disk.charge_type == ds.PREPAID:  # §3.7 step 7: the difference, to the deadline
+        prepaid.pay_upgrade(ctx, disk, f"{disk.disk_id} from {disk.disk_type} to {target}",
+                            disk_type=target)
     duration, window = _transition_window(ctx, MIGRATE)
     ds.move(ctx.conn, [disk.disk_id], {ds.UNATTACHED, ds.ATTACHED}, migrate_to=target, **window)
     _later(ctx, MIGRATE, disk.disk_id, duration, {})

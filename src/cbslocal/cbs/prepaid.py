@@ -7,6 +7,8 @@ Money moves through billing/ledger.py only; this module knows the disks."""
 
 from __future__ import annotations
 
+from decimal import Decimal, localcontext
+
 from sqlalchemy import delete, func, select, update
 
 from cbslocal import ids
@@ -15,7 +17,7 @@ from cbslocal.api.cbs_schema import ModifyDisksRenewFlagRequest, RenewDiskReques
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.billing import ledger
-from cbslocal.billing.prices import PREPAID, DiskQuote, quote_disks
+from cbslocal.billing.prices import EXACT, PREPAID, DiskQuote, quote_disks, quote_parts, total
 from cbslocal.billing.refunds import refund_fen, within_five_days
 from cbslocal.cbs import attachments
 from cbslocal.cbs import disk_state as ds
@@ -30,6 +32,7 @@ EXPIRED = "EXPIRED"  # recycle_reason of a disk past its deadline (in the grace 
 AUTO_RENEW = "NOTIFY_AND_AUTO_RENEW"
 BUSY_RETRY = 60.0  # [inf] a disk busy at its deadline expires once its operation is done
 YEAR = 365 * DAY
+MONTH_SECONDS = Decimal(365 * 86400) / 12  # a month of the difference by the day (365/12 days)
 
 
 def split_fen(total: int, count: int) -> list[int]:
@@ -56,6 +59,40 @@ def watch_deadline(conn, disk_id: str, account_id: str, region: str, deadline: f
 def stop_watching_deadline(conn, disk_id: str) -> None:
     conn.execute(delete(transitions).where(transitions.c.resource_id == disk_id,
                                            transitions.c.kind == DEADLINE))
+
+
+def upgrade_parts(ctx: Context, disk, **changed) -> dict[str, DiskQuote]:
+    """What a prepaid disk pays to change (`changed`: disk_type, disk_size or
+    throughput_performance) until its deadline: the month's difference of each thing billed, for
+    the months left — "the difference by the day", as the vendor bills a configuration change
+    of a prepaid resource [inf: no discount, and nothing back for a cheaper one]."""
+    now_as = {"disk_type": disk.disk_type, "disk_size": disk.disk_size,
+              "throughput_performance": disk.throughput_performance}
+    old, new = _month_parts(ctx, **now_as, points=disk.disk_backup_quota), _month_parts(
+        ctx, **{**now_as, **changed}, points=disk.disk_backup_quota)
+    with localcontext(EXACT):
+        months_left = Decimal(repr(max(disk.deadline_at - ctx.now, 0.0))) / MONTH_SECONDS
+        parts = {}
+        for name in old:
+            difference = max(new[name].paid - old[name].paid, Decimal(0)) * months_left
+            parts[name] = DiskQuote(PREPAID, difference, difference)
+        return parts
+
+
+def _month_parts(ctx: Context, *, disk_type: str, disk_size: int, throughput_performance: int,
+                 points: int) -> dict[str, DiskQuote]:
+    return quote_parts(ctx.topology.prices, charge_type=PREPAID, disk_type=disk_type,
+                       size=disk_size, throughput=throughput_performance, backup_points=points)
+
+
+def pay_upgrade(ctx: Context, disk, what: str, **changed) -> None:
+    """Pay for a prepaid disk's change now (InsufficientBalance, and nothing changes, when the
+    balance is short); what it paid is refundable like its term."""
+    fen = total(PREPAID, upgrade_parts(ctx, disk, **changed).values()).fen
+    ledger.check_may_pay(ctx)
+    ledger.pay(ctx, ledger.Charge(ledger.UPGRADE, fen, [disk.disk_id], what))
+    ctx.conn.execute(update(disks).where(disks.c.disk_id == disk.disk_id)
+                     .values(paid_fen=disks.c.paid_fen + fen))
 
 
 def quote_term(ctx: Context, disk, months: int) -> DiskQuote:

@@ -4,13 +4,16 @@ quoted from the price table; nothing is bought and nothing changes."""
 from __future__ import annotations
 
 from cbslocal.api import messages as msg
-from cbslocal.api.cbs_schema import InquiryPriceCreateDisksRequest, InquiryPriceRenewDisksRequest
+from cbslocal.api.cbs_schema import (InquiryPriceCreateDisksRequest, InquiryPriceRenewDisksRequest,
+                                     InquiryPriceResizeDiskRequest)
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ZH_CN
-from cbslocal.billing.prices import PREPAID, prepay_price, quote_disks, quote_parts, total
+from cbslocal.billing.prices import (POSTPAID, PREPAID, prepay_price, quote_disks, quote_parts,
+                                    total)
 from cbslocal.cbs import prepaid
-from cbslocal.cbs.disk_state import (PREPAID_PERIODS, check_performance, check_size, checked_ids,
-                                     load_disks)
+from cbslocal.cbs.disk_state import (DATA_DISK, PREPAID_PERIODS, check_performance, check_size,
+                                     checked_ids, load_disks)
+from cbslocal.cbs.lifecycle import not_expired
 from cbslocal.engine.clock import add_months, format_time
 
 # [inf] A NewDeadline is reached in whole months, at most this many past the current deadline.
@@ -87,3 +90,36 @@ def _months_to(disk, start: float, deadline: float) -> int:
             return months
     raise msg.NEW_DEADLINE_OUT_OF_RANGE(disk_id=disk.disk_id, deadline=format_time(start),
                                         most=MAX_RENEWAL_MONTHS)
+
+
+def inquiry_price_resize_disk(ctx: Context, req: InquiryPriceResizeDiskRequest) -> dict:
+    """What resizing the disks to DiskSize would cost (§3.13): for a prepaid disk the difference
+    to its deadline (what ResizeDisk takes); [inf] for a postpaid one the new hourly price. A size
+    equal to the current one is allowed here (unlike ResizeDisk), and costs nothing."""
+    if req.DiskId is None and req.DiskIds is None:
+        raise msg.PARAMETER_MISSING(field="DiskId")
+    if req.DiskId is not None and req.DiskIds is not None:
+        raise msg.DISK_ID_OR_IDS()
+    disk_ids = checked_ids([req.DiskId] if req.DiskId is not None else req.DiskIds,
+                           "DiskId" if req.DiskId is not None else "DiskIds",
+                           ctx.topology.limits.modify_disks_max_count)
+    if (req.ProjectId or 0) not in ctx.topology.projects:
+        raise msg.PROJECT_NOT_FOUND(field="ProjectId", project_id=req.ProjectId)
+    targets = load_disks(ctx, disk_ids)
+    for disk in targets:
+        if not disk.portable or disk.disk_usage != DATA_DISK:
+            raise msg.DISK_BOUGHT_WITH_INSTANCE(disk_id=disk.disk_id)
+        not_expired(disk)
+        if req.DiskSize < disk.disk_size:
+            raise msg.DISK_SIZE_BELOW_CURRENT(disk_id=disk.disk_id, size=disk.disk_size)
+        check_size(ctx.topology, disk.disk_type, req.DiskSize)
+    if any(d.charge_type != PREPAID for d in targets):
+        hourly = total(POSTPAID, (quote_disks(
+            ctx.topology.prices, charge_type=POSTPAID, disk_type=d.disk_type, size=req.DiskSize,
+            throughput=d.throughput_performance, backup_points=d.disk_backup_quota)
+            for d in targets))
+        return {"DiskPrice": {**hourly.as_price(), "DetailPrices": None}}
+    quotes = [prepaid.upgrade_parts(ctx, d, disk_size=req.DiskSize) for d in targets]
+    parts = {name: total(PREPAID, (q[name] for q in quotes)) for name in quotes[0]}
+    titles = msg.PRICE_TITLES.get(ctx.language, msg.PRICE_TITLES[ZH_CN])
+    return {"DiskPrice": prepay_price(total(PREPAID, parts.values()), parts, titles)}

@@ -43,6 +43,8 @@ def build_registry() -> Registry:
          price_inquiries.inquiry_price_create_disks, READ),
         ("InquiryPriceRenewDisks", cbs_api.InquiryPriceRenewDisksRequest,
          price_inquiries.inquiry_price_renew_disks, READ),
+        ("InquiryPriceResizeDisk", cbs_api.InquiryPriceResizeDiskRequest,
+         price_inquiries.inquiry_price_resize_disk, READ),
         ("RenewDisk", cbs_api.RenewDiskRequest, prepaid.renew_disk, WRITE),
         ("ModifyDisksRenewFlag", cbs_api.ModifyDisksRenewFlagRequest,
          prepaid.modify_disks_renew_flag, WRITE),

@@ -41,6 +41,13 @@ NEW_DEADLINE_OUT_OF_RANGE = detail(
     "`NewDeadline` must be after the disk {disk_id}'s deadline ({deadline}) and at most {most} "
     "months past it.",
     "参数 `NewDeadline` 须晚于云硬盘 {disk_id} 的到期时间（{deadline}），且不超过其后 {most} 个月。")
+DISK_ID_OR_IDS = detail(
+    e.INVALID_PARAMETER_VALUE, "Give `DiskId` or `DiskIds`, not both.",
+    "参数 `DiskId` 与 `DiskIds` 只能指定其一。")
+DISK_SIZE_BELOW_CURRENT = detail(
+    e.INVALID_PARAMETER_VALUE,
+    "`DiskSize` must not be smaller than the disk {disk_id}'s {size} GiB.",
+    "参数 `DiskSize` 不能小于云硬盘 {disk_id} 当前的 {size} GiB。")
 REFUND_QUOTA_USED = detail(
     e.INSUFFICIENT_REFUND_QUOTA,
     "The account has used {used} of its {quota} refunds of the last 365 days.",
