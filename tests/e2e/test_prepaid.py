@@ -455,3 +455,62 @@ def test_inquiry_price_resize_disk_refusals(clocked):
     set_clock(server, set="2027-02-11 00:00:00")
     assert call_error(client, "InquiryPriceResizeDisk", {"DiskId": disk_id, "DiskSize": 200}).code \
         == "InvalidDisk.Expire"
+
+
+# --- ModifyDisksChargeType --------------------------------------------------------------------------
+def test_postpaid_disks_turn_prepaid_and_back(clocked):
+    """Two postpaid disks from 12:00; at 12:30 to prepaid for a month (their half hour billed,
+    70.00 paid, due 2027-02-10 12:30); ten days later one back to postpaid: 21/31 of its 35.00
+    refunded, and billed by the hour from then."""
+    server, account, client = clocked
+    disk_ids = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR",
+                               "DiskType": "CLOUD_PREMIUM", "DiskSize": 100, "DiskCount": 2})
+    set_clock(server, set="2027-01-10 12:30:00")
+    call(client, "ModifyDisksChargeType", {"DiskIds": disk_ids, "DiskChargePrepaid": {
+        "Period": 1, "RenewFlag": "NOTIFY_AND_AUTO_RENEW"}}, models)
+    shown = disk(client, disk_ids[0])
+    assert (shown["DiskChargeType"], shown["DeadlineTime"], shown["RenewFlag"]) == (
+        "PREPAID", "2027-02-10 12:30:00", "NOTIFY_AND_AUTO_RENEW")
+    set_clock(server, set="2027-01-20 12:30:00")
+    call(client, "ModifyDisksChargeType", {"DiskIds": disk_ids[:1], "DiskChargePostpaid": True},
+         models)
+    shown = disk(client, disk_ids[0])
+    assert (shown["DiskChargeType"], shown["DeadlineTime"], shown["RenewFlag"]) == (
+        "POSTPAID_BY_HOUR", "", "")
+    set_clock(server, set="2027-01-20 14:00:00")
+    # 2 × half an hour at 0.042 = 0.042, charged at 13:00 (0.002 carried); then one disk from
+    # 01-20 12:30: 0.021 + 0.002 → 2 fen at 13:00, 0.042 + 0.003 → 4 fen at 14:00.
+    assert kinds(server, account) == [("PURCHASE", -2 * MONTH_FEN), ("USAGE", -4),
+                                      ("CONVERSION_REFUND", 3500 * 21 // 31),
+                                      ("USAGE", -2), ("USAGE", -4)]
+
+
+def test_modify_disks_charge_type_refusals(clocked):
+    server, account, client = clocked
+    [prepaid_id] = create(client, prepaid())
+    [postpaid_id] = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR",
+                                    "DiskType": "CLOUD_PREMIUM", "DiskSize": 100})
+    one = {"Period": 1}
+    cases = [
+        ({"DiskIds": [postpaid_id]}, "InvalidParameter"),
+        ({"DiskIds": [postpaid_id], "DiskChargePostpaid": False}, "InvalidParameter"),
+        ({"DiskIds": [postpaid_id], "DiskChargePrepaid": one, "DiskChargePostpaid": True},
+         "InvalidParameter"),
+        ({"DiskIds": [postpaid_id], "DiskChargePrepaid": {"Period": 13}}, "InvalidParameterValue"),
+        ({"DiskIds": ["disk-00000000"], "DiskChargePrepaid": one}, "InvalidDiskId.NotFound"),
+        ({"DiskIds": [prepaid_id], "DiskChargePrepaid": one}, "InvalidDisk.NotSupported"),
+        ({"DiskIds": [postpaid_id], "DiskChargePostpaid": True}, "InvalidDisk.NotSupported"),
+    ]
+    for params, code in cases:
+        assert call_error(client, "ModifyDisksChargeType", params).code == code, params
+    change_billing(server, account["AccountId"], balance="34.99")
+    assert call_error(client, "ModifyDisksChargeType", {"DiskIds": [postpaid_id],
+                                                        "DiskChargePrepaid": one}).code == \
+        "InvalidAccount.InsufficientBalance"
+    assert disk(client, postpaid_id)["DiskChargeType"] == "POSTPAID_BY_HOUR"
+    [instance_id] = run_instances(cvm_client(server))
+    bundled = call(cbs_client(server), "DescribeDisks", {"Filters": [
+        {"Name": "instance-id", "Values": [instance_id]},
+        {"Name": "disk-usage", "Values": ["DATA_DISK"]}]}, models)["DiskSet"][0]["DiskId"]
+    assert call_error(cbs_client(server), "ModifyDisksChargeType", {
+        "DiskIds": [bundled], "DiskChargePrepaid": one}).code == "InvalidDisk.NotPortable"

@@ -126,6 +126,12 @@ class InquiryPriceResizeDiskRequest(Request):
     ProjectId: UInt | None = None
 
 
+class ModifyDisksChargeTypeRequest(Request):
+    DiskIds: RequiredList
+    DiskChargePrepaid: objects.DiskChargePrepaid | None = None
+    DiskChargePostpaid: Bool | None = None
+
+
 class RenewDiskRequest(Request):
     DiskChargePrepaid: objects.DiskChargePrepaid
     DiskId: str

@@ -29,6 +29,7 @@ from cbslocal.store.tables import accounts, api_keys, ledger
 # What a ledger entry records.
 PURCHASE, RENEWAL, UPGRADE, REFUND, USAGE = "PURCHASE", "RENEWAL", "UPGRADE", "REFUND", "USAGE"
 FIVE_DAY_REFUND = "FIVE_DAY_REFUND"  # a return "no questions asked", refunded in full
+CONVERSION_REFUND = "CONVERSION_REFUND"  # a prepaid disk turned postpaid: what is left of its term
 OPENING, TOP_UP, ADJUSTMENT = "OPENING", "TOP_UP", "ADJUSTMENT"
 
 

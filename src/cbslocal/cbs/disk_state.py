@@ -58,6 +58,18 @@ def check_performance(disk_type: str, size: int | None, throughput: int | None,
         raise msg.BURST_NEEDS_DISK_SIZE(min=BURST_MIN_SIZE)
 
 
+def not_expired(disk, detail: Detail = msg.DISK_EXPIRED) -> None:
+    """A prepaid disk past its deadline (in the grace period or the recycle bin) is refused;
+    `detail`: DISK_EXPIRED or DISK_EXPIRED_NOT_SUPPORTED, by the code the action answers with."""
+    if disk.recycle_reason == "EXPIRED":
+        raise detail(disk_id=disk.disk_id)
+
+
+def not_recycled(disk) -> None:
+    if disk.disk_state == TORECYCLE:
+        raise msg.DISK_IN_RECYCLE_BIN(disk_id=disk.disk_id, state=disk.disk_state)
+
+
 def is_busy(disk) -> bool:
     """In a transitional state, or changing its type."""
     return disk.disk_state in TRANSITIONAL or disk.migrate_to is not None

@@ -14,7 +14,7 @@ from cbslocal.api.context import Context
 from cbslocal.api.errors import Detail
 from cbslocal.billing import usage
 from cbslocal.cbs import disk_state as ds
-from cbslocal.cbs.disk_state import checked_ids, load_disks
+from cbslocal.cbs.disk_state import checked_ids, load_disks, not_expired, not_recycled
 from cbslocal.cbs.disk_state import BURST_MIN_SIZE, PERFORMANCE_TYPES
 from cbslocal.cbs import instance_state as inst
 from cbslocal.cbs import prepaid
@@ -28,17 +28,6 @@ ROLLBACK = "snapshot.rollback"
 TYPE_TIERS = {"CLOUD_BASIC": 0, "CLOUD_PREMIUM": 1, "CLOUD_BSSD": 1.5, "CLOUD_SSD": 2,
               "CLOUD_HSSD": 3, "CLOUD_TSSD": 4}
 TYPE_CHANGE_TARGETS = ("CLOUD_PREMIUM", "CLOUD_SSD")
-
-
-def not_expired(disk, detail: Detail = msg.DISK_EXPIRED) -> None:
-    """`detail`: DISK_EXPIRED or DISK_EXPIRED_NOT_SUPPORTED, by the code the action answers with."""
-    if disk.recycle_reason == "EXPIRED":
-        raise detail(disk_id=disk.disk_id)
-
-
-def not_recycled(disk) -> None:
-    if disk.disk_state == ds.TORECYCLE:
-        raise msg.DISK_IN_RECYCLE_BIN(disk_id=disk.disk_id, state=disk.disk_state)
 
 
 def _elastic_data_disk(disk, system: Detail = msg.SYSTEM_DISK_REFUSED,

@@ -13,11 +13,12 @@ from sqlalchemy import delete, func, select, update
 
 from cbslocal import ids
 from cbslocal.api import messages as msg
-from cbslocal.api.cbs_schema import ModifyDisksRenewFlagRequest, RenewDiskRequest
+from cbslocal.api.cbs_schema import (ModifyDisksChargeTypeRequest, ModifyDisksRenewFlagRequest,
+                                     RenewDiskRequest)
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
-from cbslocal.billing import ledger
-from cbslocal.billing.prices import EXACT, PREPAID, DiskQuote, quote_disks, quote_parts, total
+from cbslocal.billing import ledger, usage
+from cbslocal.billing.prices import EXACT, POSTPAID, PREPAID, DiskQuote, quote_disks, quote_parts, total
 from cbslocal.billing.refunds import refund_fen, within_five_days
 from cbslocal.cbs import attachments
 from cbslocal.cbs import disk_state as ds
@@ -148,6 +149,71 @@ def modify_disks_renew_flag(ctx: Context, req: ModifyDisksRenewFlagRequest) -> d
         values["auto_renew_period"] = req.AutoRenewPeriod
     ctx.conn.execute(update(disks).where(disks.c.disk_id.in_(disk_ids)).values(**values))
     return {}
+
+
+# --- ModifyDisksChargeType -------------------------------------------------------------------------
+def modify_disks_charge_type(ctx: Context, req: ModifyDisksChargeTypeRequest) -> dict:
+    """Elastic disks from postpaid to prepaid (Period months, paid now; the postpaid time billed
+    up to now) or back (what is left of the term refunded pro rata [inf], billed by the hour from
+    now) — cbs-behavior.md §3.8."""
+    to_prepaid = req.DiskChargePrepaid is not None
+    if to_prepaid == bool(req.DiskChargePostpaid):
+        raise msg.CHARGE_TYPE_CHOICE()
+    disk_ids = ds.checked_ids(req.DiskIds, "DiskIds", ctx.topology.limits.terminate_disks_max_count)
+    if to_prepaid:
+        renewal_span(req.DiskChargePrepaid, "DiskChargePrepaid")
+    targets = ds.load_disks(ctx, disk_ids)
+    target = PREPAID if to_prepaid else POSTPAID
+    for disk in targets:
+        _check_convertible(disk, target)
+    (_to_prepaid if to_prepaid else _to_postpaid)(ctx, req, targets)
+    return {}
+
+
+def _check_convertible(disk, target: str) -> None:
+    if not disk.portable or disk.disk_usage != ds.DATA_DISK:
+        raise msg.DISK_BOUGHT_WITH_INSTANCE(disk_id=disk.disk_id)
+    if disk.charge_type == target or disk.charge_type not in (PREPAID, POSTPAID):
+        raise msg.DISK_ALREADY_CHARGED_SO(disk_id=disk.disk_id, charge_type=disk.charge_type)
+    ds.not_expired(disk, msg.DISK_EXPIRED_NOT_SUPPORTED)
+    ds.not_recycled(disk)
+    if ds.is_busy(disk):
+        raise ds.busy(disk, msg.DISK_BUSY_INVALID_DISK)
+
+
+def _to_prepaid(ctx: Context, req: ModifyDisksChargeTypeRequest, targets: list) -> None:
+    period = req.DiskChargePrepaid.Period
+    quotes = [quote_term(ctx, disk, period) for disk in targets]
+    price = total(PREPAID, quotes).fen
+    ledger.check_may_pay(ctx)
+    ledger.check_affordable(ctx, price)  # (before the postpaid time is set aside)
+    disk_ids = [d.disk_id for d in targets]
+    usage.set_aside(ctx.conn, disk_ids, ctx.now)
+    deadline = add_months(ctx.now, period)
+    for disk, quote in zip(targets, quotes):
+        ds.move(ctx.conn, [disk.disk_id], {disk.disk_state}, charge_type=PREPAID,
+                deadline_at=deadline, paid_fen=quote.fen, term_started_at=ctx.now,
+                renew_flag=req.DiskChargePrepaid.RenewFlag or ds.DEFAULT_RENEW_FLAG,
+                delete_with_instance=False)
+        watch_deadline(ctx.conn, disk.disk_id, ctx.account_id, ctx.region, deadline)
+    ledger.pay(ctx, ledger.Charge(ledger.PURCHASE, price, disk_ids,
+                                  f"{len(disk_ids)} postpaid disk{'s' if len(disk_ids) > 1 else ''}"
+                                  f" to prepaid for {period} month{'s' if period > 1 else ''}"))
+
+
+def _to_postpaid(ctx: Context, _req: ModifyDisksChargeTypeRequest, targets: list) -> None:
+    for disk in targets:
+        amount = refund_fen(paid=disk.paid_fen, term_started_at=disk.term_started_at,
+                            deadline_at=disk.deadline_at, now=ctx.now)
+        ds.move(ctx.conn, [disk.disk_id], {disk.disk_state}, charge_type=POSTPAID,
+                deadline_at=None, paid_fen=0, term_started_at=None, renew_flag="",
+                billed_from=ctx.now)
+        stop_watching_deadline(ctx.conn, disk.disk_id)
+        ledger.credit(ctx.conn, ctx.account_id, ctx.now,
+                      ledger.Charge(ledger.CONVERSION_REFUND, amount, [disk.disk_id],
+                                    f"{disk.disk_id} to postpaid"),
+                      action=ctx.action, region=ctx.region)
+    usage.bill_from(ctx.conn, ctx.account_id, ctx.now)
 
 
 def renewal_span(prepaid, field: str) -> float | None:

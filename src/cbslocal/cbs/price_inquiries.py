@@ -13,7 +13,7 @@ from cbslocal.billing.prices import (POSTPAID, PREPAID, prepay_price, quote_disk
 from cbslocal.cbs import prepaid
 from cbslocal.cbs.disk_state import (DATA_DISK, PREPAID_PERIODS, check_performance, check_size,
                                      checked_ids, load_disks)
-from cbslocal.cbs.lifecycle import not_expired
+from cbslocal.cbs.disk_state import not_expired
 from cbslocal.engine.clock import add_months, format_time
 
 # [inf] A NewDeadline is reached in whole months, at most this many past the current deadline.

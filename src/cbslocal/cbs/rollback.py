@@ -12,7 +12,8 @@ from cbslocal.api.snapshot_schema import ApplySnapshotRequest
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs import instance_state as inst
 from cbslocal.cbs.disk_state import load_disks
-from cbslocal.cbs.lifecycle import ROLLBACK, not_expired, not_recycled, settled_state
+from cbslocal.cbs.disk_state import not_expired, not_recycled
+from cbslocal.cbs.lifecycle import ROLLBACK, settled_state
 from cbslocal.cbs.resources import engine_context
 from cbslocal.cbs.snapshots import (NORMAL, ROLLBACKING, checked_snapshot_id, load_snapshots,
                                     require_normal, require_own)

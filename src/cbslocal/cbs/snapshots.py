@@ -26,7 +26,7 @@ from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks
 from cbslocal.cbs.resources import page_of, page_total, unnamed, validate_tags
 from cbslocal.cbs.filters import (FilterSpec, compile_filters, filter_conditions, parse_bool,
                                   parse_project_id)
-from cbslocal.cbs.lifecycle import not_expired, not_recycled
+from cbslocal.cbs.disk_state import not_expired, not_recycled
 from cbslocal.api.cbs_schema import progress
 from cbslocal.engine import transitions as engine
 from cbslocal.engine.clock import LATEST, format_time, parse_iso

@@ -46,6 +46,8 @@ def build_registry() -> Registry:
         ("InquiryPriceResizeDisk", cbs_api.InquiryPriceResizeDiskRequest,
          price_inquiries.inquiry_price_resize_disk, READ),
         ("RenewDisk", cbs_api.RenewDiskRequest, prepaid.renew_disk, WRITE),
+        ("ModifyDisksChargeType", cbs_api.ModifyDisksChargeTypeRequest,
+         prepaid.modify_disks_charge_type, WRITE),
         ("ModifyDisksRenewFlag", cbs_api.ModifyDisksRenewFlagRequest,
          prepaid.modify_disks_renew_flag, WRITE),
         ("CreateSnapshot", snap_api.CreateSnapshotRequest, snapshots.create_snapshot, WRITE),
