@@ -100,13 +100,15 @@ class Billing:
     refunds_per_year: int  # prepaid resources an account may return in 365 days
     five_day_returns: int  # of which in full within five days of their purchase, ever
     expiry_grace_days: int  # an expired prepaid disk stays usable so long
+    order_settle_seconds: int  # an order settles so long after it is placed
 
     @classmethod
     def from_mapping(cls, data: dict) -> "Billing":
         return cls(initial_balance=int(Decimal(data["initial_balance"]) * 100),
                    refunds_per_year=data["refunds_per_year"],
                    five_day_returns=data["five_day_returns"],
-                   expiry_grace_days=data["expiry_grace_days"])
+                   expiry_grace_days=data["expiry_grace_days"],
+                   order_settle_seconds=data["order_settle_seconds"])
 
 
 @dataclass(frozen=True)

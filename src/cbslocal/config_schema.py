@@ -155,6 +155,7 @@ class BillingConfig(_Strict):
     refunds_per_year: Count  # prepaid resources an account may return in 365 days
     five_day_returns: Count  # of which in full within five days of their purchase, ever
     expiry_grace_days: Count  # an expired prepaid disk stays usable so long
+    order_settle_seconds: Count  # an order settles so long after it is placed
 
 
 class RateLimitsConfig(_Strict):

@@ -11,7 +11,7 @@ from __future__ import annotations
 # for CreateSnapshot's DiskBackupId, which names a backup point that cannot exist).
 FAULT_ONLY = frozenset({
     "InternalError", "InternalError.ComponentError", "InternalError.FailQueryResource",
-    "InternalError.ResourceOpFailed", "FailedOperation", "DryRunOperation", "TradeDealConflict",
+    "InternalError.ResourceOpFailed", "FailedOperation", "DryRunOperation",
     "ResourceNotFound", "ResourceUnavailable",
 })
 

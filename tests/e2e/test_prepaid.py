@@ -514,3 +514,26 @@ def test_modify_disks_charge_type_refusals(clocked):
         {"Name": "disk-usage", "Values": ["DATA_DISK"]}]}, models)["DiskSet"][0]["DiskId"]
     assert call_error(cbs_client(server), "ModifyDisksChargeType", {
         "DiskIds": [bundled], "DiskChargePrepaid": one}).code == "InvalidDisk.NotPortable"
+
+
+# --- orders that settle later -----------------------------------------------------------------------
+def test_a_second_order_before_the_first_settles_is_a_trade_deal_conflict(clocked):
+    """order_settle_seconds = 60: a disk just bought can be neither renewed, resized, returned
+    nor turned postpaid for a minute; then it can, and each order starts its own minute."""
+    server, account, client = clocked
+    assert server.control("POST", "/config", {"billing": {"order_settle_seconds": 60}}).ok
+    [disk_id] = create(client, prepaid())
+    renew = {"DiskId": disk_id, "DiskChargePrepaid": {"Period": 1}}
+    for action, params in (("RenewDisk", renew),
+                           ("ResizeDisk", {"DiskId": disk_id, "DiskSize": 200}),
+                           ("TerminateDisks", {"DiskIds": [disk_id]}),
+                           ("ModifyDisksChargeType", {"DiskIds": [disk_id],
+                                                      "DiskChargePostpaid": True})):
+        failure = call_error(client_of(server, account, language="en-US"), action, params)
+        assert failure.code == "TradeDealConflict" and "2027-01-10 12:01:00" in failure.message
+    assert kinds(server, account) == [("PURCHASE", -MONTH_FEN)]  # nothing else happened
+    set_clock(server, set="2027-01-10 12:01:00")
+    call(client, "RenewDisk", renew, models)
+    assert call_error(client, "RenewDisk", renew).code == "TradeDealConflict"
+    set_clock(server, set="2027-01-10 12:02:00")
+    call(client, "RenewDisk", renew, models)

@@ -46,6 +46,7 @@ def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
         ledger.pay(ctx, ledger.Charge(ledger.PURCHASE, plan.quote.fen, disk_ids, _bought(req, plan)))
         for disk_id in disk_ids:
             prepaid.watch_deadline(ctx.conn, disk_id, ctx.account_id, ctx.region, plan.deadline)
+        prepaid.place_orders(ctx, disk_ids)
     else:
         usage.bill_from(ctx.conn, ctx.account_id, ctx.now)
     for disk_id in disk_ids:

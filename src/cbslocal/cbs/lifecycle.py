@@ -254,6 +254,8 @@ def terminate_disks(ctx: Context, req: TerminateDisksRequest) -> dict:
         for disk in live:
             check(disk)
     returned = prepaid.plan_refunds(ctx, [d for d in live if d.charge_type == ds.PREPAID])  # step 10
+    for disk, _whole in returned:  # step 11
+        prepaid.no_pending_order(ctx, disk)
     if req.DeleteSnapshot is not None:
         ctx.conn.execute(update(disks).where(disks.c.disk_id.in_(disk_ids))
                          .values(delete_snapshot=req.DeleteSnapshot))
@@ -263,6 +265,7 @@ def terminate_disks(ctx: Context, req: TerminateDisksRequest) -> dict:
         ds.move(ctx.conn, returned_ids, {ds.UNATTACHED}, disk_state=ds.TORECYCLE,
                 recycle_reason="RETURNED", refunded_before=True)
         retention = ctx.topology.limits.recycle_retention_days * DAY
+        prepaid.place_orders(ctx, returned_ids)
         for disk, whole in returned:
             prepaid.refund(ctx, disk, whole)
             prepaid.stop_watching_deadline(ctx.conn, disk.disk_id)

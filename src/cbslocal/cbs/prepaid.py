@@ -25,7 +25,7 @@ from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import DAY, RECYCLE
 from cbslocal.cbs.resources import engine_context
 from cbslocal.engine import transitions as engine
-from cbslocal.engine.clock import add_months, parse_api_time
+from cbslocal.engine.clock import add_months, format_time, parse_api_time
 from cbslocal.store.tables import disks, ledger as ledger_table, transitions
 
 DEADLINE = "disk.deadline"
@@ -91,9 +91,26 @@ def pay_upgrade(ctx: Context, disk, what: str, **changed) -> None:
     balance is short); what it paid is refundable like its term."""
     fen = total(PREPAID, upgrade_parts(ctx, disk, **changed).values()).fen
     ledger.check_may_pay(ctx)
+    ledger.check_affordable(ctx, fen)
+    no_pending_order(ctx, disk)
     ledger.pay(ctx, ledger.Charge(ledger.UPGRADE, fen, [disk.disk_id], what))
     ctx.conn.execute(update(disks).where(disks.c.disk_id == disk.disk_id)
                      .values(paid_fen=disks.c.paid_fen + fen))
+    place_orders(ctx, [disk.disk_id])
+
+
+def no_pending_order(ctx: Context, disk) -> None:
+    """TradeDealConflict while the disk's latest order is not settled yet."""
+    if disk.order_pending_until is not None and disk.order_pending_until > ctx.now:
+        raise msg.ORDER_PENDING(disk_id=disk.disk_id, until=format_time(disk.order_pending_until))
+
+
+def place_orders(ctx: Context, disk_ids: list[str]) -> None:
+    """Orders were placed on the disks now: each settles after [billing] order_settle_seconds."""
+    delay = ctx.topology.billing.order_settle_seconds
+    if delay and disk_ids:
+        ctx.conn.execute(update(disks).where(disks.c.disk_id.in_(disk_ids))
+                         .values(order_pending_until=ctx.now + delay))
 
 
 def quote_term(ctx: Context, disk, months: int) -> DiskQuote:
@@ -117,6 +134,8 @@ def renew_disk(ctx: Context, req: RenewDiskRequest) -> dict:
         raise ds.busy(disk, msg.DISK_BUSY_INVALID_DISK)
     quote = quote_term(ctx, disk, prepaid.Period)
     ledger.check_may_pay(ctx)
+    ledger.check_affordable(ctx, quote.fen)
+    no_pending_order(ctx, disk)
     recovering = disk.disk_state == ds.TORECYCLE
     deadline = add_months(renewed_from(ctx, disk, aligned), prepaid.Period)
     values = {"deadline_at": deadline, "recycle_reason": "",
@@ -130,6 +149,7 @@ def renew_disk(ctx: Context, req: RenewDiskRequest) -> dict:
     ds.move(ctx.conn, [disk.disk_id], {disk.disk_state}, **values)
     ledger.pay(ctx, ledger.Charge(ledger.RENEWAL, quote.fen, [disk.disk_id],
                                   _months(disk.disk_id, prepaid.Period)))
+    place_orders(ctx, [disk.disk_id])
     watch_deadline(ctx.conn, disk.disk_id, ctx.account_id, ctx.region, deadline)
     return {}
 
@@ -166,7 +186,11 @@ def modify_disks_charge_type(ctx: Context, req: ModifyDisksChargeTypeRequest) ->
     target = PREPAID if to_prepaid else POSTPAID
     for disk in targets:
         _check_convertible(disk, target)
+    if not to_prepaid:  # (a prepaid disk's order; a postpaid one has none pending)
+        for disk in targets:
+            no_pending_order(ctx, disk)
     (_to_prepaid if to_prepaid else _to_postpaid)(ctx, req, targets)
+    place_orders(ctx, disk_ids)
     return {}
 
 

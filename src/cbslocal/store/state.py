@@ -30,7 +30,8 @@ READABLE_SCHEMAS = frozenset({"0004", "0005", "0006", "0007", HEAD_REVISION})
 ADDED_COLUMNS = {"accounts": ({"balance", "payment_allowed", "usage_billed_until", "unsettled"},
                               "0008"),
                  "api_keys": ({"payment_allowed"}, "0008"),
-                 "disks": ({"paid_fen", "term_started_at", "auto_renew_period", "billed_from"},
+                 "disks": ({"paid_fen", "term_started_at", "auto_renew_period", "billed_from",
+                            "order_pending_until"},
                            "0008")}
 
 # Columns that must hold whole numbers (amounts of fen, months): SQLite would store anything,

@@ -140,6 +140,9 @@ disks = Table(
     Column("paid_fen", BigInteger, nullable=False, default=0, server_default="0"),
     Column("term_started_at", Float, nullable=True),
     Column("auto_renew_period", Integer, nullable=False, default=1, server_default="1"),
+    # Its latest order (purchase, renewal, upgrade, refund) settles at this time: another before
+    # then is TradeDealConflict ([billing] order_settle_seconds; NULL: none pending).
+    Column("order_pending_until", Float, nullable=True),
     # A postpaid disk's time is billed from here when its rate last changed (billing/usage.py);
     # NULL: from its creation.
     Column("billed_from", Float, nullable=True),

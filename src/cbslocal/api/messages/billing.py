@@ -55,6 +55,10 @@ CHARGE_TYPE_CHOICE = detail(
 DISK_ALREADY_CHARGED_SO = detail(
     e.INVALID_DISK_NOT_SUPPORTED, "The disk {disk_id} is {charge_type} already.",
     "云硬盘 {disk_id} 已是 {charge_type} 计费模式。")
+ORDER_PENDING = detail(
+    e.TRADE_DEAL_CONFLICT,
+    "An order on the disk {disk_id} is still being settled (until {until}); try again then.",
+    "云硬盘 {disk_id} 有尚未完成的订单（{until} 完成），请稍后重试。")
 REFUND_QUOTA_USED = detail(
     e.INSUFFICIENT_REFUND_QUOTA,
     "The account has used {used} of its {quota} refunds of the last 365 days.",

@@ -34,7 +34,8 @@ def upgrade() -> None:
                    sa.Column('term_started_at', sa.Float(), nullable=True),
                    sa.Column('auto_renew_period', sa.Integer(), server_default='1',
                              nullable=False),
-                   sa.Column('billed_from', sa.Float(), nullable=True)):
+                   sa.Column('billed_from', sa.Float(), nullable=True),
+                   sa.Column('order_pending_until', sa.Float(), nullable=True)):
         op.add_column('disks', column)
     op.create_table('ledger',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -66,7 +67,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM transitions WHERE kind = 'disk.deadline'")
     op.drop_index('ix_ledger_account', table_name='ledger')
     op.drop_table('ledger')
-    for table, column in (('disks', 'billed_from'), ('disks', 'auto_renew_period'),
+    for table, column in (('disks', 'order_pending_until'), ('disks', 'billed_from'), ('disks', 'auto_renew_period'),
                           ('disks', 'term_started_at'), ('disks', 'paid_fen'),
                           ('api_keys', 'payment_allowed'), ('accounts', 'unsettled'),
                           ('accounts', 'usage_billed_until'), ('accounts', 'payment_allowed'),
