@@ -537,3 +537,60 @@ def test_a_second_order_before_the_first_settles_is_a_trade_deal_conflict(clocke
     assert call_error(client, "RenewDisk", renew).code == "TradeDealConflict"
     set_clock(server, set="2027-01-10 12:02:00")
     call(client, "RenewDisk", renew, models)
+
+
+# --- extra performance ------------------------------------------------------------------------------
+HSSD = {"Placement": {"Zone": ZONE}, "DiskType": "CLOUD_HSSD", "DiskSize": 500}
+
+
+def test_more_throughput_for_a_prepaid_disk_pays_the_difference(clocked):
+    """+100 MiB/s at 0.5 a month, for the months left: what the inquiry quotes is what is paid."""
+    server, account, client = clocked
+    [disk_id] = create(client, {**HSSD, "DiskChargeType": "PREPAID",
+                                "DiskChargePrepaid": {"Period": 1}})
+    params = {"DiskId": disk_id, "ThroughputPerformance": 100}
+    price = call(client, "InquirePriceModifyDiskExtraPerformance", params, models)["DiskPrice"]
+    fen = int((50 * MONTHS_LEFT * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    assert price["DiscountPrice"] == fen / 100 and price["UnitPrice"] is None
+    call(client, "ModifyDiskExtraPerformance", params, models)
+    assert disk(client, disk_id)["ThroughputPerformance"] == 100
+    assert kinds(server, account)[-1] == ("UPGRADE", -fen)
+    # Less throughput pays nothing back.
+    call(client, "ModifyDiskExtraPerformance", {"DiskId": disk_id, "ThroughputPerformance": 0},
+         models)
+    assert [k for k, _ in kinds(server, account)] == ["PURCHASE", "UPGRADE"]
+
+
+def test_more_throughput_for_a_postpaid_disk_is_billed_from_then(clocked):
+    """500 GiB HSSD at 0.00139 = 0.695 an hour; +100 MiB/s at 0.0007 = 0.07 more from 12:30."""
+    server, account, client = clocked
+    [disk_id] = create(client, {**HSSD, "DiskChargeType": "POSTPAID_BY_HOUR"})
+    price = call(client, "InquirePriceModifyDiskExtraPerformance", {
+        "DiskId": disk_id, "ThroughputPerformance": 100}, models)["DiskPrice"]
+    assert (price["UnitPriceHigh"], price["ChargeUnit"]) == ("0.765", "HOUR")
+    set_clock(server, set="2027-01-10 12:30:00")
+    call(client, "ModifyDiskExtraPerformance", {"DiskId": disk_id, "ThroughputPerformance": 100},
+         models)
+    set_clock(server, set="2027-01-10 13:00:00")
+    # 0.695 + 0.035 = 0.73 for the hour.
+    assert kinds(server, account) == [("USAGE", -73)]
+
+
+def test_extra_performance_refusals(clocked):
+    server, _account, client = clocked
+    [premium] = create(client, prepaid())
+    [small] = create(client, {**HSSD, "DiskSize": 100, "DiskChargeType": "POSTPAID_BY_HOUR"})
+    [hssd] = create(client, {**HSSD, "DiskChargeType": "PREPAID",
+                             "DiskChargePrepaid": {"Period": 1}})
+    for action in ("ModifyDiskExtraPerformance", "InquirePriceModifyDiskExtraPerformance"):
+        for params, code in (
+                ({"DiskId": premium, "ThroughputPerformance": 10}, "InvalidParameter"),
+                ({"DiskId": small, "ThroughputPerformance": 10}, "InvalidParameter"),
+                ({"DiskId": hssd, "ThroughputPerformance": 651}, "InvalidParameter"),
+                ({"DiskId": "disk-00000000", "ThroughputPerformance": 10},
+                 "InvalidDiskId.NotFound"),
+                ({"DiskId": hssd}, "MissingParameter")):
+            assert call_error(client, action, params).code == code, (action, params)
+    set_clock(server, set="2027-02-11 00:00:00")
+    assert call_error(client, "ModifyDiskExtraPerformance", {
+        "DiskId": hssd, "ThroughputPerformance": 10}).code == "InvalidDisk.Expire"

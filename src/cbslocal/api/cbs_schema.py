@@ -132,6 +132,15 @@ class ModifyDisksChargeTypeRequest(Request):
     DiskChargePostpaid: Bool | None = None
 
 
+class ModifyDiskExtraPerformanceRequest(Request):
+    DiskId: str
+    ThroughputPerformance: UInt
+
+
+class InquirePriceModifyDiskExtraPerformanceRequest(ModifyDiskExtraPerformanceRequest):
+    pass
+
+
 class RenewDiskRequest(Request):
     DiskChargePrepaid: objects.DiskChargePrepaid
     DiskId: str

@@ -8,10 +8,11 @@ from sqlalchemy import select, update
 from cbslocal import ids
 from cbslocal.api import messages as msg
 from cbslocal.api.cbs_schema import (InitializeDisksRequest, ModifyDiskAttributesRequest,
+                                     ModifyDiskExtraPerformanceRequest,
                                      ResizeDiskRequest, TerminateDisksRequest, RETURN_EXPIRED,
                                      RETURN_NOT_SUPPORTED, RETURN_REFUNDED, refund_refusal)
 from cbslocal.api.context import Context
-from cbslocal.api.errors import Detail
+from cbslocal.api.errors import INVALID_PARAMETER, ApiError, Detail
 from cbslocal.billing import usage
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import checked_ids, load_disks, not_expired, not_recycled
@@ -201,6 +202,39 @@ def _migrated(conn, disk_id: str, _payload: dict, due_at: float) -> None:
     conn.execute(update(disks).where(disks.c.disk_id == disk_id, disks.c.migrate_to.is_not(None))
                  .values(disk_type=disks.c.migrate_to, migrate_to=None, op_started_at=None,
                          op_due_at=None))
+
+
+# --- ModifyDiskExtraPerformance ------------------------------------------------------------------
+def modify_disk_extra_performance(ctx: Context, req: ModifyDiskExtraPerformanceRequest) -> dict:
+    """The disk's extra throughput (HSSD/TSSD over 460 GiB): a prepaid disk pays the difference to
+    its deadline for more, a postpaid one is billed at its new rate from now [inf: at once]."""
+    disk = extra_performance_target(ctx, req)
+    if ds.is_busy(disk):
+        raise ds.busy(disk, msg.DISK_BUSY_INVALID_DISK)
+    if disk.charge_type == ds.PREPAID:
+        prepaid.pay_upgrade(ctx, disk, f"{disk.disk_id} to {req.ThroughputPerformance} MiB/s extra",
+                            throughput_performance=req.ThroughputPerformance)
+    else:
+        usage.set_aside(ctx.conn, [disk.disk_id], ctx.now)
+    ds.move(ctx.conn, [disk.disk_id], {disk.disk_state},
+            throughput_performance=req.ThroughputPerformance)
+    return {}
+
+
+def extra_performance_target(ctx: Context, req: ModifyDiskExtraPerformanceRequest):
+    """The disk whose extra throughput is to change (ModifyDiskExtraPerformance and its
+    inquiry): it exists, has not expired, is not in the recycle bin, and can have that much
+    (InvalidParameter: these actions' code for it)."""
+    if not ids.is_resource_id(ids.DISK, req.DiskId):
+        raise msg.ID_MALFORMED(field="DiskId", value=req.DiskId)
+    disk = load_disks(ctx, [req.DiskId])[0]
+    not_expired(disk)
+    not_recycled(disk)
+    try:
+        ds.check_performance(disk.disk_type, disk.disk_size, req.ThroughputPerformance, None)
+    except ApiError as refusal:
+        raise ApiError(refusal.detail.under(INVALID_PARAMETER), **refusal.values) from None
+    return disk
 
 
 # --- InitializeDisks -------------------------------------------------------------------------------

@@ -90,6 +90,8 @@ def pay_upgrade(ctx: Context, disk, what: str, **changed) -> None:
     """Pay for a prepaid disk's change now (InsufficientBalance, and nothing changes, when the
     balance is short); what it paid is refundable like its term."""
     fen = total(PREPAID, upgrade_parts(ctx, disk, **changed).values()).fen
+    if not fen:  # (a cheaper configuration: no order, nothing back)
+        return
     ledger.check_may_pay(ctx)
     ledger.check_affordable(ctx, fen)
     no_pending_order(ctx, disk)

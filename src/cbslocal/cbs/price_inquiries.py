@@ -4,13 +4,14 @@ quoted from the price table; nothing is bought and nothing changes."""
 from __future__ import annotations
 
 from cbslocal.api import messages as msg
-from cbslocal.api.cbs_schema import (InquiryPriceCreateDisksRequest, InquiryPriceRenewDisksRequest,
+from cbslocal.api.cbs_schema import (InquirePriceModifyDiskExtraPerformanceRequest,
+                                     InquiryPriceCreateDisksRequest, InquiryPriceRenewDisksRequest,
                                      InquiryPriceResizeDiskRequest)
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ZH_CN
 from cbslocal.billing.prices import (POSTPAID, PREPAID, prepay_price, quote_disks, quote_parts,
                                     total)
-from cbslocal.cbs import prepaid
+from cbslocal.cbs import lifecycle, prepaid
 from cbslocal.cbs.disk_state import (DATA_DISK, PREPAID_PERIODS, check_performance, check_size,
                                      checked_ids, load_disks)
 from cbslocal.cbs.disk_state import not_expired
@@ -123,3 +124,16 @@ def inquiry_price_resize_disk(ctx: Context, req: InquiryPriceResizeDiskRequest) 
     parts = {name: total(PREPAID, (q[name] for q in quotes)) for name in quotes[0]}
     titles = msg.PRICE_TITLES.get(ctx.language, msg.PRICE_TITLES[ZH_CN])
     return {"DiskPrice": prepay_price(total(PREPAID, parts.values()), parts, titles)}
+
+
+def inquire_price_modify_disk_extra_performance(
+        ctx: Context, req: InquirePriceModifyDiskExtraPerformanceRequest) -> dict:
+    """What ModifyDiskExtraPerformance would cost: for a prepaid disk the difference to its
+    deadline (a Price with the prepaid fields), for a postpaid one [inf] its new hourly price."""
+    disk = lifecycle.extra_performance_target(ctx, req)
+    if disk.charge_type == PREPAID:
+        parts = prepaid.upgrade_parts(ctx, disk, throughput_performance=req.ThroughputPerformance)
+        return {"DiskPrice": total(PREPAID, parts.values()).as_price()}
+    return {"DiskPrice": quote_disks(
+        ctx.topology.prices, charge_type=POSTPAID, disk_type=disk.disk_type, size=disk.disk_size,
+        throughput=req.ThroughputPerformance, backup_points=disk.disk_backup_quota).as_price()}
