@@ -594,3 +594,25 @@ def test_extra_performance_refusals(clocked):
     set_clock(server, set="2027-02-11 00:00:00")
     assert call_error(client, "ModifyDiskExtraPerformance", {
         "DiskId": hssd, "ThroughputPerformance": 10}).code == "InvalidDisk.Expire"
+
+
+# --- CVM's prepaid instances pay for their disks ------------------------------------------------------
+def test_a_prepaid_instance_pays_for_its_disks(clocked):
+    """RunInstances PREPAID for 1 month with a 50 GiB system and a 50 GiB data disk (CLOUD_PREMIUM):
+    35.00, with CVM's own codes when the account cannot pay."""
+    server, account, _client = clocked
+    cvm = cvm_client(server, account["SecretId"], account["SecretKey"])
+    prepaid_run = {"InstanceChargeType": "PREPAID", "InstanceChargePrepaid": {"Period": 1}}
+    [instance_id] = run_instances(cvm, **prepaid_run)
+    purchase = entries(server, account["AccountId"])[-1]
+    assert (purchase["Kind"], purchase["AmountFen"], purchase["ResourceIds"],
+            purchase["Action"]) == ("PURCHASE", -3500, [instance_id], "RunInstances")
+    change_billing(server, account["AccountId"], balance="34.99")
+    params = {"Placement": {"Zone": ZONE}, "ImageId": "img-pmqg1cw7", "InstanceType": "S5.MEDIUM4",
+              "DataDisks": [{"DiskSize": 50}], **prepaid_run}
+    assert call_error(cvm, "RunInstances", params).code == "InvalidAccount.InsufficientBalance"
+    assert call_error(cvm, "RunInstances", {**params, "DryRun": True}).code == \
+        "InvalidAccount.InsufficientBalance"
+    change_billing(server, account["AccountId"], balance="100", payment_allowed=False)
+    assert call_error(cvm, "RunInstances", params).code == "UnauthorizedOperation"
+    assert balance(server, account) == 10000

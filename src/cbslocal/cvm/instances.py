@@ -16,7 +16,8 @@ from cbslocal import ids
 from cbslocal.api import errors
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
-from cbslocal.billing import usage
+from cbslocal.billing import ledger, usage
+from cbslocal.billing.prices import DiskQuote, quote_disks, total
 from cbslocal.api.cvm_schema import (DescribeInstancesRequest, RebootInstancesRequest,
                                      RunInstancesRequest, StartInstancesRequest,
                                      StopInstancesRequest, TerminateInstancesRequest,
@@ -56,6 +57,11 @@ def run_instances(ctx: Context, req: RunInstancesRequest) -> dict:
         _insert_instance(ctx, req, plan, instance_id, name, duration)
         _buy_disks(ctx, req, plan, instance_id, name, visible=duration <= 0)
         _begin(ctx, instance_id, "instance.launch", duration)
+    if plan.charge == "PREPAID":
+        months = req.InstanceChargePrepaid.Period
+        ledger.pay(ctx, ledger.Charge(ledger.PURCHASE, plan.disks_price.fen, instance_ids,
+                                      f"the disks of {count} instance{'s' if count > 1 else ''} "
+                                      f"for {months} month{'s' if months > 1 else ''}"))
     return {"InstanceIdSet": instance_ids}
 
 
@@ -128,8 +134,27 @@ def _validate_run(ctx: Context, req: RunInstancesRequest) -> _Plan:
                                      ("SubnetId", req.VirtualPrivateCloud.SubnetId, "subnet")):
             if not re.fullmatch(rf"{prefix}-[a-z0-9]{{8}}", value):
                 raise msg.VALUE_MALFORMED(field=f"VirtualPrivateCloud.{field}", value=value)
+    disks_price = _disks_price(ctx, req, charge, system_type, system_size, count)
+    if charge == "PREPAID":
+        ledger.check_may_pay(ctx)
+    ledger.check_affordable(ctx, disks_price.fen)
     return _Plan(zone=zone, instance_type=instance_type, charge=charge, system_type=system_type,
-                 system_size=system_size, os_name=os_name)
+                 system_size=system_size, os_name=os_name, disks_price=disks_price)
+
+
+def _disks_price(ctx: Context, req: RunInstancesRequest, charge: str, system_type: str,
+                 system_size: int, count: int) -> DiskQuote:
+    """What the instances' disks cost (cbslocal prices no instance itself [inf]): for the whole
+    period, paid at once, or for their first hour, which a postpaid purchase needs."""
+    charge_type = ds.PREPAID if charge == "PREPAID" else ds.POSTPAID
+    period = req.InstanceChargePrepaid.Period if charge_type == ds.PREPAID else 1
+    quotes = [quote_disks(ctx.topology.prices, charge_type=charge_type, disk_type=system_type,
+                          size=system_size, count=count, period=period)]
+    quotes += [quote_disks(ctx.topology.prices, charge_type=charge_type,
+                           disk_type=disk.DiskType or DATA_DISK_DEFAULT_TYPE, size=disk.DiskSize,
+                           count=count, throughput=disk.ThroughputPerformance or 0, period=period)
+               for disk in req.DataDisks or ()]
+    return total(charge_type, quotes)
 
 
 def _default_type(ctx: Context) -> str:
