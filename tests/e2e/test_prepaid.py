@@ -12,7 +12,7 @@ from tencentcloud.cbs.v20170312 import models
 
 from tests.e2e.server import ZONE, Server, cbs_client, cvm_client
 from tests.e2e.test_billing import (billing, change_billing, client_of, create, entries,
-                                    new_account, prepaid)
+                                    new_account, postpaid, prepaid)
 from tests.e2e.test_lifecycle_shapes import call, run_instances
 from tests.e2e.test_python_sdk import call_error
 
@@ -146,8 +146,7 @@ def test_renew_disk_lines_up_with_the_instance(clocked):
 def test_renew_disk_refusals(clocked):
     server, account, client = clocked
     [prepaid_id] = create(client, prepaid())
-    [postpaid_id] = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR",
-                                    "DiskType": "CLOUD_PREMIUM", "DiskSize": 100})
+    [postpaid_id] = create(client, postpaid())
     cases = [
         ({"DiskId": prepaid_id}, "MissingParameter"),
         ({"DiskChargePrepaid": {"Period": 1}}, "MissingParameter"),
@@ -294,8 +293,7 @@ def test_modify_disks_renew_flag_turns_automatic_renewal_on_for_months(clocked):
 def test_modify_disks_renew_flag_refusals(clocked):
     _server, _account, client = clocked
     [prepaid_id] = create(client, prepaid())
-    [postpaid_id] = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR",
-                                    "DiskType": "CLOUD_PREMIUM", "DiskSize": 100})
+    [postpaid_id] = create(client, postpaid())
     cases = [
         ({"DiskIds": [prepaid_id]}, "MissingParameter"),
         ({"RenewFlag": "NOTIFY_AND_AUTO_RENEW"}, "MissingParameter"),
@@ -353,8 +351,7 @@ def test_inquiry_price_renew_disks_to_a_new_deadline_counts_whole_months(clocked
 def test_inquiry_price_renew_disks_refusals(clocked):
     server, _account, client = clocked
     [prepaid_id] = create(client, prepaid())
-    [postpaid_id] = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR",
-                                    "DiskType": "CLOUD_PREMIUM", "DiskSize": 100})
+    [postpaid_id] = create(client, postpaid())
     one = [{"Period": 1}]
     cases = [
         ({"DiskIds": [prepaid_id]}, "MissingParameter"),
@@ -428,8 +425,7 @@ def test_a_prepaid_type_upgrade_pays_the_difference(clocked):
 
 def test_inquiry_price_resize_disk_of_postpaid_disks_is_their_new_hourly_price(clocked):
     _server, _account, client = clocked
-    disk_ids = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR",
-                               "DiskType": "CLOUD_PREMIUM", "DiskSize": 100, "DiskCount": 2})
+    disk_ids = create(client, postpaid(DiskCount=2))
     price = call(client, "InquiryPriceResizeDisk", {"DiskIds": disk_ids, "DiskSize": 150},
                  models)["DiskPrice"]
     assert (price["UnitPrice"], price["UnitPriceHigh"], price["ChargeUnit"]) == (0.13, "0.126", "HOUR")
@@ -463,8 +459,7 @@ def test_postpaid_disks_turn_prepaid_and_back(clocked):
     70.00 paid, due 2027-02-10 12:30); ten days later one back to postpaid: 21/31 of its 35.00
     refunded, and billed by the hour from then."""
     server, account, client = clocked
-    disk_ids = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR",
-                               "DiskType": "CLOUD_PREMIUM", "DiskSize": 100, "DiskCount": 2})
+    disk_ids = create(client, postpaid(DiskCount=2))
     set_clock(server, set="2027-01-10 12:30:00")
     call(client, "ModifyDisksChargeType", {"DiskIds": disk_ids, "DiskChargePrepaid": {
         "Period": 1, "RenewFlag": "NOTIFY_AND_AUTO_RENEW"}}, models)
@@ -488,8 +483,7 @@ def test_postpaid_disks_turn_prepaid_and_back(clocked):
 def test_modify_disks_charge_type_refusals(clocked):
     server, account, client = clocked
     [prepaid_id] = create(client, prepaid())
-    [postpaid_id] = create(client, {"Placement": {"Zone": ZONE}, "DiskChargeType": "POSTPAID_BY_HOUR",
-                                    "DiskType": "CLOUD_PREMIUM", "DiskSize": 100})
+    [postpaid_id] = create(client, postpaid())
     one = {"Period": 1}
     cases = [
         ({"DiskIds": [postpaid_id]}, "InvalidParameter"),

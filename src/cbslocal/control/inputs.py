@@ -82,22 +82,19 @@ def _epoch(value: Any) -> float:
     raise ValueError("must be epoch seconds, `YYYY-MM-DD HH:MM:SS` (China time) or ISO 8601")
 
 
-def _query_whole_id(value: Any) -> Any:
-    """An entry's number as a query string sends it: up to 19 ASCII digits."""
-    if isinstance(value, str):
-        if not re.fullmatch(r"[0-9]{1,19}", value):
-            raise ValueError("must be a whole number (an entry's Id)")
-        return int(value)
-    return value
+def _query_digits(most: int, meaning: str):
+    """A whole number as a query string sends it: ASCII digits, at most `most` of them."""
+    def read(value: Any) -> Any:
+        if isinstance(value, str):
+            if not re.fullmatch(rf"[0-9]{{1,{most}}}", value):
+                raise ValueError(f"must be {meaning}")
+            return int(value)
+        return value
+    return read
 
 
-def _query_whole(value: Any) -> Any:
-    """A whole number as a query string sends it: ASCII digits, a few of them."""
-    if isinstance(value, str):
-        if not re.fullmatch(r"[0-9]{1,4}", value):
-            raise ValueError("must be a whole number from 1 to 1000")
-        return int(value)
-    return value
+_query_whole = _query_digits(4, "a whole number from 1 to 1000")
+_query_whole_id = _query_digits(19, "a whole number (an entry's Id)")
 
 
 def _fen(value: Any) -> int:
