@@ -115,6 +115,13 @@ def test_billing_changes_refused_by_name(server, body, words):
     assert billing(server, account_id)["BalanceFen"] == 100_000_000  # nothing changed
 
 
+def test_top_ups_cannot_add_up_past_the_largest_balance(server):
+    account_id = new_account(server, balance="999999999999.99")["AccountId"]
+    response = server.control("POST", f"/accounts/{account_id}/billing", {"top_up": "0.01"})
+    assert response.status_code == 400 and "balance would leave" in response.json()["error"]
+    assert billing(server, account_id)["Balance"] == "999999999999.99"
+
+
 def test_an_unknown_account_has_no_billing(server):
     for method, path in (("GET", "/accounts/999999999999/billing"),
                          ("GET", "/accounts/999999999999/ledger"),

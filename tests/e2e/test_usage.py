@@ -93,3 +93,27 @@ def test_one_long_clock_move_settles_every_hour_exactly(clocked):  # noqa: F811
     assert hours[-1]["Time"] == "2027-04-10 12:00:00"
     assert all(a["Id"] < b["Id"] for a, b in zip(hours, hours[1:]))
     assert billing(server, account["AccountId"])["BalanceFen"] == INITIAL_FEN - 3500 - 9072
+
+
+def test_charges_and_changes_on_postgresql(tmp_path, postgres_url):
+    """The same sums on a shared PostgreSQL: a resize set aside mid-hour, then a week in one
+    clock move."""
+    from tests.e2e.server import Server
+    from tests.e2e.test_billing import client_of, new_account
+
+    server = Server(tmp_path / "data", database_url=postgres_url).start()
+    try:
+        set_clock(server, mode="frozen")
+        set_clock(server, set="2027-01-10 12:00:00")
+        account = new_account(server)
+        client = client_of(server, account)
+        [disk_id] = create(client, postpaid())
+        set_clock(server, set="2027-01-10 12:30:00")
+        call(client, "ResizeDisk", {"DiskId": disk_id, "DiskSize": 200}, models)
+        set_clock(server, set="2027-01-17 12:00:00")
+        charged = usage(server, account)
+        # 0.063 for the first hour, then 167 hours at 0.084: 14.091 in all, carried fen by fen.
+        assert len(charged) == 168 and sum(charged) == 1409
+        assert server.control("GET", "/check").json()["violations"] == []
+    finally:
+        server.stop()

@@ -21,6 +21,7 @@ from cbslocal import ids
 from cbslocal.api import messages as msg
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
+from cbslocal.config_schema import MAX_BALANCE
 from cbslocal.engine.clock import CHINA_TZ, format_time
 from cbslocal.iam import accounts as iam_accounts
 from cbslocal.iam.model import Credentials
@@ -31,6 +32,7 @@ PURCHASE, RENEWAL, UPGRADE, REFUND, USAGE = "PURCHASE", "RENEWAL", "UPGRADE", "R
 FIVE_DAY_REFUND = "FIVE_DAY_REFUND"  # a return "no questions asked", refunded in full
 CONVERSION_REFUND = "CONVERSION_REFUND"  # a prepaid disk turned postpaid: what is left of its term
 OPENING, TOP_UP, ADJUSTMENT = "OPENING", "TOP_UP", "ADJUSTMENT"
+MAX_BALANCE_FEN = int(MAX_BALANCE) * 100  # far inside a 64-bit integer, whatever is added to it
 
 
 def yuan(fen: int) -> str:
@@ -134,7 +136,8 @@ def _open(conn, account_id: str, now: float, fen: int) -> None:
 def change_balance(conn, account_id: str, now: float, *, top_up: int | None = None,
                    balance: int | None = None, note: str = "", kind: str | None = None) -> int:
     """The operator's change (the control plane): add `top_up` fen, or set the balance to
-    `balance` fen (negative: in arrears). Returns the new balance."""
+    `balance` fen (negative: in arrears). Returns the new balance. ValueError when the balance
+    would leave ±MAX_BALANCE_FEN (top-ups adding up past it)."""
     if top_up is not None:
         statement = update(accounts).values(balance=accounts.c.balance + top_up)
         kind = kind or TOP_UP
@@ -143,6 +146,8 @@ def change_balance(conn, account_id: str, now: float, *, top_up: int | None = No
     # Locked as read (PostgreSQL): the entry's amount is the change this statement made.
     old = conn.execute(select(accounts.c.balance).where(accounts.c.account_id == account_id)
                        .with_for_update()).scalar_one()
+    if abs(old + top_up if top_up is not None else balance) >= MAX_BALANCE_FEN:
+        raise ValueError(f"the balance would leave ±{yuan(MAX_BALANCE_FEN)} CNY")
     new = conn.execute(statement.where(accounts.c.account_id == account_id)
                        .returning(accounts.c.balance)).scalar_one()
     if new != old:

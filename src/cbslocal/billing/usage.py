@@ -59,11 +59,11 @@ def set_aside(conn: Connection, disk_ids: list[str], now: float) -> None:
     if not disk_ids:
         return
     prices = engine.environment(conn).topology.prices
-    started = _started(accounts.c.usage_billed_until)
-    rows = conn.execute(select(disks.c.account_id, *_RATED, started, func.count()).select_from(
+    each = select(disks.c.account_id, *_RATED,
+                  _started(accounts.c.usage_billed_until).label("started")).select_from(
         disks.join(accounts, accounts.c.account_id == disks.c.account_id)).where(
-        disks.c.disk_id.in_(disk_ids), disks.c.charge_type == POSTPAID)
-        .group_by(disks.c.account_id, *_RATED, started)).all()
+        disks.c.disk_id.in_(disk_ids), disks.c.charge_type == POSTPAID).subquery()
+    rows = conn.execute(_grouped(each, each.c.account_id)).all()
     by_account: dict[str, Decimal] = {}
     with localcontext(EXACT):
         for account_id, *group, started, count in rows:
@@ -89,9 +89,9 @@ def _settle(conn: Connection, account_id: str, _payload: dict, due_at: float) ->
         return
     prices = engine.environment(conn).topology.prices
     since = account.usage_billed_until
-    rows = conn.execute(select(*_RATED, _started(since), func.count()).where(
-        disks.c.account_id == account_id, disks.c.charge_type == POSTPAID)
-        .group_by(*_RATED, _started(since))).all()
+    each = select(*_RATED, _started(since).label("started")).where(
+        disks.c.account_id == account_id, disks.c.charge_type == POSTPAID).subquery()
+    rows = conn.execute(_grouped(each)).all()
     disk_count = sum(row[-1] for row in rows)
     hours = _quiet_hours(conn, account_id, due_at) if disk_count else 1
     with localcontext(EXACT):
@@ -133,6 +133,14 @@ def _quiet_hours(conn: Connection, account_id: str, due_at: float) -> int:
 # What a disk's hourly rate depends on.
 _RATED = (disks.c.disk_type, disks.c.disk_size, disks.c.throughput_performance,
           disks.c.disk_backup_quota)
+
+
+def _grouped(each, *first):
+    """The disks of `each` (a subquery of their rated columns and `started`) counted by what
+    their cost depends on: a few rows however many disks (PostgreSQL groups only by the
+    subquery's columns, not by an expression with parameters in it)."""
+    columns = (*first, *(each.c[c.name] for c in _RATED), each.c.started)
+    return select(*columns, func.count()).group_by(*columns)
 
 
 def _started(since):

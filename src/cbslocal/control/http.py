@@ -169,8 +169,11 @@ class ControlPlane:
         with self.runtime.store.write() as conn:
             self._known_account(conn, account_id)
             if body.balance is not None or body.top_up is not None:
-                ledger.change_balance(conn, account_id, self.runtime.clock.now(),
-                                      top_up=body.top_up, balance=body.balance, note=body.note)
+                try:
+                    ledger.change_balance(conn, account_id, self.runtime.clock.now(),
+                                          top_up=body.top_up, balance=body.balance, note=body.note)
+                except ValueError as refusal:
+                    raise ControlError(400, str(refusal)) from None
             if body.payment_allowed is not None:
                 ledger.set_payment_allowed(conn, account_id, body.payment_allowed)
             return ledger.money_of(conn, account_id)
