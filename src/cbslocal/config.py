@@ -79,6 +79,7 @@ class Prices:
     throughput_mibps_month: Decimal
     backup_point_hour: Decimal
     backup_point_month: Decimal
+    snapshot_gib_hour: Decimal
     period_discounts: dict[int, int]  # months → percentage of the list price paid
 
     @classmethod
@@ -90,6 +91,7 @@ class Prices:
             throughput_mibps_month=Decimal(data["throughput_mibps_month"]),
             backup_point_hour=Decimal(data["backup_point_hour"]),
             backup_point_month=Decimal(data["backup_point_month"]),
+            snapshot_gib_hour=Decimal(data["snapshot_gib_hour"]),
             period_discounts={int(m): pct for m, pct in data.get("period_discounts", {}).items()})
 
 

@@ -138,6 +138,7 @@ class PricesConfig(_Strict):
     throughput_mibps_month: Amount
     backup_point_hour: Amount
     backup_point_month: Amount
+    snapshot_gib_hour: Amount
     period_discounts: dict[str, Percent] = {}  # months → percentage of the list price paid
 
     @model_validator(mode="after")

@@ -79,7 +79,7 @@ def invariant_names() -> list[str]:
     return [fn.__name__.lstrip("_") for fn in _CHECKS + _WARNINGS]
 
 
-# --- attachments -----------------------------------------------------------------------------------
+# --- attachments ----------------------------------------------------------------------------------
 def _attachments_by_disk(conn) -> dict[str, list]:
     found = defaultdict(list)
     for row in conn.execute(select(disk_attachments).order_by(
@@ -226,7 +226,7 @@ def _snapshot_references(conn, _topology) -> Iterator[Violation]:
                             f"{sorted(built.get(snap.snapshot_id, ()))}")
 
 
-# --- censuses and tags ------------------------------------------------------------------------------
+# --- censuses and tags ----------------------------------------------------------------------------
 def _census_violations(conn, name: str, census, source, key: tuple) -> Iterator[Violation]:
     kept = {tuple(r[:-1]): r[-1] for r in conn.execute(
         select(*(census.c[k] for k in key), census.c.n))}
@@ -269,7 +269,7 @@ def _disk_tags_agree(conn, _topology) -> Iterator[Violation]:
                         f"its tag {tag.tag_key!r} does not carry the disk's creation order")
 
 
-# --- pending moves -------------------------------------------------------------------------------
+# --- pending moves --------------------------------------------------------------------------------
 # The table each kind of move is about (its resource_id is a row of it).
 _MOVE_RESOURCES = {
     "disk.create": disks, ATTACH: disks, DETACH: disks, RESIZE: disks, MIGRATE: disks,
@@ -280,7 +280,8 @@ _MOVE_RESOURCES = {
     "instance.launch": instances, "instance.start": instances, "instance.stop": instances,
     "instance.reboot": instances, "instance.terminate": instances, "instance.recycle": instances,
 }
-_KEYS = {accounts: accounts.c.account_id, disks: disks.c.disk_id, snapshots: snapshots.c.snapshot_id, images: images.c.image_id,
+_KEYS = {accounts: accounts.c.account_id, disks: disks.c.disk_id,
+         snapshots: snapshots.c.snapshot_id, images: images.c.image_id,
          auto_snapshot_policies: auto_snapshot_policies.c.policy_id,
          instances: instances.c.instance_id}
 
@@ -353,7 +354,7 @@ def _waiting_resources_have_moves(conn, _topology) -> Iterator[Violation]:
             yield Violation("move.duplicate", resource_id, f"{count} pending moves of kind {kind}")
 
 
-# --- owners and quotas ---------------------------------------------------------------------------
+# --- owners and quotas ----------------------------------------------------------------------------
 @_check
 def _resources_have_owners(conn, _topology) -> Iterator[Violation]:
     """Every resource belongs to an account that exists."""
@@ -411,7 +412,7 @@ def _scope_quota(conn, name: str, table, condition, limit: int) -> Iterator[Viol
             yield Violation(name, f"{account_id}/{region}", f"{count}; the quota is {limit}")
 
 
-# --- money -----------------------------------------------------------------------------------------
+# --- money ----------------------------------------------------------------------------------------
 @_check
 def _ledger_sums_to_the_balance(conn, _topology) -> Iterator[Violation]:
     """Every change of a balance is an entry (billing/ledger.py): an account's entries, in order,

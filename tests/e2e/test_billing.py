@@ -204,7 +204,7 @@ def test_an_account_in_arrears_buys_no_postpaid_disk_however_cheap(server):
         "InvalidAccount.InsufficientBalance"
 
 
-# --- payment permission ----------------------------------------------------------------------------
+# --- payment permission ---------------------------------------------------------------------------
 def test_an_account_without_payment_permission_buys_no_prepaid_disk(server):
     account = new_account(server, payment_allowed=False)
     client = client_of(server, account, language="en-US")
@@ -231,7 +231,7 @@ def test_a_key_without_payment_permission_buys_no_prepaid_disk(server):
         "InvalidAccount.InsufficientBalance"
 
 
-# --- arrears ----------------------------------------------------------------------------------------
+# --- arrears --------------------------------------------------------------------------------------
 def test_an_account_in_arrears_starts_no_billed_snapshot(server):
     """CreateSnapshot, CreateAutoSnapshotPolicy, ModifyAutoSnapshotPolicyAttribute and
     CopySnapshotCrossRegions refuse an account whose balance is below zero; all work again once
@@ -258,7 +258,7 @@ def test_an_account_in_arrears_starts_no_billed_snapshot(server):
         call(client, action, params, models)
 
 
-# --- several processes, one balance -----------------------------------------------------------------
+# --- several processes, one balance ---------------------------------------------------------------
 def test_racing_purchases_across_processes_never_spend_a_fen_twice(tmp_path, postgres_url):
     """Four server processes on one PostgreSQL, 24 simultaneous purchases of 35.00 from a balance
     of 350.00: exactly ten are paid, the others refused with InsufficientBalance, the balance ends
@@ -293,7 +293,7 @@ def test_racing_purchases_across_processes_never_spend_a_fen_twice(tmp_path, pos
         server.stop()
 
 
-# --- cbslocal admin ---------------------------------------------------------------------------------
+# --- cbslocal admin -------------------------------------------------------------------------------
 def test_cbslocal_admin_shows_and_changes_money(server):
     account_id = new_account(server)["AccountId"]
     done = admin(server, "account", "billing", account_id, "--balance", "5", "--no-payment",

@@ -47,7 +47,7 @@ def kinds(server: Server, account: dict) -> list[tuple[str, int]]:
     return [(e["Kind"], e["AmountFen"]) for e in entries(server, account["AccountId"])[1:]]
 
 
-# --- the deadline -----------------------------------------------------------------------------------
+# --- the deadline ---------------------------------------------------------------------------------
 def test_a_month_without_renewal_expires_is_isolated_then_destroyed(clocked):
     """Expired at the deadline but usable for the 7 days of grace; then in the recycle bin for
     7 days; then gone."""
@@ -119,7 +119,7 @@ def test_auto_renewal_needs_payment_permission(clocked):
     assert disk(client, disk_id)["ReturnFailCode"] == 2
 
 
-# --- RenewDisk --------------------------------------------------------------------------------------
+# --- RenewDisk ------------------------------------------------------------------------------------
 def test_renew_disk_adds_months_and_pays_for_them(clocked):
     server, account, client = clocked
     [disk_id] = create(client, prepaid())
@@ -205,7 +205,7 @@ def test_renew_disk_recovers_an_expired_disk_from_the_recycle_bin(clocked):
     assert disk(client, disk_id)["DiskState"] == "UNATTACHED"
 
 
-# --- returning a prepaid disk -----------------------------------------------------------------------
+# --- returning a prepaid disk ---------------------------------------------------------------------
 def test_one_disk_returned_within_five_days_is_refunded_in_full(clocked):
     """The first return within five days of the purchase is refunded in full; the account's
     next one, however soon, is a regular return (what is left: 360/365 of 348.60 → 343.82)."""
@@ -271,7 +271,7 @@ def test_the_refund_quota(clocked):
     call(client, "TerminateDisks", {"DiskIds": [second]}, models)
 
 
-# --- ModifyDisksRenewFlag ---------------------------------------------------------------------------
+# --- ModifyDisksRenewFlag -------------------------------------------------------------------------
 def test_modify_disks_renew_flag_turns_automatic_renewal_on_for_months(clocked):
     """NOTIFY_AND_AUTO_RENEW with AutoRenewPeriod 3: at the deadline, 3 months at 35.00."""
     server, account, client = clocked
@@ -310,7 +310,7 @@ def test_modify_disks_renew_flag_refusals(clocked):
     assert disk(client, prepaid_id)["RenewFlag"] == "NOTIFY_AND_MANUAL_RENEW"  # nothing changed
 
 
-# --- InquiryPriceRenewDisks -------------------------------------------------------------------------
+# --- InquiryPriceRenewDisks -----------------------------------------------------------------------
 def test_inquiry_price_renew_disks_details_what_each_month_costs(clocked):
     """Two disks: 100 GiB PREMIUM with 2 backup points for 12 months (83%), and 500 GiB HSSD with
     100 MiB/s for 1 month; DetailPrices sum the disks by what is billed."""
@@ -378,7 +378,7 @@ def test_inquiry_price_renew_disks_refusals(clocked):
         "DiskIds": [bundled], "DiskChargePrepaids": one}).code == "InvalidDisk.NotPortable"
 
 
-# --- paid changes: ResizeDisk, the type upgrade, InquiryPriceResizeDisk -------------------------------
+# --- paid changes: ResizeDisk, the type upgrade, InquiryPriceResizeDisk ---------------------------
 # A 1-month disk bought at START has 31 days left: 31 / (365 / 12) months = 1.01917808… months.
 MONTHS_LEFT = Decimal(31 * 12) / 365
 
@@ -453,7 +453,7 @@ def test_inquiry_price_resize_disk_refusals(clocked):
         == "InvalidDisk.Expire"
 
 
-# --- ModifyDisksChargeType --------------------------------------------------------------------------
+# --- ModifyDisksChargeType ------------------------------------------------------------------------
 def test_postpaid_disks_turn_prepaid_and_back(clocked):
     """Two postpaid disks from 12:00; at 12:30 to prepaid for a month (their half hour billed,
     70.00 paid, due 2027-02-10 12:30); ten days later one back to postpaid: 21/31 of its 35.00
@@ -510,7 +510,7 @@ def test_modify_disks_charge_type_refusals(clocked):
         "DiskIds": [bundled], "DiskChargePrepaid": one}).code == "InvalidDisk.NotPortable"
 
 
-# --- orders that settle later -----------------------------------------------------------------------
+# --- orders that settle later ---------------------------------------------------------------------
 def test_a_second_order_before_the_first_settles_is_a_trade_deal_conflict(clocked):
     """order_settle_seconds = 60: a disk just bought can be neither renewed, resized, returned
     nor turned postpaid for a minute; then it can, and each order starts its own minute."""
@@ -533,7 +533,7 @@ def test_a_second_order_before_the_first_settles_is_a_trade_deal_conflict(clocke
     call(client, "RenewDisk", renew, models)
 
 
-# --- extra performance ------------------------------------------------------------------------------
+# --- extra performance ----------------------------------------------------------------------------
 HSSD = {"Placement": {"Zone": ZONE}, "DiskType": "CLOUD_HSSD", "DiskSize": 500}
 
 
@@ -590,7 +590,7 @@ def test_extra_performance_refusals(clocked):
         "DiskId": hssd, "ThroughputPerformance": 10}).code == "InvalidDisk.Expire"
 
 
-# --- CVM's prepaid instances pay for their disks ------------------------------------------------------
+# --- CVM's prepaid instances pay for their disks --------------------------------------------------
 def test_a_prepaid_instance_pays_for_its_disks(clocked):
     """RunInstances PREPAID for 1 month with a 50 GiB system and a 50 GiB data disk (CLOUD_PREMIUM):
     35.00, with CVM's own codes when the account cannot pay."""

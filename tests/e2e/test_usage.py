@@ -117,3 +117,19 @@ def test_charges_and_changes_on_postgresql(tmp_path, postgres_url):
         assert server.control("GET", "/check").json()["violations"] == []
     finally:
         server.stop()
+
+
+def test_snapshot_storage_beyond_the_free_quota_is_charged_hourly(clocked):  # noqa: F811
+    """A 100 GiB snapshot of a prepaid disk: 50 GiB beyond the region's 50 free, at 0.00017 an
+    hour: 0.0085 an hour, 20 fen for a day (0.204, the fraction carried); deleted, nothing more."""
+    server, account, client = clocked
+    [disk_id] = create(client, {**postpaid(), "DiskChargeType": "PREPAID",
+                                "DiskChargePrepaid": {"Period": 1}})
+    snapshot_id = call(client, "CreateSnapshot", {"DiskId": disk_id}, models)["SnapshotId"]
+    set_clock(server, set="2027-01-11 12:00:00")
+    assert sum(usage(server, account)) == 20  # (an entry for each hour that reached a fen)
+    assert entries(server, account["AccountId"])[-1]["Description"].endswith(
+        ": 0 disks; 50 GiB of snapshots beyond the free quota")
+    call(client, "DeleteSnapshots", {"SnapshotIds": [snapshot_id]}, models)
+    set_clock(server, set="2027-01-12 12:00:00")
+    assert sum(usage(server, account)) == 20

@@ -1,5 +1,6 @@
 """Pay-as-you-go charges: postpaid disks are billed to the second and settled every whole hour
-(the vendor's CBS billing overview), on the emulator's clock.
+(the vendor's CBS billing overview), on the emulator's clock; snapshot storage beyond each
+region's free quota is charged at each settlement by what the account holds then.
 
 Each account has one pending settlement (a move due at the next whole hour). It charges every
 postpaid disk of the account for its time since the last settlement (or since it began), at the
@@ -22,7 +23,7 @@ from cbslocal.billing.prices import EXACT, POSTPAID, quote_disks
 from cbslocal.config import Prices
 from cbslocal.engine import transitions as engine
 from cbslocal.engine.clock import format_time
-from cbslocal.store.tables import accounts, disks, transitions
+from cbslocal.store.tables import accounts, disks, snapshots, transitions
 
 SETTLE = "account.usage"
 HOUR = 3600.0
@@ -43,10 +44,12 @@ def bill_from(conn: Connection, account_id: str, now: float) -> None:
 
 
 def resume_all(conn: Connection, now: float) -> None:
-    """At start-up: every account with postpaid disks has its settlement pending. One that never
-    had one (a data dir from before billing) is billed from now, not for its disks' past."""
-    for account_id in conn.execute(select(disks.c.account_id).where(
-            disks.c.charge_type == POSTPAID).distinct()).scalars():
+    """At start-up: every account with postpaid disks or snapshots has its settlement pending.
+    One that never had one (a data dir from before billing) is billed from now, not for its
+    disks' past."""
+    billed = select(disks.c.account_id).where(disks.c.charge_type == POSTPAID).union(
+        select(snapshots.c.account_id))
+    for account_id in conn.execute(billed).scalars():
         conn.execute(update(accounts).where(accounts.c.account_id == account_id,
                                             accounts.c.usage_billed_until.is_(None))
                      .values(usage_billed_until=now))
@@ -93,13 +96,15 @@ def _settle(conn: Connection, account_id: str, _payload: dict, due_at: float) ->
         disks.c.account_id == account_id, disks.c.charge_type == POSTPAID).subquery()
     rows = conn.execute(_grouped(each)).all()
     disk_count = sum(row[-1] for row in rows)
-    hours = _quiet_hours(conn, account_id, due_at) if disk_count else 1
+    snapshot_gib = _billed_snapshot_gib(conn, account_id)
+    hours = _quiet_hours(conn, account_id, due_at) if disk_count or snapshot_gib else 1
     with localcontext(EXACT):
-        first = Decimal(account.unsettled) + sum(
+        snapshots_hourly = snapshot_gib * prices.snapshot_gib_hour
+        first = Decimal(account.unsettled) + snapshots_hourly + sum(
             (_cost(prices, group, started, count, due_at) for *group, started, count in rows),
             Decimal(0))
-        hourly = sum((_cost(prices, group, due_at, count, due_at + HOUR)
-                      for *group, _started_at, count in rows), Decimal(0))
+        hourly = snapshots_hourly + sum((_cost(prices, group, due_at, count, due_at + HOUR)
+                                         for *group, _started_at, count in rows), Decimal(0))
         charges, carried = [], Decimal(0)
         for hour in range(hours):
             amount = carried + (first if hour == 0 else hourly)
@@ -107,14 +112,26 @@ def _settle(conn: Connection, account_id: str, _payload: dict, due_at: float) ->
             carried = amount - Decimal(fen) / 100
             end = due_at + hour * HOUR
             charges.append((end, fen, f"postpaid disks, {_hour(end)}: {disk_count} "
-                                      f"disk{'s' if disk_count != 1 else ''}"))
+                                      f"disk{'s' if disk_count != 1 else ''}"
+                                      + (f"; {snapshot_gib} GiB of snapshots beyond the free "
+                                         "quota" if snapshot_gib else "")))
     ledger.charge_usage(conn, account_id, charges)
     last = due_at + (hours - 1) * HOUR
     conn.execute(update(accounts).where(accounts.c.account_id == account_id).values(
         unsettled=str(carried), usage_billed_until=last))
-    if disk_count:  # (with none left, a fraction of a fen waits on the account for the next use)
+    if disk_count or snapshot_gib:  # (else a fraction of a fen waits on the account)
         engine.schedule(conn, SETTLE, resource_id=account_id, account_id=account_id, region="",
                         due_at=last + HOUR)
+
+
+def _billed_snapshot_gib(conn: Connection, account_id: str) -> int:
+    """The account's snapshot storage charged this hour: in each region, what its snapshots hold
+    beyond the region's free quota (DescribeSnapshotOverview's RealTradeSize) — sampled at the
+    settlement [inf: the vendor settles snapshot storage on the hour, by the capacity held]."""
+    free = engine.environment(conn).topology.limits.snapshot_free_quota_gib
+    held = conn.execute(select(func.sum(snapshots.c.disk_size)).where(
+        snapshots.c.account_id == account_id).group_by(snapshots.c.region)).scalars()
+    return sum(max(int(gib) - free, 0) for gib in held)
 
 
 def _quiet_hours(conn: Connection, account_id: str, due_at: float) -> int:

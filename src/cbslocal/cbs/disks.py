@@ -43,7 +43,8 @@ def create_disks(ctx: Context, req: CreateDisksRequest) -> dict:
     state = PROVISIONING if duration > 0 else (ATTACHED if plan.mount_on else UNATTACHED)
     _insert_disks(ctx, req, plan, disk_ids, state)
     if req.DiskChargeType == PREPAID:
-        ledger.pay(ctx, ledger.Charge(ledger.PURCHASE, plan.quote.fen, disk_ids, _bought(req, plan)))
+        ledger.pay(ctx, ledger.Charge(ledger.PURCHASE, plan.quote.fen, disk_ids,
+                                      _bought(req, plan)))
         for disk_id in disk_ids:
             prepaid.watch_deadline(ctx.conn, disk_id, ctx.account_id, ctx.region, plan.deadline)
         prepaid.place_orders(ctx, disk_ids)
@@ -269,7 +270,8 @@ def _insert_disks(ctx: Context, req: CreateDisksRequest, plan: "_Plan", disk_ids
         burst_performance=bool(req.BurstPerformance), disk_backup_quota=req.DiskBackupQuota or 0,
         snapshot_ability=not req.Shareable,
         tags=orjson.dumps([{"Key": t.Key, "Value": t.Value} for t in req.Tags or ()]).decode())
-    shares = prepaid.split_fen(plan.quote.fen, len(disk_ids)) if prepaid_disks else [0] * len(disk_ids)
+    shares = (prepaid.split_fen(plan.quote.fen, len(disk_ids)) if prepaid_disks
+              else [0] * len(disk_ids))
     _INSERT_DISKS.run(ctx.conn, [dict(common, disk_id=d, paid_fen=fen)
                                  for d, fen in zip(disk_ids, shares)])
     tags = [dict(disk_id=d, account_id=ctx.account_id, region=ctx.region, position=i,

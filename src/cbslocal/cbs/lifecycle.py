@@ -75,8 +75,8 @@ def resize_disk(ctx: Context, req: ResizeDiskRequest) -> dict:
     _check_online_resize(ctx, disk)
     ds.check_stock(ctx, disk.zone, disk.disk_type, req.DiskSize - disk.disk_size)
     if disk.charge_type == ds.PREPAID:  # step 8: the difference, to the deadline
-        prepaid.pay_upgrade(ctx, disk, f"{disk.disk_id} from {disk.disk_size} to {req.DiskSize} GiB",
-                            disk_size=req.DiskSize)
+        prepaid.pay_upgrade(ctx, disk, f"{disk.disk_id} from {disk.disk_size} to "
+                                       f"{req.DiskSize} GiB", disk_size=req.DiskSize)
     duration, window = _transition_window(ctx, RESIZE)
     ds.move(ctx.conn, [disk.disk_id], {ds.UNATTACHED, ds.ATTACHED}, disk_state=ds.EXPANDING,
             **window)
@@ -287,7 +287,8 @@ def terminate_disks(ctx: Context, req: TerminateDisksRequest) -> dict:
     for check in (not_expired, _detached, _not_busy_to_terminate, _refundable):
         for disk in live:
             check(disk)
-    returned = prepaid.plan_refunds(ctx, [d for d in live if d.charge_type == ds.PREPAID])  # step 10
+    # step 10: the refund quota
+    returned = prepaid.plan_refunds(ctx, [d for d in live if d.charge_type == ds.PREPAID])
     for disk, _whole in returned:  # step 11
         prepaid.no_pending_order(ctx, disk)
     if req.DeleteSnapshot is not None:

@@ -18,7 +18,8 @@ from cbslocal.api.cbs_schema import (ModifyDisksChargeTypeRequest, ModifyDisksRe
 from cbslocal.api.context import Context
 from cbslocal.api.errors import ApiError
 from cbslocal.billing import ledger, usage
-from cbslocal.billing.prices import EXACT, POSTPAID, PREPAID, DiskQuote, quote_disks, quote_parts, total
+from cbslocal.billing.prices import (EXACT, POSTPAID, PREPAID, DiskQuote, quote_disks,
+                                    quote_parts, total)
 from cbslocal.billing.refunds import refund_fen, within_five_days
 from cbslocal.cbs import attachments
 from cbslocal.cbs import disk_state as ds
@@ -122,7 +123,7 @@ def quote_term(ctx: Context, disk, months: int) -> DiskQuote:
                        backup_points=disk.disk_backup_quota, period=months)
 
 
-# --- RenewDisk -------------------------------------------------------------------------------------
+# --- RenewDisk ------------------------------------------------------------------------------------
 def renew_disk(ctx: Context, req: RenewDiskRequest) -> dict:
     """More months for a prepaid disk, paid now; a disk in the recycle bin (returned or expired)
     is recovered, UNATTACHED, for `Period` months from now (§3.9)."""
@@ -173,7 +174,7 @@ def modify_disks_renew_flag(ctx: Context, req: ModifyDisksRenewFlagRequest) -> d
     return {}
 
 
-# --- ModifyDisksChargeType -------------------------------------------------------------------------
+# --- ModifyDisksChargeType ------------------------------------------------------------------------
 def modify_disks_charge_type(ctx: Context, req: ModifyDisksChargeTypeRequest) -> dict:
     """Elastic disks from postpaid to prepaid (Period months, paid now; the postpaid time billed
     up to now) or back (what is left of the term refunded pro rata [inf], billed by the hour from
@@ -278,7 +279,7 @@ def _months(disk_id: str, months: int) -> str:
     return f"{disk_id} for {months} month{'s' if months > 1 else ''}"
 
 
-# --- the deadline ----------------------------------------------------------------------------------
+# --- the deadline ---------------------------------------------------------------------------------
 @engine.on(DEADLINE)
 def _deadline_reached(conn, disk_id: str, _payload: dict, due_at: float) -> None:
     """At its deadline a prepaid disk renews itself if it says so and its account can pay;
@@ -331,7 +332,7 @@ def _renewed_automatically(ctx: Context, disk) -> bool:
     return True
 
 
-# --- refunds (TerminateDisks) ------------------------------------------------------------------------
+# --- refunds (TerminateDisks) ---------------------------------------------------------------------
 def plan_refunds(ctx: Context, returned: list) -> list[tuple[object, bool]]:
     """Each returned disk, and whether it is a five-day return refunded in full (while the
     account has those left: [billing] five_day_returns, ever); the others count against the

@@ -21,6 +21,7 @@ from cbslocal.api.snapshot_schema import (SNAPSHOT_STATES, CreateSnapshotRequest
                                           DeleteSnapshotsRequest, DescribeSnapshotsRequest,
                                           ModifySnapshotAttributeRequest, snapshot_json)
 from cbslocal.billing import ledger
+from cbslocal.billing import usage as hourly_charges  # (`usage`: a disk's, in this module)
 from cbslocal.cbs import disk_state as ds
 from cbslocal.cbs.disk_state import checked_ids, listed_ids, load_disks
 from cbslocal.cbs.resources import page_of, page_total, unnamed, validate_tags
@@ -196,8 +197,8 @@ def disk_refusal(ctx: Context, disk, usage: str | None, *, creating: bool) -> Ap
 
 
 class QuotaUse:
-    """The quotas snapshots count against and the account's arrears (steps 10-12), read once: a policy firing over
-    thousands of disks takes each snapshot into account as it goes."""
+    """The quotas snapshots count against and the account's arrears (steps 10-12), read once: a
+    policy firing over thousands of disks takes each snapshot into account as it goes."""
 
     def __init__(self, ctx: Context):
         self.ctx, self.limits = ctx, ctx.topology.limits
@@ -276,6 +277,7 @@ def take_snapshots(ctx: Context, targets: list, *, name: str, deadline_at: float
         engine.schedule_many(ctx.conn, EXPIRE, [dict(m, due_at=deadline_at) for m in moves])
     if not done:
         engine.schedule_many(ctx.conn, CREATE, [dict(m, due_at=ctx.now + duration) for m in moves])
+    hourly_charges.bill_from(ctx.conn, ctx.account_id, ctx.now)  # storage is charged hourly
     return snapshot_ids
 
 

@@ -27,7 +27,7 @@ from cbslocal.cbs.instance_state import poke_instance
 from cbslocal.engine.clock import CHINA_TZ, ClockState, format_time
 from cbslocal.engine import transitions
 from cbslocal.engine.timing import PROFILES, with_durations
-from cbslocal.billing import ledger
+from cbslocal.billing import ledger, usage
 from cbslocal.iam import accounts
 from cbslocal.observe import CALL_STATS, RecentCalls
 from cbslocal.cbs.snapshot_copies import forget_lost_copies
@@ -296,6 +296,9 @@ class ControlPlane:
             if clock is not None:
                 now, rate = clock
                 runtime.set_clock(ClockState(runtime.clock.wall(), now, rate), conn)
+            # What the document's accounts run by the hour is charged from here on (a document
+            # of an earlier release has no settlements pending).
+            usage.resume_all(conn, runtime.clock.now())
             return inserted
         inserted = runtime.change_shared(load)  # (fault rules came in: every process reads them)
         return {"inserted": inserted, "clock": self.read_clock()}

@@ -221,4 +221,5 @@ class CbsLocal:
 
     def ledger(self, account: str = DEFAULT_ACCOUNT_ID, after: int = 0) -> list[dict]:
         """The account's ledger entries after the entry numbered `after`, oldest first."""
-        return self.control("GET", f"/accounts/{account}/ledger?after={after}&limit=1000")["entries"]
+        path = f"/accounts/{account}/ledger?after={after}&limit=1000"
+        return self.control("GET", path)["entries"]

@@ -50,8 +50,8 @@ DISK_SIZE_BELOW_CURRENT = detail(
     "参数 `DiskSize` 不能小于云硬盘 {disk_id} 当前的 {size} GiB。")
 CHARGE_TYPE_CHOICE = detail(
     e.INVALID_PARAMETER,
-    "Give either `DiskChargePrepaid` (to prepaid) or `DiskChargePostpaid` true (to postpaid).",
-    "请指定 `DiskChargePrepaid`（转包年包月）或将 `DiskChargePostpaid` 设为 true（转按量计费），二者选一。")
+    "Give either `DiskChargePrepaid` (to prepaid) or `DiskChargePostpaid` `true` (to postpaid).",
+    "请指定 `DiskChargePrepaid`（转包年包月）或将 `DiskChargePostpaid` 设为 `true`（转按量计费），二者选一。")
 DISK_ALREADY_CHARGED_SO = detail(
     e.INVALID_DISK_NOT_SUPPORTED, "The disk {disk_id} is {charge_type} already.",
     "云硬盘 {disk_id} 已是 {charge_type} 计费模式。")

@@ -67,8 +67,9 @@ def downgrade() -> None:
     op.execute("DELETE FROM transitions WHERE kind = 'disk.deadline'")
     op.drop_index('ix_ledger_account', table_name='ledger')
     op.drop_table('ledger')
-    for table, column in (('disks', 'order_pending_until'), ('disks', 'billed_from'), ('disks', 'auto_renew_period'),
-                          ('disks', 'term_started_at'), ('disks', 'paid_fen'),
+    for table, column in (('disks', 'order_pending_until'), ('disks', 'billed_from'),
+                          ('disks', 'auto_renew_period'), ('disks', 'term_started_at'),
+                          ('disks', 'paid_fen'),
                           ('api_keys', 'payment_allowed'), ('accounts', 'unsettled'),
                           ('accounts', 'usage_billed_until'), ('accounts', 'payment_allowed'),
                           ('accounts', 'balance')):
