@@ -610,3 +610,19 @@ def test_a_prepaid_instance_pays_for_its_disks(clocked):
     change_billing(server, account["AccountId"], balance="100", payment_allowed=False)
     assert call_error(cvm, "RunInstances", params).code == "UnauthorizedOperation"
     assert balance(server, account) == 10000
+
+
+def test_a_busy_disk_is_neither_renewed_nor_converted(clocked):
+    """While a resize runs (EXPANDING), RenewDisk and ModifyDisksChargeType answer
+    InvalidDisk.Busy and take nothing."""
+    server, account, client = clocked
+    assert server.control("POST", "/timing", {"durations": {"disk.resize": 600}}).ok
+    [disk_id] = create(client, prepaid())
+    call(client, "ResizeDisk", {"DiskId": disk_id, "DiskSize": 200}, models)
+    assert disk(client, disk_id)["DiskState"] == "EXPANDING"
+    before = balance(server, account)
+    assert call_error(client, "RenewDisk", {"DiskId": disk_id, "DiskChargePrepaid": {
+        "Period": 1}}).code == "InvalidDisk.Busy"
+    assert call_error(client, "ModifyDisksChargeType", {
+        "DiskIds": [disk_id], "DiskChargePostpaid": True}).code == "InvalidDisk.Busy"
+    assert balance(server, account) == before
