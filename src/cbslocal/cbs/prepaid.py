@@ -198,8 +198,7 @@ def modify_disks_charge_type(ctx: Context, req: ModifyDisksChargeTypeRequest) ->
 
 
 def _check_convertible(disk, target: str) -> None:
-    if not disk.portable or disk.disk_usage != ds.DATA_DISK:
-        raise msg.DISK_BOUGHT_WITH_INSTANCE(disk_id=disk.disk_id)
+    check_elastic(disk)
     if disk.charge_type == target or disk.charge_type not in (PREPAID, POSTPAID):
         raise msg.DISK_ALREADY_CHARGED_SO(disk_id=disk.disk_id, charge_type=disk.charge_type)
     ds.not_expired(disk, msg.DISK_EXPIRED_NOT_SUPPORTED)
@@ -259,10 +258,16 @@ def api_time(text: str, field: str) -> float:
         raise msg.TIME_MALFORMED(field=field, value=text[:64]) from None
 
 
-def check_renewable(disk) -> None:
-    """Only an elastic prepaid data disk renews on its own (§3.9, §3.12)."""
+def check_elastic(disk) -> None:
+    """InvalidDisk.NotPortable for a disk bought with an instance: its money follows the
+    instance's (renewals, charge type, paid resizes)."""
     if not disk.portable or disk.disk_usage != ds.DATA_DISK:
         raise msg.DISK_BOUGHT_WITH_INSTANCE(disk_id=disk.disk_id)
+
+
+def check_renewable(disk) -> None:
+    """Only an elastic prepaid data disk renews on its own (§3.9, §3.12)."""
+    check_elastic(disk)
     if disk.charge_type != PREPAID:
         raise msg.POSTPAID_DISK_NOT_RENEWABLE(disk_id=disk.disk_id)
 

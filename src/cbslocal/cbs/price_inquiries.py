@@ -12,9 +12,8 @@ from cbslocal.api.errors import ZH_CN
 from cbslocal.billing.prices import (POSTPAID, PREPAID, prepay_price, quote_disks, quote_parts,
                                     total)
 from cbslocal.cbs import lifecycle, prepaid
-from cbslocal.cbs.disk_state import (DATA_DISK, PREPAID_PERIODS, check_performance, check_size,
-                                     checked_ids, load_disks)
-from cbslocal.cbs.disk_state import not_expired
+from cbslocal.cbs.disk_state import (PREPAID_PERIODS, check_performance, check_size,
+                                     checked_ids, load_disks, not_expired)
 from cbslocal.engine.clock import add_months, format_time
 
 # [inf] A NewDeadline is reached in whole months, at most this many past the current deadline.
@@ -108,8 +107,7 @@ def inquiry_price_resize_disk(ctx: Context, req: InquiryPriceResizeDiskRequest) 
         raise msg.PROJECT_NOT_FOUND(field="ProjectId", project_id=req.ProjectId)
     targets = load_disks(ctx, disk_ids)
     for disk in targets:
-        if not disk.portable or disk.disk_usage != DATA_DISK:
-            raise msg.DISK_BOUGHT_WITH_INSTANCE(disk_id=disk.disk_id)
+        prepaid.check_elastic(disk)
         not_expired(disk)
         if req.DiskSize < disk.disk_size:
             raise msg.DISK_SIZE_BELOW_CURRENT(disk_id=disk.disk_id, size=disk.disk_size)
