@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from cbslocal import ids
 from cbslocal.api import messages as msg
@@ -25,6 +25,7 @@ from cbslocal.config_schema import MAX_BALANCE
 from cbslocal.engine.clock import CHINA_TZ, format_time
 from cbslocal.iam import accounts as iam_accounts
 from cbslocal.iam.model import Credentials
+from cbslocal.store.prepared import Prepared
 from cbslocal.store.tables import accounts, api_keys, ledger
 
 # What a ledger entry records.
@@ -63,9 +64,12 @@ def check_may_pay(ctx: Context) -> None:
         raise msg.PAYMENT_NOT_ALLOWED_KEY(secret_id=ctx.secret_id)
 
 
+# (compiled once: every purchase asks it)
+_BALANCE = Prepared(select(accounts.c.balance).where(accounts.c.account_id == bindparam("account")))
+
+
 def balance_of(conn, account_id: str) -> int:
-    return conn.execute(select(accounts.c.balance).where(
-        accounts.c.account_id == account_id)).scalar_one()
+    return _BALANCE.scalar(conn, account=account_id)
 
 
 def check_affordable(ctx: Context, fen: int) -> None:

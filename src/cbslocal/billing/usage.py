@@ -16,13 +16,14 @@ from __future__ import annotations
 import math
 from decimal import Decimal, localcontext
 
-from sqlalchemy import ColumnElement, Connection, case, func, literal, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, case, func, literal, select, update
 
 from cbslocal.billing import ledger
 from cbslocal.billing.prices import EXACT, POSTPAID, quote_disks
 from cbslocal.config import Prices
 from cbslocal.engine import transitions as engine
 from cbslocal.engine.clock import format_time
+from cbslocal.store.prepared import Prepared
 from cbslocal.store.tables import accounts, disks, snapshots, transitions
 
 SETTLE = "account.usage"
@@ -34,11 +35,14 @@ def next_hour(now: float) -> float:
     return (math.floor(now / HOUR) + 1) * HOUR
 
 
+# (compiled once: CreateDisks asks it on every postpaid purchase)
+_PENDING = Prepared(select(transitions.c.id).where(
+    transitions.c.resource_id == bindparam("account"), transitions.c.kind == SETTLE).limit(1))
+
+
 def bill_from(conn: Connection, account_id: str, now: float) -> None:
     """The account has postpaid usage from now on: make sure its settlement is pending."""
-    pending = conn.execute(select(transitions.c.id).where(
-        transitions.c.resource_id == account_id, transitions.c.kind == SETTLE).limit(1)).first()
-    if pending is None:
+    if _PENDING.first(conn, account=account_id) is None:
         engine.schedule(conn, SETTLE, resource_id=account_id, account_id=account_id, region="",
                         due_at=next_hour(now))
 
